@@ -1,0 +1,71 @@
+# Couples Rehab: `make run` to try it, `make test` to check it. Both set themselves up.
+
+# The first interpreter that is Python 3.12 or newer (Django 6 needs it).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+	echo $$p; break; fi; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+RUN_ENV := DEBUG=$${DEBUG:-true}
+PORT ?= 8000
+
+.PHONY: run web worker beat test lint fmt migrations-check deploy-check lock install clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 or newer is needed (python3.13, python3.12 or python3)."; exit 1; fi
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+## run: set up, migrate, load demo data, then serve on :8000 with a Celery worker and beat.
+run: install
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py createcachetable
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo
+	@echo "Starting web on http://localhost:$(PORT)/ with a Celery worker and beat. Ctrl-C stops all."
+	@trap 'kill 0' INT TERM EXIT; \
+	$(RUN_ENV) $(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 & \
+	$(RUN_ENV) $(BIN)/celery -A config beat --loglevel=INFO & \
+	$(RUN_ENV) $(BIN)/python manage.py runserver 0.0.0.0:$(PORT) & \
+	wait
+
+web: install
+	$(RUN_ENV) $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+
+worker: install
+	$(RUN_ENV) $(BIN)/celery -A config worker --loglevel=INFO
+
+beat: install
+	$(RUN_ENV) $(BIN)/celery -A config beat --loglevel=INFO
+
+## test: lint, migrations check, deploy check, then the whole pytest suite.
+test: install lint migrations-check deploy-check
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+fmt: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrations-check: install
+	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+
+deploy-check: install
+	DEBUG=false SECRET_KEY=deploy-check-$$(date +%s)-a-long-random-value-for-the-check-only \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+## lock: re-pin every dependency with hashes after editing pyproject.toml.
+lock: install
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.12 --generate-hashes -o requirements.lock
+
+clean:
+	rm -rf $(VENV) data

@@ -1,0 +1,19 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+from couples import views as couples_views
+
+# The admin signs in through allauth, so staff get the same rate limits and MFA.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "Couples Rehab administration"
+admin.site.site_title = "Couples Rehab admin"
+
+urlpatterns = [
+    path("", couples_views.home, name="home"),
+    path("healthz", couples_views.healthz, name="healthz"),
+    path("accounts/", include("couples.account_urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("couples.urls")),
+]

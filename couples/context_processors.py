@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.urls import reverse
+
+from couples.roles import Role, roles_for_user
+
+
+def navigation(request) -> dict:
+    """Links for the top bar, chosen by role here so templates need not decide."""
+    links = []
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        roles = roles_for_user(user)
+        if Role.PARTNER in roles:
+            links.append(("Home", reverse("couples:portal_home")))
+        if Role.CLINICIAN in roles:
+            links.append(("Caseload", reverse("couples:clinic_home")))
+        if Role.STAFF in roles:
+            links.append(("Admin", reverse("admin:index")))
+        links.append(("Security", reverse("mfa_index")))
+    return {"nav_links": links, "clinic_name": settings.CLINIC_NAME}

@@ -1,0 +1,131 @@
+import datetime
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from couples.models import Clinician, Couple, Partner, User
+
+DEMO_PASSWORD = "recovery-together-2026"
+DEMO_DOMAIN = "demo.couplesrehab.test"
+
+CLINICIANS = [
+    # email, first, last, credentials, roles
+    ("maya.chen", "Maya", "Chen", "LMFT", {"can_be_couples_therapist"}),
+    ("daniel.okafor", "Daniel", "Okafor", "LCSW", {"can_be_individual_therapist"}),
+    (
+        "priya.raman",
+        "Priya",
+        "Raman",
+        "LPC",
+        {"can_be_individual_therapist", "can_be_couples_therapist"},
+    ),
+    ("sam.rivera", "Sam", "Rivera", "CADC", {"can_be_counselor"}),
+    ("ellen.brooks", "Ellen", "Brooks", "MD", {"can_be_medical_provider"}),
+]
+
+COUPLES = [
+    # (partner, partner), status, days in program, time zone
+    (
+        (("jordan", "Jordan", "Miller"), ("alex", "Alex", "Miller")),
+        Couple.Status.ACTIVE,
+        24,
+        "America/New_York",
+    ),
+    (
+        (("casey", "Casey", "Nguyen"), ("riley", "Riley", "Park")),
+        Couple.Status.ACTIVE,
+        51,
+        "America/Chicago",
+    ),
+    (
+        (("morgan", "Morgan", "Diaz"), ("taylor", "Taylor", "Diaz")),
+        Couple.Status.INTAKE,
+        2,
+        "America/Los_Angeles",
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) a small demo clinic and print its logins. Safe to run twice."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Run even though DEBUG is off (never on a clinic's real database).",
+        )
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG and not options["allow_production"]:
+            raise CommandError("seed_demo only runs with DEBUG on (or --allow-production).")
+        with transaction.atomic():
+            logins = self._seed()
+        self.stdout.write(self.style.SUCCESS("Demo clinic ready. Every password: " + DEMO_PASSWORD))
+        for role, email in logins:
+            self.stdout.write(f"  {role:<28} {email}")
+        self.stdout.write(
+            "Clinicians and staff set up two-factor sign-in the first time they sign in."
+        )
+
+    def _seed(self) -> list[tuple[str, str]]:
+        logins = []
+        admin = _user("admin", "Avery", "Stone", is_staff=True, is_superuser=True)
+        logins.append(("Clinic admin (staff)", admin.email))
+        for handle, first, last, credentials, roles in CLINICIANS:
+            user = _user(handle, first, last)
+            flags = {
+                field: field in roles
+                for field in [
+                    "can_be_individual_therapist",
+                    "can_be_couples_therapist",
+                    "can_be_counselor",
+                    "can_be_medical_provider",
+                ]
+            }
+            clinician, _ = Clinician.objects.update_or_create(
+                user=user, defaults={"credentials": credentials, **flags}
+            )
+            logins.append((f"Clinician ({', '.join(clinician.role_labels).lower()})", user.email))
+        today = timezone.localdate()
+        for people, status, days, time_zone in COUPLES:
+            first_email = _email(people[0][0])
+            existing = (
+                Partner.objects.filter(user__email=first_email).select_related("couple").first()
+            )
+            couple = existing.couple if existing else Couple()
+            couple.status = status
+            couple.admitted_on = today - datetime.timedelta(days=days)
+            couple.time_zone = time_zone
+            couple.save()
+            for handle, first, last in people:
+                user = _user(handle, first, last)
+                Partner.objects.update_or_create(
+                    user=user,
+                    defaults={
+                        "couple": couple,
+                        "sobriety_date": today - datetime.timedelta(days=days + 10),
+                    },
+                )
+                logins.append((f"Partner ({couple})", user.email))
+        return logins
+
+
+def _email(handle: str) -> str:
+    return f"{handle}@{DEMO_DOMAIN}"
+
+
+def _user(handle: str, first: str, last: str, **flags) -> User:
+    email = _email(handle)
+    user, _ = User.objects.update_or_create(
+        email=email, defaults={"first_name": first, "last_name": last, "is_active": True, **flags}
+    )
+    user.set_password(DEMO_PASSWORD)
+    user.save(update_fields=["password"])
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user

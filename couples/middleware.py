@@ -1,0 +1,104 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+
+from couples.models import AuditEvent
+from couples.roles import requires_mfa
+
+AUTH_AT_KEY = "couples_auth_at"
+SEEN_AT_KEY = "couples_seen_at"
+# Refresh the "last seen" mark at most this often, to save a session write per request.
+SEEN_AT_GRANULARITY = 30
+
+
+class SessionTimeoutMiddleware:
+    """Signs people out after SESSION_IDLE_TIMEOUT idle and SESSION_ABSOLUTE_TIMEOUT in all."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = time.time()
+            auth_at = request.session.setdefault(AUTH_AT_KEY, now)
+            seen_at = request.session.get(SEEN_AT_KEY, now)
+            idle = now - seen_at > settings.SESSION_IDLE_TIMEOUT
+            expired = now - auth_at > settings.SESSION_ABSOLUTE_TIMEOUT
+            if idle or expired:
+                return self._sign_out(request, reason="idle" if idle else "absolute")
+            if now - seen_at >= SEEN_AT_GRANULARITY or SEEN_AT_KEY not in request.session:
+                request.session[SEEN_AT_KEY] = now
+        return self.get_response(request)
+
+    def _sign_out(self, request, *, reason: str):
+        from couples.services import audit_record
+
+        user = request.user
+        audit_record(
+            actor=user,
+            action=AuditEvent.Action.SESSION_TIMEOUT,
+            request=request,
+            detail={"reason": reason},
+        )
+        logout(request)
+        minutes = settings.SESSION_IDLE_TIMEOUT // 60
+        text = (
+            f"You were signed out after {minutes} minutes without activity, "
+            "to protect your privacy."
+            if reason == "idle"
+            else "Your session reached its time limit. Please sign in again."
+        )
+        messages.info(request, text)
+        return redirect_to_login(request.get_full_path())
+
+
+class MFARequiredMiddleware:
+    """Clinicians and staff reach clinic pages and the admin only after setting up TOTP.
+
+    allauth offers MFA but never forces it; this is the one place that does.
+    """
+
+    PROTECTED_PREFIXES = ("/clinic/", "/admin/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.user.is_authenticated
+            and request.path.startswith(self.PROTECTED_PREFIXES)
+            and requires_mfa(request.user)
+            and not _has_totp(request.user)
+        ):
+            messages.warning(
+                request,
+                "Clinic pages hold patient records: set up two-factor sign-in to continue.",
+            )
+            return redirect(reverse("mfa_activate_totp"))
+        return self.get_response(request)
+
+
+def _has_totp(user) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+class NoStoreMiddleware:
+    """Pages shown to a signed-in person may hold patient data: never cache them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            # max-age=0, no-cache, no-store, must-revalidate, private
+            add_never_cache_headers(response)
+        return response

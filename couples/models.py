@@ -1,0 +1,254 @@
+import hashlib
+import json
+from datetime import UTC
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+    def get_by_natural_key(self, email: str):
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Everyone who signs in: partners, clinicians and clinic staff. Email is the login."""
+
+    email = models.EmailField("email address", unique=True)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="Can sign in to the admin site (after setting up two-factor)."
+    )
+    is_active = models.BooleanField(
+        default=True, help_text="Unticking this signs the person out everywhere."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+    invited_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email
+
+
+class Clinician(models.Model):
+    """A member of the clinical staff, and the care-team roles they may hold."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    credentials = models.CharField(max_length=100, blank=True, help_text="For example LMFT, LCSW")
+    can_be_individual_therapist = models.BooleanField(default=False)
+    can_be_couples_therapist = models.BooleanField(default=False)
+    can_be_counselor = models.BooleanField("can be drug & alcohol counselor", default=False)
+    can_be_medical_provider = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name"]
+
+    def __str__(self) -> str:
+        name = self.user.get_full_name() or self.user.email
+        return f"{name}, {self.credentials}" if self.credentials else name
+
+    @property
+    def role_labels(self) -> list[str]:
+        labels = [
+            (self.can_be_individual_therapist, "Individual therapist"),
+            (self.can_be_couples_therapist, "Couples therapist"),
+            (self.can_be_counselor, "Drug & alcohol counselor"),
+            (self.can_be_medical_provider, "Medical provider"),
+        ]
+        return [label for allowed, label in labels if allowed]
+
+
+class Couple(models.Model):
+    """The unit of care: two partners in the program together."""
+
+    class Status(models.TextChoices):
+        INTAKE = "intake", "Intake"
+        ACTIVE = "active", "Active"
+        STEP_DOWN = "step_down", "Step-down"
+        DISCHARGED = "discharged", "Discharged"
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.INTAKE)
+    level_of_care = models.CharField(max_length=50, default="ASAM 2.1 IOP")
+    admitted_on = models.DateField(null=True, blank=True)
+    discharged_on = models.DateField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, default="America/New_York")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(discharged_on__isnull=True)
+                | models.Q(admitted_on__isnull=False, discharged_on__gte=models.F("admitted_on")),
+                name="couple_discharge_after_admission",
+                violation_error_message="Discharge must be on or after admission.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Couple #{self.pk}"
+
+
+class Partner(models.Model):
+    """A patient: one of the two people in a couple."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    couple = models.ForeignKey(Couple, on_delete=models.PROTECT, related_name="partners")
+    preferred_name = models.CharField(max_length=100, blank=True)
+    sobriety_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["couple_id", "id"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.preferred_name or self.user.first_name or self.user.email
+
+
+class AuditEvent(models.Model):
+    """One line of the append-only audit log.
+
+    Rows are never updated or deleted (PostgreSQL refuses it with a trigger).
+    Each row stores the hash of the previous one, so `manage.py audit_verify`
+    detects a changed or missing row.
+    """
+
+    class Action(models.TextChoices):
+        READ = "read", "Read"
+        CREATE = "create", "Create"
+        UPDATE = "update", "Update"
+        DELETE = "delete", "Delete"
+        EXPORT = "export", "Export"
+        LOGIN = "login", "Signed in"
+        LOGIN_FAILED = "login_failed", "Sign-in failed"
+        LOGIN_LOCKED = "login_locked", "Sign-in locked (too many failures)"
+        LOGOUT = "logout", "Signed out"
+        SESSION_TIMEOUT = "session_timeout", "Signed out by timeout"
+        INVITE = "invite", "Invitation sent"
+        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+        DEACTIVATE = "deactivate", "Deactivated"
+
+    seq = models.PositiveBigIntegerField(unique=True, editable=False)
+    at = models.DateTimeField(editable=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
+    )
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=30, choices=Action.choices)
+    target_type = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    patient = models.ForeignKey(
+        Partner,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
+        help_text="The patient whose record this is about, if any.",
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    allowed = models.BooleanField(default=True)
+    detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        ordering = ["-seq"]
+        indexes = [
+            models.Index(fields=["actor", "at"]),
+            models.Index(fields=["patient", "at"]),
+            models.Index(fields=["action", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} by {self.actor_label or 'anonymous'}"
+
+    def save(self, *args, **kwargs):
+        # The log is append-only: an existing row is never written again.
+        if not self._state.adding:
+            raise ValueError("Audit events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events cannot be deleted")
+
+    def compute_hash(self) -> str:
+        payload = {
+            "seq": self.seq,
+            "at": self.at.astimezone(UTC).isoformat(),
+            "actor": self.actor_id,
+            "actor_label": self.actor_label,
+            "action": self.action,
+            "target_type": self.target_type,
+            "target_id": self.target_id,
+            "patient": self.patient_id,
+            "ip": self.ip_address,
+            "allowed": self.allowed,
+            "detail": self.detail,
+            "prev": self.prev_hash,
+        }
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class AuditChainHead(models.Model):
+    """The single row that holds the last audit event's number and hash.
+
+    Appending locks this row, which makes the sequence gapless and the chain
+    linear even with many web processes writing at once.
+    """
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"Audit chain at #{self.seq}"
