@@ -59,7 +59,7 @@ migrations-check: install
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 
 deploy-check: install
-	DEBUG=false SECRET_KEY=deploy-check-$$(date +%s)-a-long-random-value-for-the-check-only \
+	DEBUG=false EMAIL_HOST=smtp.example.org SECRET_KEY=deploy-check-$$(date +%s)-a-long-random-value-for-the-check-only \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 ## lock: re-pin every dependency with hashes after editing pyproject.toml.
