@@ -28,11 +28,7 @@ run: install
 	$(RUN_ENV) $(BIN)/python manage.py createcachetable
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	@echo "Starting web on http://localhost:$(PORT)/ with a Celery worker and beat. Ctrl-C stops all."
-	@trap 'kill 0' INT TERM EXIT; \
-	$(RUN_ENV) $(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 & \
-	$(RUN_ENV) $(BIN)/celery -A config beat --loglevel=INFO & \
-	$(RUN_ENV) $(BIN)/python manage.py runserver 0.0.0.0:$(PORT) & \
-	wait
+	$(RUN_ENV) $(BIN)/python manage.py devserver 0.0.0.0:$(PORT)
 
 web: install
 	$(RUN_ENV) $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
