@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 
@@ -93,11 +94,36 @@ class PartnerInline(admin.StackedInline):
     autocomplete_fields = ["user"]
 
 
+class PatientRecordAuditMixin:
+    """Staff opening a patient's record in the admin is recorded; no record, no page."""
+
+    def patients_of(self, obj) -> list[Partner]:
+        raise NotImplementedError
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None:
+            patients = self.patients_of(obj) or [None]
+            for patient in patients:
+                services.audit_record(
+                    actor=request.user,
+                    action=AuditEvent.Action.READ,
+                    target=obj,
+                    patient=patient,
+                    request=request,
+                    detail={"via": "admin"},
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(Couple)
-class CoupleAdmin(admin.ModelAdmin):
+class CoupleAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
     list_display = ["__str__", "status", "admitted_on", "discharged_on", "time_zone"]
     list_filter = ["status"]
     inlines = [PartnerInline]
+
+    def patients_of(self, obj) -> list[Partner]:
+        return list(obj.partners.all())
 
 
 @admin.register(AuditEvent)

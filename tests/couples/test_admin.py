@@ -77,3 +77,33 @@ def test_the_audit_log_is_read_only_in_admin(client, staff):
     response = client.get(reverse("admin:couples_auditevent_change", args=[event.pk]))
     assert response.status_code == 200
     assert "Save" not in response.text
+
+
+def test_staff_opening_a_couple_in_admin_is_audited_per_patient(
+    client, staff, partner_a, partner_b
+):
+    _admin_client(client, staff)
+
+    response = client.get(reverse("admin:couples_couple_change", args=[partner_a.couple_id]))
+
+    assert response.status_code == 200
+    reads = AuditEvent.objects.filter(action=AuditEvent.Action.READ, actor=staff)
+    assert {event.patient_id for event in reads} == {partner_a.pk, partner_b.pk}
+    assert all(event.detail == {"via": "admin"} for event in reads)
+
+
+def test_a_patient_record_is_not_served_when_its_audit_cannot_be_written(
+    client, staff, partner_a, monkeypatch
+):
+    _admin_client(client, staff)
+    client.raise_request_exception = False
+
+    def broken_audit(**kwargs):
+        raise RuntimeError("audit storage unavailable")
+
+    monkeypatch.setattr("couples.admin.services.audit_record", broken_audit)
+
+    response = client.get(reverse("admin:couples_couple_change", args=[partner_a.couple_id]))
+
+    assert response.status_code == 500
+    assert partner_a.user.email not in response.text
