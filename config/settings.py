@@ -199,6 +199,8 @@ ACCOUNT_RATE_LIMITS = {
     ),
 }
 ACCOUNT_PREVENT_ENUMERATION = True
+# Reauthenticate with the password (or the TOTP code), never with an emailed code.
+ACCOUNT_REAUTHENTICATION_METHODS = ["password", "mfa"]
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Couples Rehab"

@@ -13,6 +13,8 @@ urlpatterns = [
     path("", couples_views.home, name="home"),
     path("healthz", couples_views.healthz, name="healthz"),
     path("accounts/", include("couples.account_urls")),
+    # The login email is the patient's identity: only clinic staff change it, in the admin.
+    path("accounts/email/", couples_views.page_not_found, name="account_email"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("couples.urls")),

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import base36_to_int
 from django.views.decorators.cache import never_cache
@@ -45,6 +45,10 @@ def no_role(request: HttpRequest) -> HttpResponse:
     if roles_for_user(request.user):
         return redirect(home_url_for(request.user))
     return render(request, "couples/no_role.html")
+
+
+def page_not_found(request: HttpRequest) -> HttpResponse:
+    raise Http404
 
 
 @never_cache

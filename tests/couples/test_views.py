@@ -182,3 +182,12 @@ def test_a_forged_invitation_link_is_refused(client, db):
         )
     )
     assert response.status_code == 404
+
+
+def test_people_cannot_change_their_login_email_themselves(client, partner_a):
+    client.force_login(partner_a.user)
+
+    response = client.post("/accounts/email/", {"action_add": "", "email": "other@example.test"})
+
+    assert response.status_code == 404
+    assert partner_a.user.emailaddress_set.count() == 1
