@@ -4,6 +4,7 @@ from datetime import UTC
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -151,6 +152,174 @@ class Partner(models.Model):
         return self.preferred_name or self.user.first_name or self.user.email
 
 
+class CareRole(models.TextChoices):
+    COUPLES_THERAPIST = "couples_therapist", "Couples therapist"
+    INDIVIDUAL_THERAPIST = "individual_therapist", "Individual therapist"
+    COUNSELOR = "counselor", "Drug & alcohol counselor"
+
+
+# Roles held for one partner; the couples therapist is held for the couple.
+PARTNER_ROLES = frozenset({CareRole.INDIVIDUAL_THERAPIST, CareRole.COUNSELOR})
+# The Clinician flag that allows each role.
+ROLE_CAPABILITY = {
+    CareRole.COUPLES_THERAPIST: "can_be_couples_therapist",
+    CareRole.INDIVIDUAL_THERAPIST: "can_be_individual_therapist",
+    CareRole.COUNSELOR: "can_be_counselor",
+}
+
+
+class CareAssignment(models.Model):
+    """Who held which care-team role for a couple or one partner, and when.
+
+    A change of clinician ends the current row and starts a new one, so the
+    history of who treated whom is never overwritten.
+    """
+
+    couple = models.ForeignKey(Couple, on_delete=models.PROTECT, related_name="care_assignments")
+    partner = models.ForeignKey(
+        Partner,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="care_assignments",
+        help_text="Empty for the couples therapist; the patient for the other roles.",
+    )
+    clinician = models.ForeignKey(
+        Clinician, on_delete=models.PROTECT, related_name="care_assignments"
+    )
+    role = models.CharField(max_length=30, choices=CareRole.choices)
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role=CareRole.COUPLES_THERAPIST, partner__isnull=True)
+                | models.Q(role__in=sorted(PARTNER_ROLES), partner__isnull=False),
+                name="care_assignment_role_matches_scope",
+                violation_error_message=(
+                    "The couples therapist is assigned to the couple; the other roles to a partner."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True)
+                | models.Q(ended_at__gte=models.F("started_at")),
+                name="care_assignment_ends_after_start",
+                violation_error_message="An assignment cannot end before it starts.",
+            ),
+            models.UniqueConstraint(
+                fields=["couple", "role"],
+                condition=models.Q(ended_at__isnull=True, partner__isnull=True),
+                name="care_assignment_one_current_couples_therapist",
+                violation_error_message="This couple already has a current couples therapist.",
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "role"],
+                condition=models.Q(ended_at__isnull=True),
+                name="care_assignment_one_current_per_partner_role",
+                violation_error_message="This partner already has a clinician in that role.",
+            ),
+        ]
+        indexes = [models.Index(fields=["clinician", "ended_at"])]
+
+    def __str__(self) -> str:
+        whom = self.partner or self.couple
+        return f"{self.clinician} as {self.get_role_display().lower()} for {whom}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_at is None
+
+    def clean(self):
+        """The care-team rule, checked against the couple's other current assignments."""
+        from couples.rules import care_team_conflicts, current_team_with
+
+        if self.clinician_id is None or self.couple_id is None or not self.role:
+            return
+        if self.partner_id is not None and self.partner.couple_id != self.couple_id:
+            raise ValidationError({"partner": "This partner belongs to another couple."})
+        if self.ended_at is not None:
+            return  # Ending a row cannot break the rule.
+        team = current_team_with(self, exclude_pk=self.pk)
+        conflicts = care_team_conflicts(team)
+        if conflicts:
+            raise ValidationError(conflicts)
+
+
+class SharingConsent(models.Model):
+    """A partner's permission to show their individual goals and check-ins to their partner.
+
+    42 CFR Part 2: what is shared, with whom, for what purpose and until when. A
+    revocation fills revoked_at; a new grant is a new row, so the history stays.
+    """
+
+    DEFAULT_PURPOSE = "Mutual support in our couples recovery program"
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="consents_given")
+    recipient = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="consents_received"
+    )
+    shares_goals = models.BooleanField("share my individual goals and progress", default=True)
+    shares_checkins = models.BooleanField("share my daily check-ins", default=True)
+    purpose = models.CharField(max_length=200, default=DEFAULT_PURPOSE)
+    granted_at = models.DateTimeField(default=timezone.now)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    expires_on = models.DateField(
+        null=True, blank=True, help_text="Sharing stops by itself after this day."
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(partner=models.F("recipient")),
+                name="consent_not_to_oneself",
+                violation_error_message="A partner cannot grant consent to themselves.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(shares_goals=True) | models.Q(shares_checkins=True),
+                name="consent_shares_something",
+                violation_error_message="Choose at least one thing to share.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(revoked_at__isnull=True)
+                | models.Q(revoked_at__gte=models.F("granted_at")),
+                name="consent_revoked_after_granted",
+                violation_error_message="A consent cannot be revoked before it was granted.",
+            ),
+            models.UniqueConstraint(
+                fields=["partner"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="consent_one_open_per_partner",
+                violation_error_message="There is already an open consent: revoke it first.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} shares with {self.recipient}"
+
+    def is_active_on(self, day) -> bool:
+        return self.revoked_at is None and (self.expires_on is None or day <= self.expires_on)
+
+    @property
+    def scope_labels(self) -> list[str]:
+        labels = [
+            (self.shares_goals, "individual goals and progress"),
+            (self.shares_checkins, "daily check-ins"),
+        ]
+        return [label for shared, label in labels if shared]
+
+
 class AuditEvent(models.Model):
     """One line of the append-only audit log.
 
@@ -170,6 +339,7 @@ class AuditEvent(models.Model):
         LOGIN_LOCKED = "login_locked", "Sign-in locked (too many failures)"
         LOGOUT = "logout", "Signed out"
         SESSION_TIMEOUT = "session_timeout", "Signed out by timeout"
+        DISCLOSE = "disclose", "Disclosed under consent"
         INVITE = "invite", "Invitation sent"
         INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
         DEACTIVATE = "deactivate", "Deactivated"

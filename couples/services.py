@@ -9,7 +9,18 @@ from django.utils import timezone
 from django.utils.http import int_to_base36
 
 from couples.emails import email_make
-from couples.models import AuditChainHead, AuditEvent, Partner, User
+from couples.models import (
+    AuditChainHead,
+    AuditEvent,
+    CareAssignment,
+    CareRole,
+    Clinician,
+    Couple,
+    Partner,
+    SharingConsent,
+    User,
+)
+from couples.rules import TeamSlot, care_team_conflicts, current_team_with
 
 
 class InvitationTokenGenerator(PasswordResetTokenGenerator):
@@ -197,3 +208,272 @@ def user_deactivate(*, user: User, by: User | None, request: HttpRequest | None 
 def sessions_clear_expired() -> int:
     count, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     return count
+
+
+@transaction.atomic
+def clinician_invite(
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    credentials: str,
+    roles: set[str],
+    invited_by: User | None,
+    request: HttpRequest | None = None,
+) -> Clinician:
+    """Invite a clinician: an account without a password, a profile with their roles."""
+    user = user_invite(
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        invited_by=invited_by,
+        request=request,
+    )
+    clinician = Clinician(
+        user=user,
+        credentials=credentials,
+        can_be_couples_therapist=CareRole.COUPLES_THERAPIST in roles,
+        can_be_individual_therapist=CareRole.INDIVIDUAL_THERAPIST in roles,
+        can_be_counselor=CareRole.COUNSELOR in roles,
+        can_be_medical_provider="medical_provider" in roles,
+    )
+    clinician.full_clean()
+    clinician.save()
+    audit_record(
+        actor=invited_by, action=AuditEvent.Action.CREATE, target=clinician, request=request
+    )
+    return clinician
+
+
+@transaction.atomic
+def care_team_assign(
+    *,
+    couple: Couple,
+    role: str,
+    clinician: Clinician,
+    partner: Partner | None = None,
+    by: User | None,
+    request: HttpRequest | None = None,
+) -> CareAssignment:
+    """Give a clinician a care-team role, ending whoever held it before.
+
+    Raises ValidationError naming the conflict when the care-team rule would
+    break; nothing is saved then.
+    """
+    # Lock the couple so two simultaneous changes cannot together break the rule.
+    Couple.objects.select_for_update().get(pk=couple.pk)
+    if partner is not None and partner.couple_id != couple.pk:
+        raise ValidationError("This partner belongs to another couple.")
+    current = CareAssignment.objects.filter(
+        couple=couple, partner=partner, role=role, ended_at__isnull=True
+    ).first()
+    if current is not None and current.clinician_id == clinician.pk:
+        return current
+    assignment = CareAssignment(
+        couple=couple, partner=partner, clinician=clinician, role=role, assigned_by=by
+    )
+    conflicts = care_team_conflicts(current_team_with(assignment))
+    if conflicts:
+        raise ValidationError(conflicts)
+    now = timezone.now()
+    if current is not None:
+        current.ended_at = now
+        current.save(update_fields=["ended_at"])
+        audit_record(
+            actor=by,
+            action=AuditEvent.Action.UPDATE,
+            target=current,
+            patient=partner,
+            request=request,
+            detail={"ended": True},
+        )
+    assignment.started_at = now
+    assignment.full_clean()
+    assignment.save()
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.CREATE,
+        target=assignment,
+        patient=partner,
+        request=request,
+    )
+    return assignment
+
+
+@transaction.atomic
+def couple_admit(
+    *,
+    partners: list[dict],
+    time_zone: str,
+    admitted_on,
+    couples_therapist: Clinician,
+    by: User | None,
+    request: HttpRequest | None = None,
+) -> Couple:
+    """Admit a couple in one step: both partners invited, the whole care team assigned.
+
+    `partners` holds two dicts with email, first_name, last_name, preferred_name,
+    individual_therapist and counselor. The rule is checked before anything is
+    written, so a conflict saves nothing.
+    """
+    if len(partners) != 2:
+        raise ValidationError("A couple is two partners.")
+    emails = [p["email"].strip().lower() for p in partners]
+    if emails[0] == emails[1]:
+        raise ValidationError("The two partners need different email addresses.")
+    slots = [TeamSlot(role=CareRole.COUPLES_THERAPIST, clinician=couples_therapist)]
+    for index, person in enumerate(partners):
+        name = person.get("preferred_name") or person["first_name"]
+        for role, key in [
+            (CareRole.INDIVIDUAL_THERAPIST, "individual_therapist"),
+            (CareRole.COUNSELOR, "counselor"),
+        ]:
+            slots.append(
+                TeamSlot(role=role, clinician=person[key], partner_key=index, partner_name=name)
+            )
+    conflicts = care_team_conflicts(slots)
+    if conflicts:
+        raise ValidationError(conflicts)
+    couple = Couple(status=Couple.Status.ACTIVE, admitted_on=admitted_on, time_zone=time_zone)
+    couple.full_clean()
+    couple.save()
+    audit_record(actor=by, action=AuditEvent.Action.CREATE, target=couple, request=request)
+    care_team_assign(
+        couple=couple,
+        role=CareRole.COUPLES_THERAPIST,
+        clinician=couples_therapist,
+        by=by,
+        request=request,
+    )
+    for person in partners:
+        user = user_invite(
+            email=person["email"],
+            first_name=person["first_name"],
+            last_name=person["last_name"],
+            invited_by=by,
+            request=request,
+        )
+        partner = Partner(user=user, couple=couple, preferred_name=person.get("preferred_name", ""))
+        partner.full_clean()
+        partner.save()
+        audit_record(
+            actor=by,
+            action=AuditEvent.Action.CREATE,
+            target=partner,
+            patient=partner,
+            request=request,
+        )
+        for role, key in [
+            (CareRole.INDIVIDUAL_THERAPIST, "individual_therapist"),
+            (CareRole.COUNSELOR, "counselor"),
+        ]:
+            care_team_assign(
+                couple=couple,
+                partner=partner,
+                role=role,
+                clinician=person[key],
+                by=by,
+                request=request,
+            )
+    return couple
+
+
+@transaction.atomic
+def couple_discharge(
+    *, couple: Couple, discharged_on, by: User | None, request: HttpRequest | None = None
+) -> Couple:
+    """Discharge keeps every record and the care team's read access; it deletes nothing."""
+    couple.status = Couple.Status.DISCHARGED
+    couple.discharged_on = discharged_on
+    couple.full_clean()
+    couple.save(update_fields=["status", "discharged_on"])
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.UPDATE,
+        target=couple,
+        request=request,
+        detail={"status": couple.status, "discharged_on": discharged_on.isoformat()},
+    )
+    return couple
+
+
+@transaction.atomic
+def consent_grant(
+    *,
+    partner: Partner,
+    shares_goals: bool,
+    shares_checkins: bool,
+    expires_on=None,
+    by: User,
+    request: HttpRequest | None = None,
+) -> SharingConsent:
+    """Start sharing with the other partner; an open consent is replaced, not edited."""
+    recipient = Partner.objects.filter(couple_id=partner.couple_id).exclude(pk=partner.pk).first()
+    if recipient is None:
+        raise ValidationError("There is no partner to share with yet.")
+    if expires_on is not None and expires_on < timezone.localdate():
+        raise ValidationError({"expires_on": "The end date cannot be in the past."})
+    open_consent = (
+        SharingConsent.objects.select_for_update()
+        .filter(partner=partner, revoked_at__isnull=True)
+        .first()
+    )
+    if open_consent is not None:
+        consent_revoke(consent=open_consent, by=by, request=request)
+    consent = SharingConsent(
+        partner=partner,
+        recipient=recipient,
+        shares_goals=shares_goals,
+        shares_checkins=shares_checkins,
+        expires_on=expires_on,
+        granted_by=by,
+    )
+    consent.full_clean()
+    consent.save()
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.CREATE,
+        target=consent,
+        patient=partner,
+        request=request,
+        detail={
+            "shares": consent.scope_labels,
+            "expires_on": expires_on.isoformat() if expires_on else None,
+        },
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_revoke(
+    *, consent: SharingConsent, by: User, request: HttpRequest | None = None
+) -> SharingConsent:
+    """Stop sharing from the very next request. The grant itself stays on record."""
+    if consent.revoked_at is not None:
+        return consent
+    consent.revoked_at = timezone.now()
+    consent.revoked_by = by
+    consent.save(update_fields=["revoked_at", "revoked_by"])
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.UPDATE,
+        target=consent,
+        patient=consent.partner,
+        request=request,
+        detail={"revoked": True},
+    )
+    return consent
+
+
+def disclosure_record(
+    *, viewer: User, owner: Partner, consent: SharingConsent, what: str, request: HttpRequest | None
+) -> AuditEvent:
+    """One row in the owner's accounting of disclosures: who saw what, under which consent."""
+    return audit_record(
+        actor=viewer,
+        action=AuditEvent.Action.DISCLOSE,
+        target=consent,
+        patient=owner,
+        request=request,
+        detail={"what": what, "consent": consent.pk},
+    )
