@@ -93,3 +93,25 @@ def test_seed_demo_refuses_to_run_in_production(db, settings):
     with pytest.raises(CommandError):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+def test_seed_demo_care_teams_obey_the_rule_and_consent_is_on_for_one_partner(db, settings):
+    from couples import queries
+    from couples.models import CareAssignment, SharingConsent
+    from couples.rules import care_team_conflicts, slot_for
+
+    settings.DEBUG = True
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    for couple in Couple.objects.all():
+        current = CareAssignment.objects.filter(couple=couple, ended_at__isnull=True)
+        assert current.count() == 5
+        assert care_team_conflicts([slot_for(a) for a in current]) == []
+    assert CareAssignment.objects.filter(ended_at__isnull=False).count() == 0
+    jordan = Partner.objects.get(user__email="jordan@demo.couplesrehab.test")
+    alex = Partner.objects.get(user__email="alex@demo.couplesrehab.test")
+    assert queries.consent_active_for(partner=jordan) is not None
+    assert queries.consent_active_for(partner=alex) is None
+    assert SharingConsent.objects.count() == 1

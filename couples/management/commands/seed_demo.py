@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from couples.models import Clinician, Couple, Partner, User
+from couples import services
+from couples.models import CareRole, Clinician, Couple, Partner, SharingConsent, User
 
 DEMO_PASSWORD = "recovery-together-2026"
 DEMO_DOMAIN = "demo.couplesrehab.test"
@@ -48,6 +49,15 @@ COUPLES = [
     ),
 ]
 
+# Care teams that satisfy the rule: (couples therapist, [(therapist, counselor) per partner]).
+CARE_TEAMS = [
+    ("maya.chen", [("daniel.okafor", "sam.rivera"), ("priya.raman", "sam.rivera")]),
+    ("priya.raman", [("daniel.okafor", "sam.rivera"), ("daniel.okafor", "sam.rivera")]),
+    ("maya.chen", [("priya.raman", "sam.rivera"), ("daniel.okafor", "sam.rivera")]),
+]
+# Jordan shares goals and check-ins with Alex; Alex shares nothing.
+CONSENTING_PARTNERS = {"jordan"}
+
 
 class Command(BaseCommand):
     help = "Create (or refresh) a small demo clinic and print its logins. Safe to run twice."
@@ -66,7 +76,7 @@ class Command(BaseCommand):
             logins = self._seed()
         self.stdout.write(self.style.SUCCESS("Demo clinic ready. Every password: " + DEMO_PASSWORD))
         for role, email in logins:
-            self.stdout.write(f"  {role:<28} {email}")
+            self.stdout.write(f"  {role:<52} {email}")
         self.stdout.write(
             "Clinicians and staff set up two-factor sign-in the first time they sign in."
         )
@@ -91,7 +101,10 @@ class Command(BaseCommand):
             )
             logins.append((f"Clinician ({', '.join(clinician.role_labels).lower()})", user.email))
         today = timezone.localdate()
-        for people, status, days, time_zone in COUPLES:
+        clinicians = {
+            c.user.email.split("@")[0]: c for c in Clinician.objects.select_related("user")
+        }
+        for (people, status, days, time_zone), team in zip(COUPLES, CARE_TEAMS, strict=True):
             first_email = _email(people[0][0])
             existing = (
                 Partner.objects.filter(user__email=first_email).select_related("couple").first()
@@ -111,7 +124,40 @@ class Command(BaseCommand):
                     },
                 )
                 logins.append((f"Partner ({couple})", user.email))
+            _care_team(couple, team, clinicians, by=admin)
+            _consents(couple)
         return logins
+
+
+def _care_team(couple: Couple, team, clinicians: dict, *, by: User) -> None:
+    """Assign through the service, so the demo obeys the same rule as the clinic."""
+    couples_therapist, per_partner = team
+    services.care_team_assign(
+        couple=couple,
+        role=CareRole.COUPLES_THERAPIST,
+        clinician=clinicians[couples_therapist],
+        by=by,
+    )
+    for partner, (therapist, counselor) in zip(
+        couple.partners.order_by("pk"), per_partner, strict=True
+    ):
+        for role, handle in [
+            (CareRole.INDIVIDUAL_THERAPIST, therapist),
+            (CareRole.COUNSELOR, counselor),
+        ]:
+            services.care_team_assign(
+                couple=couple, partner=partner, role=role, clinician=clinicians[handle], by=by
+            )
+
+
+def _consents(couple: Couple) -> None:
+    for partner in couple.partners.select_related("user"):
+        handle = partner.user.email.split("@")[0]
+        is_open = SharingConsent.objects.filter(partner=partner, revoked_at__isnull=True).exists()
+        if handle in CONSENTING_PARTNERS and not is_open:
+            services.consent_grant(
+                partner=partner, shares_goals=True, shares_checkins=True, by=partner.user
+            )
 
 
 def _email(handle: str) -> str:
