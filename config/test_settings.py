@@ -24,3 +24,6 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Serve static files straight from the apps (no collectstatic before tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Close connections at the end of each request or task: threads the tests start (the live
+# server's, an in-process Celery worker's) must not keep the test database open.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -89,12 +89,33 @@ def page(page):
 
 
 @pytest.fixture(scope="session")
-def live_server(django_db_setup, live_server):
+def live_server(django_db_setup, django_db_blocker, live_server):
     # Create the test database before the server thread starts: pytest-django hands an
     # in-memory SQLite connection to that thread only if it exists by then. Otherwise
     # each request thread opens its own connection, which is never closed (an error
     # under filterwarnings = error).
-    return live_server
+    yield live_server
+    with django_db_blocker.unblock():
+        _end_stray_database_sessions()
+
+
+def _end_stray_database_sessions() -> None:
+    """Close PostgreSQL sessions the browser tests left behind before the test database goes.
+
+    Django keeps connections per thread and per context; ORM calls made between
+    Playwright's sync calls run in greenlet contexts whose connections nobody closes,
+    and PostgreSQL refuses to drop a database that still has sessions.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    connection.close()
 
 
 @pytest.fixture
