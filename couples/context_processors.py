@@ -12,6 +12,8 @@ def navigation(request) -> dict:
         roles = roles_for_user(user)
         if Role.PARTNER in roles:
             links.append(("Home", reverse("couples:portal_home")))
+            links.append(("Sharing", reverse("couples:consent")))
+            links.append(("Record access", reverse("couples:record_access")))
         if Role.CLINICIAN in roles:
             links.append(("Caseload", reverse("couples:clinic_home")))
         if Role.STAFF in roles:

@@ -5,15 +5,17 @@ care team; to everyone else it does not exist (404), and the attempt is audited.
 """
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from couples.models import (
     AuditEvent,
     CareAssignment,
+    CareRole,
     Clinician,
     Couple,
     Partner,
@@ -24,6 +26,16 @@ from couples.roles import Role, roles_for_user
 
 # How far back a partner's accounting of who saw their records reaches (Part 2: 3 years).
 DISCLOSURE_LOOKBACK = datetime.timedelta(days=3 * 365)
+
+# Orders by the declared order of the choices rather than alphabetically.
+ROLE_ORDER = Case(
+    *(When(role=role, then=Value(index)) for index, role in enumerate(CareRole.values)),
+    output_field=IntegerField(),
+)
+STATUS_ORDER = Case(
+    *(When(status=status, then=Value(index)) for index, status in enumerate(Couple.Status.values)),
+    output_field=IntegerField(),
+)
 
 
 def couple_list_for_user(*, user: User) -> QuerySet[Couple]:
@@ -50,7 +62,9 @@ def partner_get_for_user(*, user: User) -> Partner:
     """The signed-in partner's own profile with their couple and both partners."""
     partner = (
         Partner.objects.select_related("user", "couple")
-        .prefetch_related("couple__partners__user")
+        .prefetch_related(
+            Prefetch("couple__partners", queryset=Partner.objects.select_related("user"))
+        )
         .filter(user=user)
         .first()
     )
@@ -64,6 +78,18 @@ def clinician_get_for_user(*, user: User) -> Clinician:
     if clinician is None:
         raise Http404
     return clinician
+
+
+def partner_list_for_couple(*, couple: Couple) -> QuerySet[Partner]:
+    return couple.partners.select_related("user").order_by("pk")
+
+
+def couple_time_zone(*, couple: Couple) -> datetime.tzinfo:
+    """The couple's zone for dates and times; the clinic's if the stored name is unknown."""
+    try:
+        return ZoneInfo(couple.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.get_default_timezone()
 
 
 def is_on_care_team(*, user: User, couple_id: int) -> bool:
@@ -122,6 +148,81 @@ def consent_history_for_partner(*, partner: Partner) -> QuerySet[SharingConsent]
     return partner.consents_given.select_related("recipient__user", "granted_by", "revoked_by")
 
 
+def consent_open_for(*, partner: Partner) -> SharingConsent | None:
+    """The consent not yet revoked, expired or not: the one a revocation closes."""
+    return (
+        SharingConsent.objects.select_related("recipient__user")
+        .filter(partner=partner, revoked_at__isnull=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ConsentStatus:
+    """Where one consent (or a partner's sharing as a whole) stands, for display."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    NONE = "none"
+    LABELS = {ACTIVE: "Sharing", EXPIRED: "Expired", REVOKED: "Revoked", NONE: "Not sharing"}
+
+    state: str
+    consent: SharingConsent | None = None
+
+    @property
+    def label(self) -> str:
+        return self.LABELS[self.state]
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == self.ACTIVE
+
+    @property
+    def is_expired(self) -> bool:
+        return self.state == self.EXPIRED
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.state == self.REVOKED
+
+
+def consent_status_of(consent: SharingConsent | None, *, today: datetime.date) -> ConsentStatus:
+    if consent is None:
+        return ConsentStatus(ConsentStatus.NONE)
+    if consent.revoked_at is not None:
+        return ConsentStatus(ConsentStatus.REVOKED, consent)
+    if not consent.is_active_on(today):
+        return ConsentStatus(ConsentStatus.EXPIRED, consent)
+    return ConsentStatus(ConsentStatus.ACTIVE, consent)
+
+
+def consent_status_for(*, partner: Partner, today: datetime.date | None = None) -> ConsentStatus:
+    """The partner's sharing now, from their latest grant (a new grant closes the old one).
+
+    "Today" is the same clinic day that consent_active_for uses, so the two never disagree.
+    """
+    latest = consent_history_for_partner(partner=partner).order_by("-granted_at", "-pk").first()
+    return consent_status_of(latest, today=today or timezone.localdate())
+
+
+@dataclass(frozen=True)
+class ConsentOverview:
+    status: ConsentStatus
+    history: list[ConsentStatus]  # newest first; history[0] is the current status
+
+
+def consent_overview_for_partner(
+    *, partner: Partner, today: datetime.date | None = None
+) -> ConsentOverview:
+    """Current status and every grant with its state, in one query."""
+    today = today or timezone.localdate()
+    consents = consent_history_for_partner(partner=partner).order_by("-granted_at", "-pk")
+    history = [consent_status_of(consent, today=today) for consent in consents]
+    current = history[0] if history else ConsentStatus(ConsentStatus.NONE)
+    return ConsentOverview(status=current, history=history)
+
+
 def record_access_list_for_partner(*, partner: Partner) -> QuerySet[AuditEvent]:
     """Who saw this partner's records over the last 3 years (an accounting of disclosures)."""
     since = timezone.now() - DISCLOSURE_LOOKBACK
@@ -137,9 +238,55 @@ def record_access_list_for_partner(*, partner: Partner) -> QuerySet[AuditEvent]:
             ],
         )
         .exclude(actor_id=partner.user_id)
-        .select_related("actor")
+        .select_related("actor__clinician")
         .order_by("-at")
     )
+
+
+# The audit actions a patient's accounting lists, in the patient's words.
+RECORD_ACCESS_WORDS = {
+    AuditEvent.Action.READ: "Opened my record",
+    AuditEvent.Action.DISCLOSE: "Saw what I share",
+    AuditEvent.Action.EXPORT: "Exported my record",
+}
+
+
+@dataclass(frozen=True)
+class RecordAccessRow:
+    at: datetime.datetime
+    who: str
+    role: str
+    what: str
+    detail: str
+
+
+def record_access_rows(*, events, partner: Partner) -> list[RecordAccessRow]:
+    """Audit events as a patient reads them: who (with their role) did what, and when.
+
+    Expects events from record_access_list_for_partner and the partner from
+    partner_get_for_user, so naming people costs no further query.
+    """
+    others = {p.user_id: p for p in partner.couple.partners.all() if p.pk != partner.pk}
+    rows = []
+    for event in events:
+        actor = event.actor
+        if actor is not None and actor.pk in others:
+            who, role = others[actor.pk].display_name, "My partner"
+        elif actor is not None and hasattr(actor, "clinician"):
+            who, role = actor.get_full_name() or actor.email, "Clinician"
+        else:
+            who = (actor.get_full_name() or actor.email) if actor else event.actor_label
+            role = "Clinic staff"
+        rows.append(
+            RecordAccessRow(
+                at=event.at,
+                who=who or "Unknown",
+                role=role,
+                what=RECORD_ACCESS_WORDS.get(event.action, event.get_action_display()),
+                detail=event.detail.get("what", ""),
+            )
+        )
+    return rows
 
 
 def care_team_for_couple(*, couple: Couple) -> QuerySet[CareAssignment]:
@@ -147,7 +294,8 @@ def care_team_for_couple(*, couple: Couple) -> QuerySet[CareAssignment]:
     return (
         couple.care_assignments.filter(ended_at__isnull=True)
         .select_related("clinician__user", "partner__user")
-        .order_by("partner_id", "role")
+        # PostgreSQL sorts NULL last by default: say where the couples therapist goes.
+        .order_by(F("partner_id").asc(nulls_first=True), ROLE_ORDER)
     )
 
 
@@ -155,11 +303,23 @@ def care_history_for_couple(*, couple: Couple) -> QuerySet[CareAssignment]:
     return couple.care_assignments.select_related("clinician__user", "partner__user", "assigned_by")
 
 
+def care_team_for_partner(*, partner: Partner) -> QuerySet[CareAssignment]:
+    """The partner's own current clinicians: the couples therapist and their own individual
+    therapist and counselor, never the other partner's."""
+    return (
+        CareAssignment.objects.filter(couple_id=partner.couple_id, ended_at__isnull=True)
+        .filter(Q(partner__isnull=True) | Q(partner=partner))
+        .select_related("clinician__user")
+        .order_by(F("partner_id").asc(nulls_first=True), ROLE_ORDER)
+    )
+
+
+# "days" is fewest days in program first, so the latest admission first; never admitted last.
 CASELOAD_SORTS = {
-    "status": ["status", "admitted_on"],
-    "days": ["admitted_on"],
-    "-days": ["-admitted_on"],
-    "admitted": ["-admitted_on"],
+    "status": [STATUS_ORDER, F("admitted_on").desc(nulls_last=True)],
+    "days": [F("admitted_on").desc(nulls_last=True)],
+    "-days": [F("admitted_on").asc(nulls_last=True)],
+    "admitted": [F("admitted_on").desc(nulls_last=True)],
 }
 
 
@@ -185,7 +345,60 @@ def caseload_for_clinician(*, user: User, search: str = "", sort: str = "") -> Q
             queryset=mine.select_related("partner__user"),
             to_attr="my_assignments",
         ),
-    ).order_by(*CASELOAD_SORTS.get(sort, ["status", "-admitted_on"]), "pk")
+    ).order_by(*CASELOAD_SORTS.get(sort, CASELOAD_SORTS["status"]), "pk")
+
+
+def days_in_program(*, couple: Couple, now: datetime.datetime | None = None) -> int | None:
+    """Whole days since admission, counted in the couple's time zone.
+
+    Discharge stops the count. None before admission.
+    """
+    if couple.admitted_on is None:
+        return None
+    today = timezone.localdate(now, couple_time_zone(couple=couple))
+    last_day = min(today, couple.discharged_on) if couple.discharged_on else today
+    if last_day < couple.admitted_on:
+        return None
+    return (last_day - couple.admitted_on).days
+
+
+@dataclass
+class CaseloadRow:
+    couple: Couple
+    partner_names: list[str]
+    my_roles: list[str]
+    days_in_program: int | None
+    is_discharged: bool
+    # Slots for the pages that compose the apps: the sessions and goals apps fill them later.
+    next_session: object | None = None
+    flags: list[str] = field(default_factory=list)
+
+
+def caseload_rows_for_clinician(
+    *, user: User, search: str = "", sort: str = ""
+) -> list[CaseloadRow]:
+    """The caseload ready to display; the same three queries as caseload_for_clinician."""
+    rows = [
+        CaseloadRow(
+            couple=couple,
+            partner_names=[partner.display_name for partner in couple.partners.all()],
+            my_roles=[_role_label(assignment) for assignment in couple.my_assignments],
+            days_in_program=days_in_program(couple=couple),
+            is_discharged=couple.status == Couple.Status.DISCHARGED,
+        )
+        for couple in caseload_for_clinician(user=user, search=search, sort=sort)
+    ]
+    if sort in ("days", "-days"):
+        # Discharge stops the count and zones differ, so admission order is not quite it.
+        counted = [row for row in rows if row.days_in_program is not None]
+        counted.sort(key=lambda row: row.days_in_program, reverse=sort == "-days")
+        rows = counted + [row for row in rows if row.days_in_program is None]
+    return rows
+
+
+def _role_label(assignment: CareAssignment) -> str:
+    label = assignment.get_role_display()
+    return f"{label} for {assignment.partner.display_name}" if assignment.partner else label
 
 
 def _record_denied(*, user: User, request: HttpRequest | None, target_type: str, target_id) -> None:

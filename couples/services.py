@@ -477,3 +477,20 @@ def disclosure_record(
         request=request,
         detail={"what": what, "consent": consent.pk},
     )
+
+
+@transaction.atomic
+def couple_record_read(
+    *, viewer: User, couple: Couple, partners: list[Partner], request: HttpRequest | None
+) -> list[AuditEvent]:
+    """A clinician opening a couple's page reads both partners' records: one row each."""
+    return [
+        audit_record(
+            actor=viewer,
+            action=AuditEvent.Action.READ,
+            target=couple,
+            patient=partner,
+            request=request,
+        )
+        for partner in partners
+    ]

@@ -1,18 +1,25 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import base36_to_int
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from couples import queries, services
-from couples.forms import InvitationAcceptForm
-from couples.models import User
-from couples.permissions import clinician_required, partner_required
-from couples.roles import home_url_for, roles_for_user
+from couples.forms import ConsentGrantForm, InvitationAcceptForm
+from couples.models import SharingConsent, User
+from couples.permissions import clinician_required, partner_required, role_check
+from couples.roles import Role, home_url_for, roles_for_user
+
+CASELOAD_SORTS = ("status", "days", "-days")
+RECORD_ACCESS_PER_PAGE = 25
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -24,19 +31,140 @@ def home(request: HttpRequest) -> HttpResponse:
 @partner_required
 def portal_home(request: HttpRequest) -> HttpResponse:
     partner = queries.partner_get_for_user(user=request.user)
-    others = [p for p in partner.couple.partners.all() if p.pk != partner.pk]
     context = {
         "partner": partner,
         "couple": partner.couple,
-        "other_partner": next(iter(others), None),
+        "other_partner": _other_partner(partner),
+        "care_team": queries.care_team_for_partner(partner=partner),
+        "consent_status": queries.consent_status_for(partner=partner),
     }
     return render(request, "couples/portal_home.html", context)
+
+
+@partner_required
+def consent(request: HttpRequest) -> HttpResponse:
+    partner = queries.partner_get_for_user(user=request.user)
+    overview = queries.consent_overview_for_partner(partner=partner)
+    current = overview.status.consent if overview.status.is_active else None
+    form = ConsentGrantForm(request.POST if request.method == "POST" else None, current=current)
+    if form.is_valid():
+        try:
+            granted = services.consent_grant(
+                partner=partner, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _sharing_message(granted))
+            return redirect("couples:consent")
+    context = {
+        "partner": partner,
+        "other_partner": _other_partner(partner),
+        "overview": overview,
+        "purpose": SharingConsent.DEFAULT_PURPOSE,
+        "form": form,
+        "time_zone": queries.couple_time_zone(couple=partner.couple),
+    }
+    return render(request, "couples/consent_form.html", context)
+
+
+@partner_required
+@require_POST
+def consent_revoke(request: HttpRequest) -> HttpResponse:
+    partner = queries.partner_get_for_user(user=request.user)
+    open_consent = queries.consent_open_for(partner=partner)
+    if open_consent is None:
+        messages.info(request, "You were not sharing anything, so nothing changed.")
+    else:
+        services.consent_revoke(consent=open_consent, by=request.user, request=request)
+        name = open_consent.recipient.display_name
+        messages.success(request, f"You stopped sharing with {name}. This takes effect now.")
+    return redirect("couples:consent")
+
+
+@partner_required
+def record_access(request: HttpRequest) -> HttpResponse:
+    partner = queries.partner_get_for_user(user=request.user)
+    events = queries.record_access_list_for_partner(partner=partner)
+    page = Paginator(events, RECORD_ACCESS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "rows": queries.record_access_rows(events=page.object_list, partner=partner),
+        "lookback_years": queries.DISCLOSURE_LOOKBACK.days // 365,
+        "time_zone": queries.couple_time_zone(couple=partner.couple),
+    }
+    return render(request, "couples/record_access_list.html", context)
+
+
+def _other_partner(partner):
+    return next((p for p in partner.couple.partners.all() if p.pk != partner.pk), None)
+
+
+def _sharing_message(consent: SharingConsent) -> str:
+    shared = " and ".join(consent.scope_labels)
+    day = consent.expires_on
+    until = f" until the end of {day:%B} {day.day}, {day.year}" if day else ""
+    return f"You are now sharing your {shared} with {consent.recipient.display_name}{until}."
 
 
 @clinician_required
 def clinic_home(request: HttpRequest) -> HttpResponse:
     clinician = queries.clinician_get_for_user(user=request.user)
-    return render(request, "couples/clinic_home.html", {"clinician": clinician})
+    search = request.GET.get("q", "").strip()[:100]
+    sort = request.GET.get("sort") if request.GET.get("sort") in CASELOAD_SORTS else "status"
+    rows = queries.caseload_rows_for_clinician(user=request.user, search=search, sort=sort)
+    context = {
+        "clinician": clinician,
+        "rows": rows,
+        "search": search,
+        "sort": sort,
+        "headers": _caseload_headers(sort=sort, search=search),
+        # Only an empty result needs to tell "no match" from "no couples at all".
+        "has_couples": bool(rows) or queries.caseload_for_clinician(user=request.user).exists(),
+    }
+    return render(request, "couples/clinic_home.html", context)
+
+
+def _caseload_headers(*, sort: str, search: str) -> dict:
+    """Each sortable column's link and its aria-sort; Days toggles its direction."""
+
+    def link(key: str) -> str:
+        return "?" + urlencode({"q": search, "sort": key} if search else {"sort": key})
+
+    def header(url: str, aria_sort: str) -> dict:
+        arrow = {"ascending": "↑", "descending": "↓"}.get(aria_sort, "")
+        return {"url": url, "aria_sort": aria_sort, "arrow": arrow}
+
+    days_sort = {"days": "ascending", "-days": "descending"}.get(sort, "")
+    return {
+        "status": header(link("status"), "ascending" if sort == "status" else ""),
+        "days": header(link("-days" if sort == "days" else "days"), days_sort),
+    }
+
+
+@login_required
+def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    # Scope before role: anyone outside the couple, a partner of another couple included,
+    # gets the audited 404; only this couple's own partners learn it is a clinic page (403).
+    couple = queries.couple_get_for_user(user=request.user, pk=pk, request=request)
+    role_check(request.user, Role.CLINICIAN)
+    partners = list(queries.partner_list_for_couple(couple=couple))
+    services.couple_record_read(
+        viewer=request.user, couple=couple, partners=partners, request=request
+    )
+    context = {
+        "couple": couple,
+        "partners": [
+            (partner, queries.consent_overview_for_partner(partner=partner)) for partner in partners
+        ],
+        "partner_names": [partner.display_name for partner in partners],
+        "days_in_program": queries.days_in_program(couple=couple),
+        "is_discharged": couple.status == couple.Status.DISCHARGED,
+        "care_team": queries.care_team_for_couple(couple=couple),
+        "care_history": queries.care_history_for_couple(couple=couple),
+        "time_zone": queries.couple_time_zone(couple=couple),
+    }
+    return render(request, "couples/couple_detail.html", context)
 
 
 @login_required

@@ -48,8 +48,9 @@ def test_portal_home_uses_a_fixed_number_of_queries(
     client.force_login(partner_a.user)
     client.get("/portal/")  # the first request stamps the session
 
-    # session, user, roles, partner with couple and user, the couple's partners, their users
-    with django_assert_max_num_queries(6):
+    # session, user, roles, partner with couple and user, the couple's partners with users,
+    # my care team, my latest consent
+    with django_assert_max_num_queries(7):
         assert client.get("/portal/").status_code == 200
 
 
