@@ -1,11 +1,23 @@
+import csv
+import json
+from datetime import UTC
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F, Q
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
 
-from couples import services
-from couples.models import AuditEvent, Clinician, Couple, Partner, User
+from couples import admin_forms, queries, services
+from couples.models import AuditEvent, CareAssignment, Clinician, Couple, Partner, User
 
 
 class UserInviteForm(forms.ModelForm):
@@ -73,29 +85,14 @@ class UserAdmin(DjangoUserAdmin):
         self.message_user(request, f"Deactivated {queryset.count()} account(s).", messages.SUCCESS)
 
 
-@admin.register(Clinician)
-class ClinicianAdmin(admin.ModelAdmin):
-    list_display = [
-        "__str__",
-        "can_be_individual_therapist",
-        "can_be_couples_therapist",
-        "can_be_counselor",
-        "can_be_medical_provider",
-    ]
-    list_select_related = ["user"]
-    search_fields = ["user__email", "user__first_name", "user__last_name"]
-    autocomplete_fields = ["user"]
-
-
-class PartnerInline(admin.StackedInline):
-    model = Partner
-    extra = 0
-    max_num = 2
-    autocomplete_fields = ["user"]
+# --- Shared pieces -------------------------------------------------------------------------
 
 
 class PatientRecordAuditMixin:
-    """Staff opening a patient's record in the admin is recorded; no record, no page."""
+    """Staff opening a patient's record in the admin is recorded; no record, no page.
+
+    Saving a change through the admin form is recorded too, once per patient concerned.
+    """
 
     def patients_of(self, obj) -> list[Partner]:
         raise NotImplementedError
@@ -115,20 +112,546 @@ class PatientRecordAuditMixin:
                 )
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            audit_admin_change(request, obj, form.changed_data, self.patients_of(obj))
+
+
+def audit_admin_change(request, obj, changed: list[str], patients: list[Partner]) -> None:
+    # The admin's own LogEntry is not the audit log: it has no IP, no patient, no chain.
+    for patient in patients or [None]:
+        services.audit_record(
+            actor=request.user,
+            action=AuditEvent.Action.UPDATE,
+            target=obj,
+            patient=patient,
+            request=request,
+            detail={"via": "admin", "changed": changed},
+        )
+
+
+def attach_service_error(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: on the field it names, if the form has it."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error)
+
+
+class ServiceFormMixin:
+    """One-step admin pages (intake, invitation, assignment) that save through a service.
+
+    The forms render with the admin's own fieldset template, so they look like any
+    other admin form; each form is one fieldset.
+    """
+
+    def render_service_form(
+        self, request, *, title: str, forms: list, submit_label: str, method: str = "post"
+    ):
+        """`forms` is a list of (fieldset heading, form)."""
+        adminforms = [
+            helpers.AdminForm(form, [(heading, {"fields": form.fieldset_fields})], {})
+            for heading, form in forms
+        ]
+        media = self.media
+        for _, form in forms:
+            media += form.media
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "adminforms": adminforms,
+            "has_errors": any(form.errors for _, form in forms),
+            "media": media,
+            "submit_label": submit_label,
+            "method": method,
+            "has_view_permission": self.has_view_permission(request),
+        }
+        return TemplateResponse(request, "admin/couples/service_form.html", context)
+
+
+class ReadOnlyHistoryInline(admin.TabularInline):
+    """Who held which care-team role and when: ended rows stay, nothing is edited here."""
+
+    model = CareAssignment
+    template = "admin/couples/care_history_inline.html"
+    verbose_name = "care-team assignment"
+    verbose_name_plural = "Care team and its history"
+    fields = ["role", "partner", "clinician", "started_at", "ended_at", "assigned_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("partner__user", "clinician__user", "assigned_by")
+            .order_by(F("ended_at").desc(nulls_first=True), "partner_id", "role")
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Clinicians --------------------------------------------------------------------------
+
+
+@admin.register(Clinician)
+class ClinicianAdmin(ServiceFormMixin, admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "email",
+        "can_be_individual_therapist",
+        "can_be_couples_therapist",
+        "can_be_counselor",
+        "can_be_medical_provider",
+    ]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__first_name", "user__last_name"]
+    readonly_fields = ["user"]
+
+    @admin.display(ordering="user__email")
+    def email(self, clinician):
+        return clinician.user.email
+
+    def get_urls(self):
+        return [
+            path(
+                "invite/",
+                self.admin_site.admin_view(self.invite_view),
+                name="couples_clinician_invite",
+            ),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # Clinicians join by invitation only, so "Add" leads to the invitation form.
+        return redirect("admin:couples_clinician_invite")
+
+    def invite_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = admin_forms.ClinicianInviteForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            try:
+                clinician = services.clinician_invite(
+                    **form.cleaned_data, invited_by=request.user, request=request
+                )
+            except ValidationError as error:
+                attach_service_error(form, error)
+            else:
+                self.message_user(
+                    request,
+                    f"Invited {clinician}: the invitation is on its way to {clinician.user.email}.",
+                )
+                return redirect("admin:couples_clinician_change", clinician.pk)
+        return self.render_service_form(
+            request,
+            title="Invite a clinician",
+            forms=[(None, form)],
+            submit_label="Send invitation",
+        )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            audit_admin_change(request, obj, form.changed_data, [])
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Couples and partners ----------------------------------------------------------------
+
+
+class PartnerInline(admin.StackedInline):
+    """Both partners, editable in place; they join only through intake."""
+
+    model = Partner
+    fields = ["user", "preferred_name", "sobriety_date"]
+    readonly_fields = ["user"]
+    extra = 0
+    max_num = 2
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Couple)
-class CoupleAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
-    list_display = ["__str__", "status", "admitted_on", "discharged_on", "time_zone"]
+class CoupleAdmin(ServiceFormMixin, PatientRecordAuditMixin, admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "partner_names",
+        "status",
+        "admitted_on",
+        "discharged_on",
+        "time_zone",
+    ]
     list_filter = ["status"]
-    inlines = [PartnerInline]
+    search_fields = [
+        "=id",
+        "partners__user__email",
+        "partners__user__first_name",
+        "partners__user__last_name",
+        "partners__preferred_name",
+    ]
+    inlines = [PartnerInline, ReadOnlyHistoryInline]
+    actions = ["discharge"]
 
     def patients_of(self, obj) -> list[Partner]:
         return list(obj.partners.all())
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("partners__user")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "time_zone":
+            # The same list as at intake, so no misspelt zone reaches the schedules.
+            return forms.ChoiceField(
+                choices=admin_forms.time_zone_choices, help_text=admin_forms.TIME_ZONE_HELP
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="Partners")
+    def partner_names(self, couple):
+        return " and ".join(partner.user.get_full_name() for partner in couple.partners.all())
+
+    def get_urls(self):
+        return [
+            path(
+                "admit/",
+                self.admin_site.admin_view(self.admit_view),
+                name="couples_couple_admit",
+            ),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # A couple joins only through intake: both partners invited, the whole team assigned.
+        return redirect("admin:couples_couple_admit")
+
+    def admit_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        data = request.POST if request.method == "POST" else None
+        partner_forms = [
+            admin_forms.PartnerIntakeForm(data, prefix=f"partner{number}") for number in (1, 2)
+        ]
+        couple_form = admin_forms.CoupleAdmitForm(data)
+        # A list, not a generator: every form validates so every error shows at once.
+        if all([form.is_valid() for form in [*partner_forms, couple_form]]):
+            try:
+                couple = services.couple_admit(
+                    partners=[form.cleaned_data for form in partner_forms],
+                    **couple_form.cleaned_data,
+                    by=request.user,
+                    request=request,
+                )
+            except ValidationError as error:
+                attach_service_error(couple_form, error)
+            else:
+                self.message_user(
+                    request,
+                    f"Admitted {couple}. Both partners have been sent an invitation email.",
+                )
+                return redirect("admin:couples_couple_change", couple.pk)
+        return self.render_service_form(
+            request,
+            title="Admit a couple",
+            forms=[
+                ("Partner 1", partner_forms[0]),
+                ("Partner 2", partner_forms[1]),
+                ("Program and couples therapist", couple_form),
+            ],
+            submit_label="Admit and send invitations",
+        )
+
+    @admin.action(
+        description="Discharge today (keeps every record)",
+        permissions=["change"],
+        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+    )
+    def discharge(self, request, queryset):
+        today = timezone.localdate()
+        discharged = []
+        for couple in queryset.order_by("pk"):
+            if couple.status == Couple.Status.DISCHARGED:
+                self.message_user(request, f"{couple} was already discharged.", messages.WARNING)
+                continue
+            try:
+                services.couple_discharge(
+                    couple=couple, discharged_on=today, by=request.user, request=request
+                )
+            except ValidationError as error:
+                self.message_user(request, f"{couple}: {' '.join(error.messages)}", messages.ERROR)
+            else:
+                discharged.append(str(couple))
+        if discharged:
+            self.message_user(request, f"Discharged {', '.join(discharged)} as of {today}.")
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for partner, changed in getattr(formset, "changed_objects", []):
+            if isinstance(partner, Partner):
+                audit_admin_change(request, partner, changed, [partner])
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Partner)
+class PartnerAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
+    list_display = ["__str__", "full_name", "email", "couple", "sobriety_date"]
+    list_select_related = ["user", "couple"]
+    search_fields = ["user__email", "user__first_name", "user__last_name", "preferred_name"]
+    fields = ["user", "couple", "preferred_name", "sobriety_date"]
+    readonly_fields = ["user", "couple"]
+    inlines = [ReadOnlyHistoryInline]
+
+    def patients_of(self, obj) -> list[Partner]:
+        return [obj]
+
+    @admin.display(ordering="user__last_name")
+    def full_name(self, partner):
+        return partner.user.get_full_name()
+
+    @admin.display(ordering="user__email")
+    def email(self, partner):
+        return partner.user.email
+
+    def has_add_permission(self, request):
+        return False  # Partners join through intake, on the couples page.
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Care teams --------------------------------------------------------------------------
+
+
+class CurrentAssignmentFilter(admin.SimpleListFilter):
+    title = "current or ended"
+    parameter_name = "current"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Current"), ("no", "Ended")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(ended_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(ended_at__isnull=False)
+        return queryset
+
+
+@admin.register(CareAssignment)
+class CareAssignmentAdmin(ServiceFormMixin, PatientRecordAuditMixin, admin.ModelAdmin):
+    """Rows are history: read-only here. A new assignment ends the previous holder's row."""
+
+    list_display = [
+        "couple",
+        "partner",
+        "role",
+        "clinician",
+        "started_at",
+        "ended_at",
+        "assigned_by",
+    ]
+    list_filter = [CurrentAssignmentFilter, "role", "clinician"]
+    list_select_related = ["couple", "partner__user", "clinician__user", "assigned_by"]
+    search_fields = [
+        "=couple__id",
+        "clinician__user__email",
+        "clinician__user__last_name",
+        "partner__user__email",
+        "partner__user__last_name",
+    ]
+
+    def patients_of(self, obj) -> list[Partner]:
+        return [obj.partner] if obj.partner else list(obj.couple.partners.all())
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Step 1 chooses the couple (GET ?couple=), step 2 one role of its team and a clinician."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        chooser = admin_forms.CareCoupleChooseForm(request.GET if "couple" in request.GET else None)
+        if not chooser.is_valid():
+            return self.render_service_form(
+                request,
+                title="Assign a clinician: choose the couple",
+                forms=[(None, chooser)],
+                submit_label="Next",
+                method="get",
+            )
+        couple = chooser.cleaned_data["couple"]
+        current = {
+            (assignment.partner_id, assignment.role): assignment.clinician
+            for assignment in queries.care_team_for_couple(couple=couple)
+        }
+        form = admin_forms.CareAssignForm(
+            request.POST if request.method == "POST" else None, couple=couple, current=current
+        )
+        if form.is_valid():
+            slot, clinician = form.cleaned_data["slot"], form.cleaned_data["clinician"]
+            previous = current.get((getattr(slot["partner"], "pk", None), slot["role"]))
+            try:
+                assignment = services.care_team_assign(
+                    couple=couple, **slot, clinician=clinician, by=request.user, request=request
+                )
+            except ValidationError as error:
+                attach_service_error(form, error)
+            else:
+                self.message_user(request, _assigned_message(assignment, previous))
+                return redirect("admin:couples_couple_change", couple.pk)
+        return self.render_service_form(
+            request,
+            title=f"Assign a clinician for {admin_forms.couple_label(couple)}",
+            forms=[(None, form)],
+            submit_label="Assign",
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _assigned_message(assignment: CareAssignment, previous: Clinician | None) -> str:
+    if previous is not None and previous.pk == assignment.clinician_id:
+        return f"{assignment.clinician} already held this role: nothing changed."
+    if previous is not None:
+        return f"{assignment}. {previous}'s assignment has ended and stays in the history."
+    return f"{assignment}."
+
+
+# --- Audit log ---------------------------------------------------------------------------
+
+
+class TextInputFilter(admin.SimpleListFilter):
+    """A filter typed into a box: the log's actors and patients are too many to list."""
+
+    template = "admin/couples/text_input_filter.html"
+    placeholder = ""
+
+    def lookups(self, request, model_admin):
+        # The filter is shown only when it has a choice; the box is that choice.
+        return [("", self.placeholder)]
+
+    def choices(self, changelist):
+        yield {
+            "parameter_name": self.parameter_name,
+            "value": self.value() or "",
+            "placeholder": self.placeholder,
+            # Submitting the box keeps the other filters and the search.
+            "hidden": [
+                (name, value)
+                for name, value in changelist.params.items()
+                if name != self.parameter_name
+            ],
+        }
+
+
+class ActorFilter(TextInputFilter):
+    title = "user"
+    parameter_name = "actor_email"
+    placeholder = "Email contains"
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return None
+        value = self.value().strip()
+        return queryset.filter(Q(actor_label__icontains=value) | Q(actor__email__icontains=value))
+
+
+class PatientFilter(TextInputFilter):
+    title = "patient"
+    parameter_name = "patient_is"
+    placeholder = "Patient number, email or name"
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return None
+        value = self.value().strip().lstrip("#")
+        if value.isdigit():
+            return queryset.filter(patient_id=int(value))
+        return queryset.filter(
+            Q(patient__user__email__icontains=value)
+            | Q(patient__user__last_name__icontains=value)
+            | Q(patient__user__first_name__icontains=value)
+            | Q(patient__preferred_name__icontains=value)
+        )
+
+
+class DateFilter(admin.DateFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "date"  # not "at", the field's name
+
+
+AUDIT_CSV_HEADER = [
+    "seq",
+    "at_utc",
+    "actor_email",
+    "action",
+    "allowed",
+    "target_type",
+    "target_id",
+    "patient_id",
+    "patient_name",
+    "ip_address",
+    "detail",
+]
+
+
+class _Echo:
+    """csv.writer writes to this and gets the line back, so rows can be streamed."""
+
+    def write(self, value):
+        return value
+
+
+def _csv_safe(value) -> str:
+    # A cell starting with = + - @ runs as a formula in spreadsheet software.
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
+def audit_event_csv_row(event: AuditEvent) -> list[str]:
+    patient = event.patient
+    cells = [
+        event.seq,
+        event.at.astimezone(UTC).isoformat(),
+        event.actor_label,
+        event.action,
+        "yes" if event.allowed else "no",
+        event.target_type,
+        event.target_id,
+        patient.pk if patient else "",
+        (patient.user.get_full_name() or patient.user.email) if patient else "",
+        event.ip_address,
+        json.dumps(event.detail, sort_keys=True),
+    ]
+    return [_csv_safe(cell) for cell in cells]
+
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    """The audit log is evidence: readable here, never changed."""
+    """The audit log is evidence: readable here, never changed; exports are logged too."""
 
     list_display = [
         "seq",
@@ -141,11 +664,84 @@ class AuditEventAdmin(admin.ModelAdmin):
         "ip_address",
         "allowed",
     ]
-    list_filter = ["action", "allowed", "target_type"]
-    search_fields = ["actor_label", "target_id", "ip_address"]
+    list_filter = [
+        ActorFilter,
+        PatientFilter,
+        "action",
+        "allowed",
+        ("at", DateFilter),
+        "target_type",
+    ]
+    search_fields = ["actor_label", "patient__user__email", "target_id", "ip_address"]
     date_hierarchy = "at"
     list_select_related = ["patient__user"]
     show_full_result_count = False
+    actions = ["export_selected_csv"]
+
+    def get_urls(self):
+        return [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_filtered_view),
+                name="couples_auditevent_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.action(description="Export selected as CSV", permissions=["view"])
+    def export_selected_csv(self, request, queryset):
+        return self.export_csv(request, queryset, scope="selected")
+
+    def export_filtered_view(self, request):
+        """The changelist's rows as filtered and searched now, every page of them."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return redirect("admin:couples_auditevent_changelist")
+        return self.export_csv(request, changelist.get_queryset(request), scope="filtered")
+
+    def export_csv(self, request, queryset, *, scope: str) -> StreamingHttpResponse:
+        """Record the export, then stream it; an export that cannot be recorded is not served.
+
+        1. Pin the rows to the log as it is now (the sequence is gapless and rows never
+           change), so the count recorded is exact and this export's own event is not in it.
+        2. Record the export: rows, filters, and the patient when every row is about one,
+           so it shows in that patient's accounting of disclosures.
+        3. Stream the rows, in the changelist's order.
+        """
+        last_seq = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+        rows = queryset.filter(seq__lte=last_seq or 0)
+        patient_ids = list(
+            rows.exclude(patient=None)
+            .order_by()
+            .values_list("patient_id", flat=True)
+            .distinct()[:2]
+        )
+        services.audit_record(
+            actor=request.user,
+            action=AuditEvent.Action.EXPORT,
+            patient=Partner.objects.get(pk=patient_ids[0]) if len(patient_ids) == 1 else None,
+            request=request,
+            detail={
+                "what": "audit log (CSV)",
+                "scope": scope,
+                "rows": rows.count(),
+                "filters": dict(request.GET.items()),
+            },
+        )
+        writer = csv.writer(_Echo())
+        lines = (
+            writer.writerow(audit_event_csv_row(event))
+            for event in rows.select_related("patient__user").iterator(chunk_size=1000)
+        )
+        stamp = timezone.now().astimezone(UTC).strftime("%Y%m%d-%H%M%S")
+        return StreamingHttpResponse(
+            _with_header(writer, lines),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="audit-log-{stamp}.csv"'},
+        )
 
     def has_add_permission(self, request):
         return False
@@ -155,3 +751,8 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _with_header(writer, lines):
+    yield writer.writerow(AUDIT_CSV_HEADER)
+    yield from lines

@@ -1,0 +1,208 @@
+"""Forms behind the admin's one-step views: intake, inviting a clinician, assigning a care role.
+
+They check the shape of the input only; the services enforce the care-team rule and the
+admin views attach their ValidationError to the form.
+"""
+
+import zoneinfo
+
+from django import forms
+from django.contrib.admin.widgets import AdminDateWidget
+from django.utils import timezone
+
+from couples.models import CareRole, Clinician, Couple
+
+# The zones most of our couples live in, offered first and in this order.
+US_TIME_ZONES = [
+    ("America/New_York", "Eastern (New York)"),
+    ("America/Chicago", "Central (Chicago)"),
+    ("America/Denver", "Mountain (Denver)"),
+    ("America/Phoenix", "Mountain, no daylight saving (Phoenix)"),
+    ("America/Los_Angeles", "Pacific (Los Angeles)"),
+    ("America/Anchorage", "Alaska (Anchorage)"),
+    ("Pacific/Honolulu", "Hawaii (Honolulu)"),
+]
+# available_timezones() also holds legacy aliases (US/Eastern, EST5EDT, localtime): skip them.
+WORLD_REGIONS = (
+    "Africa/",
+    "America/",
+    "Antarctica/",
+    "Asia/",
+    "Atlantic/",
+    "Australia/",
+    "Europe/",
+    "Indian/",
+    "Pacific/",
+)
+
+
+TIME_ZONE_HELP = "Session times and daily check-ins follow this zone."
+
+
+def time_zone_choices() -> list:
+    us_names = {name for name, _ in US_TIME_ZONES}
+    others = sorted(
+        name
+        for name in zoneinfo.available_timezones()
+        if name.startswith(WORLD_REGIONS) and name not in us_names
+    )
+    return [
+        ("United States", US_TIME_ZONES),
+        ("Other time zones", [(name, name.replace("_", " ")) for name in [*others, "UTC"]]),
+    ]
+
+
+def clinicians_allowed(capability: str):
+    return Clinician.objects.filter(**{capability: True}).select_related("user")
+
+
+class ClinicianChoiceField(forms.ModelChoiceField):
+    """A clinician select limited to one capability, saying so when a choice is refused."""
+
+    def __init__(self, capability: str, role_label: str, **kwargs):
+        super().__init__(
+            queryset=clinicians_allowed(capability),
+            error_messages={
+                "invalid_choice": (
+                    f"Choose a clinician whose profile allows the {role_label} role."
+                )
+            },
+            **kwargs,
+        )
+
+
+class PartnerIntakeForm(forms.Form):
+    """One partner at intake. Its cleaned_data is the dict couple_admit expects."""
+
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    preferred_name = forms.CharField(
+        max_length=100,
+        required=False,
+        help_text="Shown to the care team instead of the first name.",
+    )
+    email = forms.EmailField(help_text="The invitation to set a password goes here.")
+    individual_therapist = ClinicianChoiceField(
+        "can_be_individual_therapist", "individual therapist"
+    )
+    counselor = ClinicianChoiceField(
+        "can_be_counselor", "drug & alcohol counselor", label="Drug & alcohol counselor"
+    )
+
+    fieldset_fields = [
+        ("first_name", "last_name"),
+        "preferred_name",
+        "email",
+        "individual_therapist",
+        "counselor",
+    ]
+
+
+class CoupleAdmitForm(forms.Form):
+    """What intake knows about the couple itself."""
+
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        initial="America/New_York",
+        help_text=TIME_ZONE_HELP,
+    )
+    admitted_on = forms.DateField(
+        label="Admission date", widget=AdminDateWidget, initial=timezone.localdate
+    )
+    couples_therapist = ClinicianChoiceField("can_be_couples_therapist", "couples therapist")
+
+    fieldset_fields = ["time_zone", "admitted_on", "couples_therapist"]
+
+
+class ClinicianInviteForm(forms.Form):
+    ROLE_CHOICES = [
+        (CareRole.INDIVIDUAL_THERAPIST.value, CareRole.INDIVIDUAL_THERAPIST.label),
+        (CareRole.COUPLES_THERAPIST.value, CareRole.COUPLES_THERAPIST.label),
+        (CareRole.COUNSELOR.value, CareRole.COUNSELOR.label),
+        ("medical_provider", "Medical provider"),
+    ]
+
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField(help_text="The invitation to set a password goes here.")
+    credentials = forms.CharField(
+        max_length=100, required=False, help_text="For example LMFT, LCSW"
+    )
+    roles = forms.MultipleChoiceField(
+        label="Allowed roles",
+        choices=ROLE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The care-team roles this clinician may hold.",
+        error_messages={"required": "Choose at least one role."},
+    )
+
+    fieldset_fields = [("first_name", "last_name"), "email", "credentials", "roles"]
+
+
+class CareCoupleChooseForm(forms.Form):
+    """First step of assigning: which couple (submitted with GET)."""
+
+    couple = forms.ModelChoiceField(
+        queryset=Couple.objects.exclude(status=Couple.Status.DISCHARGED)
+        .prefetch_related("partners__user")
+        .order_by("pk"),
+        help_text="Couples in the program; a discharged couple's care team stays as it was.",
+    )
+
+    fieldset_fields = ["couple"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["couple"].label_from_instance = couple_label
+
+
+def couple_label(couple: Couple) -> str:
+    names = " and ".join(partner.user.get_full_name() for partner in couple.partners.all())
+    return f"{couple}: {names}" if names else str(couple)
+
+
+class CareAssignForm(forms.Form):
+    """Second step: one slot of the couple's team (role, and partner for partner roles)."""
+
+    slot = forms.ChoiceField(label="Role")
+    clinician = forms.ModelChoiceField(
+        queryset=Clinician.objects.select_related("user"),
+        help_text="Whoever holds this role now keeps their row in the history, ended today.",
+    )
+
+    fieldset_fields = ["slot", "clinician"]
+
+    def __init__(self, *args, couple: Couple, current: dict, **kwargs):
+        """`current` maps (partner id or None, role) to the clinician holding it now."""
+        super().__init__(*args, **kwargs)
+        self.partners_by_pk = {partner.pk: partner for partner in couple.partners.all()}
+        slots = [(None, CareRole.COUPLES_THERAPIST, "Couples therapist")]
+        for partner in self.partners_by_pk.values():
+            for role in (CareRole.INDIVIDUAL_THERAPIST, CareRole.COUNSELOR):
+                slots.append((partner, role, f"{partner.display_name}'s {role.label.lower()}"))
+        self.fields["slot"].choices = [("", "---------")] + [
+            (
+                slot_value(partner, role),
+                _slot_label(label, current.get((getattr(partner, "pk", None), role))),
+            )
+            for partner, role, label in slots
+        ]
+        self.fields["clinician"].label_from_instance = clinician_label
+
+    def clean_slot(self):
+        role, _, partner_pk = self.cleaned_data["slot"].partition(":")
+        partner = self.partners_by_pk.get(int(partner_pk)) if partner_pk else None
+        return {"role": role, "partner": partner}
+
+
+def slot_value(partner, role) -> str:
+    return f"{role}:{partner.pk}" if partner else str(role)
+
+
+def _slot_label(label: str, holder) -> str:
+    return f"{label} (now {holder})" if holder else f"{label} (nobody yet)"
+
+
+def clinician_label(clinician: Clinician) -> str:
+    roles = ", ".join(clinician.role_labels) or "no care-team roles"
+    return f"{clinician} ({roles})"
