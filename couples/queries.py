@@ -25,7 +25,7 @@ from couples.models import (
 from couples.roles import Role, roles_for_user
 
 # How far back a partner's accounting of who saw their records reaches (Part 2: 3 years).
-DISCLOSURE_LOOKBACK = datetime.timedelta(days=3 * 365)
+DISCLOSURE_LOOKBACK_YEARS = 3
 
 # Orders by the declared order of the choices rather than alphabetically.
 ROLE_ORDER = Case(
@@ -92,6 +92,18 @@ def couple_time_zone(*, couple: Couple) -> datetime.tzinfo:
         return timezone.get_default_timezone()
 
 
+def couple_today(*, couple: Couple) -> datetime.date:
+    """The calendar day it is now where the couple lives: consent ends at their midnight."""
+    return timezone.localdate(timezone=couple_time_zone(couple=couple))
+
+
+def years_before(moment: datetime.datetime, years: int) -> datetime.datetime:
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year - years, day=28)
+
+
 def is_on_care_team(*, user: User, couple_id: int) -> bool:
     return CareAssignment.objects.filter(
         couple_id=couple_id, clinician__user=user, ended_at__isnull=True
@@ -133,7 +145,7 @@ def individual_items_access(*, viewer: User, owner: Partner) -> IndividualItemsA
 
 def consent_active_for(*, partner: Partner, today: datetime.date | None = None):
     """The partner's open, unexpired consent, or None. Expiry needs no job: it is read here."""
-    today = today or timezone.localdate()
+    today = today or couple_today(couple=partner.couple)
     consent = (
         SharingConsent.objects.select_related("recipient__user")
         .filter(partner=partner, revoked_at__isnull=True)
@@ -200,10 +212,10 @@ def consent_status_of(consent: SharingConsent | None, *, today: datetime.date) -
 def consent_status_for(*, partner: Partner, today: datetime.date | None = None) -> ConsentStatus:
     """The partner's sharing now, from their latest grant (a new grant closes the old one).
 
-    "Today" is the same clinic day that consent_active_for uses, so the two never disagree.
+    "Today" is the couple's day, as in consent_active_for, so the two never disagree.
     """
     latest = consent_history_for_partner(partner=partner).order_by("-granted_at", "-pk").first()
-    return consent_status_of(latest, today=today or timezone.localdate())
+    return consent_status_of(latest, today=today or couple_today(couple=partner.couple))
 
 
 @dataclass(frozen=True)
@@ -216,7 +228,7 @@ def consent_overview_for_partner(
     *, partner: Partner, today: datetime.date | None = None
 ) -> ConsentOverview:
     """Current status and every grant with its state, in one query."""
-    today = today or timezone.localdate()
+    today = today or couple_today(couple=partner.couple)
     consents = consent_history_for_partner(partner=partner).order_by("-granted_at", "-pk")
     history = [consent_status_of(consent, today=today) for consent in consents]
     current = history[0] if history else ConsentStatus(ConsentStatus.NONE)
@@ -225,7 +237,7 @@ def consent_overview_for_partner(
 
 def record_access_list_for_partner(*, partner: Partner) -> QuerySet[AuditEvent]:
     """Who saw this partner's records over the last 3 years (an accounting of disclosures)."""
-    since = timezone.now() - DISCLOSURE_LOOKBACK
+    since = years_before(timezone.now(), DISCLOSURE_LOOKBACK_YEARS)
     return (
         AuditEvent.objects.filter(
             patient=partner,

@@ -411,13 +411,22 @@ def consent_grant(
     recipient = Partner.objects.filter(couple_id=partner.couple_id).exclude(pk=partner.pk).first()
     if recipient is None:
         raise ValidationError("There is no partner to share with yet.")
-    if expires_on is not None and expires_on < timezone.localdate():
+    from couples.queries import couple_today
+
+    if expires_on is not None and expires_on < couple_today(couple=partner.couple):
         raise ValidationError({"expires_on": "The end date cannot be in the past."})
     open_consent = (
         SharingConsent.objects.select_for_update()
         .filter(partner=partner, revoked_at__isnull=True)
         .first()
     )
+    choices = (shares_goals, shares_checkins, expires_on)
+    if open_consent is not None and choices == (
+        open_consent.shares_goals,
+        open_consent.shares_checkins,
+        open_consent.expires_on,
+    ):
+        return open_consent  # The same choices again: keep the history free of noise.
     if open_consent is not None:
         consent_revoke(consent=open_consent, by=by, request=request)
     consent = SharingConsent(

@@ -90,7 +90,7 @@ def record_access(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "rows": queries.record_access_rows(events=page.object_list, partner=partner),
-        "lookback_years": queries.DISCLOSURE_LOOKBACK.days // 365,
+        "lookback_years": queries.DISCLOSURE_LOOKBACK_YEARS,
         "time_zone": queries.couple_time_zone(couple=partner.couple),
     }
     return render(request, "couples/record_access_list.html", context)

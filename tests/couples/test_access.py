@@ -191,3 +191,50 @@ def test_the_caseload_lists_my_current_couples_with_my_roles(care_team, partner_
     assert couples == [partner_a.couple]
     assert [a.role for a in couples[0].my_assignments] == [CareRole.COUPLES_THERAPIST]
     assert CareAssignment.objects.count() == 2
+
+
+def test_consent_ends_at_midnight_where_the_couple_lives(partner_a, partner_b, monkeypatch):
+    partner_a.couple.time_zone = "Pacific/Honolulu"
+    partner_a.couple.save()
+    consent = services.consent_grant(
+        partner=partner_a,
+        shares_goals=True,
+        shares_checkins=True,
+        expires_on=datetime.date(2030, 3, 1),
+        by=partner_a.user,
+    )
+    # 09:00 UTC on 2 March is still 1 March (23:00) in Honolulu.
+    late_evening = datetime.datetime(2030, 3, 2, 9, 0, tzinfo=datetime.UTC)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: late_evening)
+    assert queries.consent_active_for(partner=partner_a) == consent
+
+    monkeypatch.setattr(
+        "django.utils.timezone.now", lambda: late_evening + datetime.timedelta(hours=1)
+    )
+    assert queries.consent_active_for(partner=partner_a) is None
+
+
+def test_granting_the_same_sharing_again_changes_nothing(partner_a, partner_b):
+    first = services.consent_grant(
+        partner=partner_a, shares_goals=True, shares_checkins=True, by=partner_a.user
+    )
+
+    again = services.consent_grant(
+        partner=partner_a, shares_goals=True, shares_checkins=True, by=partner_a.user
+    )
+
+    assert again == first
+    assert partner_a.consents_given.count() == 1
+
+
+def test_the_record_access_list_reaches_back_three_calendar_years(
+    partner_a, care_team, monkeypatch
+):
+    now = datetime.datetime(2028, 2, 29, 12, 0, tzinfo=datetime.UTC)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: now)
+    services.audit_record(actor=care_team.user, action=AuditEvent.Action.READ, patient=partner_a)
+
+    assert queries.years_before(now, 3) == datetime.datetime(
+        2025, 2, 28, 12, 0, tzinfo=datetime.UTC
+    )
+    assert queries.record_access_list_for_partner(partner=partner_a).count() == 1
