@@ -530,6 +530,20 @@ class CareAssignmentAdmin(ServiceFormMixin, PatientRecordAuditMixin, admin.Model
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_end_permission(self, request) -> bool:
+        # Ending is the other half of assigning: whoever may assign may end.
+        return self.has_add_permission(request)
+
+    @admin.action(description="End the selected assignments (no successor)", permissions=["end"])
+    def end_assignments(self, request, queryset):
+        ended = 0
+        for assignment in queryset.filter(ended_at__isnull=True):
+            services.care_assignment_end(assignment=assignment, by=request.user, request=request)
+            ended += 1
+        self.message_user(request, f"Ended {ended} assignment(s); they stay in the history.")
+
+    actions = ["end_assignments"]
+
 
 def _assigned_message(assignment: CareAssignment, previous: Clinician | None) -> str:
     if previous is not None and previous.pk == assignment.clinician_id:

@@ -92,6 +92,25 @@ class Clinician(models.Model):
         name = self.user.get_full_name() or self.user.email
         return f"{name}, {self.credentials}" if self.credentials else name
 
+    def clean(self):
+        """A capability cannot be taken away while the clinician holds that role somewhere."""
+        if self.pk is None:
+            return
+        held = CareAssignment.objects.filter(clinician=self, ended_at__isnull=True)
+        problems = []
+        for role, flag in ROLE_CAPABILITY.items():
+            if getattr(self, flag):
+                continue
+            couples = sorted({a.couple_id for a in held if a.role == role})
+            if couples:
+                names = ", ".join(f"Couple #{pk}" for pk in couples)
+                problems.append(
+                    f"{self} is still {CareRole(role).label.lower()} for {names}: "
+                    "assign someone else first."
+                )
+        if problems:
+            raise ValidationError(problems)
+
     @property
     def role_labels(self) -> list[str]:
         labels = [

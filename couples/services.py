@@ -275,19 +275,9 @@ def care_team_assign(
     conflicts = care_team_conflicts(current_team_with(assignment))
     if conflicts:
         raise ValidationError(conflicts)
-    now = timezone.now()
     if current is not None:
-        current.ended_at = now
-        current.save(update_fields=["ended_at"])
-        audit_record(
-            actor=by,
-            action=AuditEvent.Action.UPDATE,
-            target=current,
-            patient=partner,
-            request=request,
-            detail={"ended": True},
-        )
-    assignment.started_at = now
+        care_assignment_end(assignment=current, by=by, request=request)
+    assignment.started_at = timezone.now()
     assignment.full_clean()
     assignment.save()
     audit_record(
@@ -296,6 +286,26 @@ def care_team_assign(
         target=assignment,
         patient=partner,
         request=request,
+    )
+    return assignment
+
+
+@transaction.atomic
+def care_assignment_end(
+    *, assignment: CareAssignment, by: User | None, request: HttpRequest | None = None
+) -> CareAssignment:
+    """End a role without a successor (a clinician leaves); the row stays as history."""
+    if assignment.ended_at is not None:
+        return assignment
+    assignment.ended_at = timezone.now()
+    assignment.save(update_fields=["ended_at"])
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.UPDATE,
+        target=assignment,
+        patient=assignment.partner,
+        request=request,
+        detail={"ended": True},
     )
     return assignment
 

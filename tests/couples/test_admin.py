@@ -447,3 +447,43 @@ def test_exporting_the_audit_log_needs_permission_to_view_it(client, plain_user)
     client.force_login(plain_user)
     assert client.get(url).status_code == 302
     assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == 1
+
+
+def test_ending_an_assignment_in_admin_keeps_the_row(client, staff, partner_a, clinician):
+    from couples import services as couple_services
+    from couples.models import CareAssignment, CareRole
+
+    assignment = couple_services.care_team_assign(
+        couple=partner_a.couple, role=CareRole.COUPLES_THERAPIST, clinician=clinician, by=staff
+    )
+    _admin_client(client, staff)
+
+    response = client.post(
+        reverse("admin:couples_careassignment_changelist"),
+        {"action": "end_assignments", "_selected_action": [assignment.pk]},
+    )
+
+    assert response.status_code == 302
+    assignment.refresh_from_db()
+    assert assignment.ended_at is not None
+    assert CareAssignment.objects.count() == 1
+
+
+def test_unticking_a_held_capability_in_admin_is_refused(client, staff, partner_a, clinician):
+    from couples import services as couple_services
+    from couples.models import CareRole
+
+    couple_services.care_team_assign(
+        couple=partner_a.couple, role=CareRole.COUPLES_THERAPIST, clinician=clinician, by=staff
+    )
+    _admin_client(client, staff)
+
+    response = client.post(
+        reverse("admin:couples_clinician_change", args=[clinician.pk]),
+        {"user": clinician.user.pk, "credentials": "LMFT"},
+    )
+
+    assert response.status_code == 200
+    assert "is still couples therapist" in response.text
+    clinician.refresh_from_db()
+    assert clinician.can_be_couples_therapist is True

@@ -212,3 +212,37 @@ def test_every_assignment_is_audited(team, staff):
         action=AuditEvent.Action.CREATE, target_type="couples.CareAssignment"
     )
     assert created.count() == 5
+
+
+def test_a_capability_cannot_be_removed_while_the_role_is_held(team, staff):
+    couple = _admit(team, staff)
+    therapist = team["therapist"]
+    therapist.can_be_individual_therapist = False
+
+    with pytest.raises(ValidationError) as error:
+        therapist.full_clean()
+
+    assert f"is still individual therapist for Couple #{couple.pk}" in str(error.value)
+
+
+def test_a_capability_can_be_removed_once_the_role_is_handed_over(team, staff):
+    couple = _admit(team, staff)
+    for assignment in CareAssignment.objects.filter(clinician=team["therapist"], couple=couple):
+        services.care_assignment_end(assignment=assignment, by=staff)
+    therapist = team["therapist"]
+    therapist.can_be_individual_therapist = False
+
+    therapist.full_clean()
+
+
+def test_ending_an_assignment_keeps_it_as_history_and_is_audited(team, staff):
+    couple = _admit(team, staff)
+    assignment = CareAssignment.objects.get(couple=couple, role=CareRole.COUPLES_THERAPIST)
+
+    services.care_assignment_end(assignment=assignment, by=staff)
+
+    assignment.refresh_from_db()
+    assert assignment.ended_at is not None
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.UPDATE, target_id=str(assignment.pk), detail={"ended": True}
+    ).exists()
