@@ -53,7 +53,7 @@ def couple_list_for_user(*, user: User) -> QuerySet[Couple]:
 def couple_get_for_user(*, user: User, pk: int, request: HttpRequest | None = None) -> Couple:
     couple = couple_list_for_user(user=user).filter(pk=pk).first()
     if couple is None:
-        _record_denied(user=user, request=request, target_type="couples.Couple", target_id=pk)
+        access_denied_record(user=user, request=request, target_type="couples.Couple", target_id=pk)
         raise Http404
     return couple
 
@@ -413,7 +413,9 @@ def _role_label(assignment: CareAssignment) -> str:
     return f"{label} for {assignment.partner.display_name}" if assignment.partner else label
 
 
-def _record_denied(*, user: User, request: HttpRequest | None, target_type: str, target_id) -> None:
+def access_denied_record(
+    *, user: User, request: HttpRequest | None, target_type: str, target_id
+) -> None:
     from couples.services import audit_record
 
     audit_record(

@@ -55,3 +55,20 @@ class PartnerFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     couple = factory.SubFactory(CoupleFactory)
     sobriety_date = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
+
+
+class GoalFactory(factory.django.DjangoModelFactory):
+    """An active shared goal by default; pass partner= for an individual one."""
+
+    class Meta:
+        model = "goals.Goal"
+
+    couple = factory.SubFactory(CoupleFactory)
+    partner = None
+    category = "communication"
+    title = factory.Sequence(lambda n: f"Goal {n}")
+    measure = "yes_no"
+    target = 5
+    start_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
+    status = "active"
+    created_by = factory.SubFactory(UserFactory)

@@ -1,0 +1,205 @@
+"""Reads of goals, progress and check-ins, limited to what the viewer may see.
+
+Shared goals are visible to the couple and its care team; a partner's individual
+goals to that partner, their care team, and the other partner only under an
+active consent (couples.queries.individual_items_access).
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Max, Q
+from django.http import Http404, HttpRequest
+
+from couples.models import Couple, Partner, User
+from couples.queries import (
+    IndividualItemsAccess,
+    access_denied_record,
+    couple_list_for_user,
+    individual_items_access,
+)
+from goals.models import EDIT_WINDOW_DAYS, CheckIn, Goal, ProgressEntry
+
+NO_CHECKIN_ALERT_DAYS = 2
+HIGH_CRAVING = 8
+STALE_GOAL_DAYS = 7
+RATING_GAP = 3
+RECENT_DAYS = 7
+
+
+@dataclass
+class VisibleGoals:
+    """Goals one viewer may see in a couple, and whose consent made any of them visible."""
+
+    shared: list[Goal] = field(default_factory=list)
+    individual: dict[int, list[Goal]] = field(default_factory=dict)  # partner id -> goals
+    disclosed_by: list[tuple[Partner, IndividualItemsAccess]] = field(default_factory=list)
+
+
+def goal_list_for_user(*, user: User, couple: Couple) -> VisibleGoals:
+    """The couple's goals this viewer may see (the couple must already be access-checked)."""
+    partners = list(couple.partners.all())
+    readable = {}
+    visible = VisibleGoals()
+    for partner in partners:
+        access = individual_items_access(viewer=user, owner=partner)
+        readable[partner.pk] = access.goals
+        if access.goals and access.is_disclosure:
+            visible.disclosed_by.append((partner, access))
+    goals = couple.goals.exclude(status=Goal.Status.CANCELLED).filter(
+        Q(partner__isnull=True) | Q(partner_id__in=[pk for pk, ok in readable.items() if ok])
+    )
+    for goal in goals.select_related("partner__user").prefetch_related("acceptances"):
+        if goal.partner_id is None:
+            visible.shared.append(goal)
+        else:
+            visible.individual.setdefault(goal.partner_id, []).append(goal)
+    return visible
+
+
+def goal_get_for_user(*, user: User, pk: int, request: HttpRequest | None = None) -> Goal:
+    """A goal the user may see, or 404 (audited) as if it did not exist."""
+    goal = (
+        Goal.objects.select_related("couple", "partner__user")
+        .filter(pk=pk, couple__in=couple_list_for_user(user=user))
+        .first()
+    )
+    if goal is not None and goal.partner is not None:
+        if not individual_items_access(viewer=user, owner=goal.partner).goals:
+            goal = None
+    if goal is None:
+        access_denied_record(user=user, request=request, target_type="goals.Goal", target_id=pk)
+        raise Http404
+    return goal
+
+
+def progress_for_goals(
+    *, goals: list[Goal], since: datetime.date
+) -> dict[int, dict[int, list[ProgressEntry]]]:
+    """goal id -> partner id -> entries since a day, oldest first, in one query."""
+    result: dict[int, dict[int, list[ProgressEntry]]] = defaultdict(lambda: defaultdict(list))
+    entries = ProgressEntry.objects.filter(goal__in=[g.pk for g in goals], day__gte=since)
+    for entry in entries.order_by("day"):
+        result[entry.goal_id][entry.partner_id].append(entry)
+    return result
+
+
+def checkin_for_day(*, partner: Partner, day: datetime.date) -> CheckIn | None:
+    return CheckIn.objects.filter(partner=partner, day=day).first()
+
+
+def checkin_list_for_partner(*, partner: Partner, since: datetime.date) -> list[CheckIn]:
+    return list(CheckIn.objects.filter(partner=partner, day__gte=since).order_by("-day"))
+
+
+def is_editable_day(*, day: datetime.date, today: datetime.date) -> bool:
+    return 0 <= (today - day).days <= EDIT_WINDOW_DAYS
+
+
+@dataclass(frozen=True)
+class Streak:
+    current: int
+    longest: int
+
+
+def sober_streak(*, partner: Partner, today: datetime.date) -> Streak:
+    """Sober days from the recovery date, restarting the day after each reported use.
+
+    One query: only the days with a reported use are read.
+    """
+    start = partner.sobriety_date
+    if start is None or start > today:
+        return Streak(current=0, longest=0)
+    uses = sorted(
+        CheckIn.objects.filter(partner=partner, is_sober=False, day__gte=start, day__lte=today)
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    longest, run_start = 0, start
+    for use in uses:
+        longest = max(longest, (use - run_start).days)
+        run_start = use + datetime.timedelta(days=1)
+    current = (today - run_start).days + 1 if run_start <= today else 0
+    return Streak(current=current, longest=max(longest, current))
+
+
+def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int, list[str]]:
+    """couple id -> the reasons its care team should look, in four queries for any number.
+
+    Expects each couple's partners prefetched (with users) for the names.
+    """
+    reasons: dict[int, list[str]] = defaultdict(list)
+    partners = {p.pk: p for couple in couples for p in couple.partners.all()}
+    couple_ids = [couple.pk for couple in couples]
+    recent = today - datetime.timedelta(days=RECENT_DAYS)
+
+    last_checkins = dict(
+        CheckIn.objects.filter(partner_id__in=partners)
+        .values("partner_id")
+        .annotate(last=Max("day"))
+        .values_list("partner_id", "last")
+    )
+    for couple in couples:
+        if couple.status not in (Couple.Status.ACTIVE, Couple.Status.STEP_DOWN):
+            continue
+        for partner in couple.partners.all():
+            last = last_checkins.get(partner.pk)
+            since = last or couple.admitted_on
+            if since is not None and (today - since).days >= NO_CHECKIN_ALERT_DAYS:
+                days = (today - since).days
+                reasons[couple.pk].append(
+                    f"No check-in from {partner.display_name} for {days} days"
+                )
+
+    concerning = (
+        CheckIn.objects.filter(partner_id__in=partners, day__gte=recent)
+        .filter(Q(is_sober=False) | Q(craving__gte=HIGH_CRAVING))
+        .order_by("-day")
+        .values_list("partner_id", "day", "is_sober", "craving")
+    )
+    for partner_id, day, is_sober, craving in concerning:
+        partner = partners[partner_id]
+        when = f"{day:%b} {day.day}"
+        if not is_sober:
+            reasons[partner.couple_id].append(f"{partner.display_name} reported a use on {when}")
+        elif craving >= HIGH_CRAVING:
+            reasons[partner.couple_id].append(
+                f"{partner.display_name} reported craving {craving}/10 on {when}"
+            )
+
+    stale_before = today - datetime.timedelta(days=STALE_GOAL_DAYS)
+    stale = (
+        Goal.objects.filter(
+            couple_id__in=couple_ids, status=Goal.Status.ACTIVE, start_on__lte=stale_before
+        )
+        .annotate(last=Max("progress_entries__day"))
+        .filter(Q(last__isnull=True) | Q(last__lt=stale_before))
+        .values_list("couple_id", "title")
+    )
+    for couple_id, title in stale:
+        reasons[couple_id].append(f"No progress on “{title}” for {STALE_GOAL_DAYS} days")
+
+    latest: dict[tuple[int, int], tuple[datetime.date, int]] = {}
+    ratings = ProgressEntry.objects.filter(
+        goal__couple_id__in=couple_ids,
+        goal__partner__isnull=True,
+        goal__status=Goal.Status.ACTIVE,
+        measure=Goal.Measure.RATING,
+        day__gte=recent,
+    ).values_list("goal_id", "goal__couple_id", "goal__title", "partner_id", "day", "value")
+    titles = {}
+    for goal_id, couple_id, title, partner_id, day, value in ratings:
+        titles[goal_id] = (couple_id, title)
+        if (goal_id, partner_id) not in latest or day > latest[(goal_id, partner_id)][0]:
+            latest[(goal_id, partner_id)] = (day, value)
+    by_goal: dict[int, list[int]] = defaultdict(list)
+    for (goal_id, _partner_id), (_day, value) in latest.items():
+        by_goal[goal_id].append(value)
+    for goal_id, values in by_goal.items():
+        if len(values) == 2 and abs(values[0] - values[1]) >= RATING_GAP:
+            couple_id, title = titles[goal_id]
+            reasons[couple_id].append(
+                f"Partners rate “{title}” {min(values)} and {max(values)}: worth talking about"
+            )
+    return dict(reasons)

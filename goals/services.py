@@ -1,0 +1,299 @@
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+
+from couples.models import AuditEvent, Couple, Partner, User
+from couples.queries import couple_today
+from couples.services import audit_record
+from goals.models import (
+    EDIT_WINDOW_DAYS,
+    CheckIn,
+    Goal,
+    GoalAcceptance,
+    GoalChangeRequest,
+    GoalTransition,
+    ProgressEntry,
+)
+
+# Which status may follow which; anything else is refused.
+TRANSITIONS = {
+    Goal.Status.PROPOSED: {Goal.Status.ACTIVE, Goal.Status.CANCELLED},
+    Goal.Status.ACTIVE: {Goal.Status.ACHIEVED, Goal.Status.ON_HOLD, Goal.Status.CANCELLED},
+    Goal.Status.ON_HOLD: {Goal.Status.ACTIVE, Goal.Status.CANCELLED},
+    Goal.Status.ACHIEVED: set(),
+    Goal.Status.CANCELLED: set(),
+}
+# The terms both partners agree to: changing one of them asks for agreement again.
+AGREED_TERMS = ("title", "description", "category", "measure", "target", "start_on", "due_on")
+
+
+def _target_for(measure: str, target: int | None) -> int | None:
+    if measure == Goal.Measure.MILESTONE:
+        return None
+    if target is None:
+        raise ValidationError({"target": "Set a target for this measure."})
+    return target
+
+
+def _partner_of(couple: Couple, user: User) -> Partner | None:
+    return next((p for p in couple.partners.all() if p.user_id == user.pk), None)
+
+
+def _record_transition(goal: Goal, *, from_status: str, by: User | None, note: str = "") -> None:
+    GoalTransition.objects.create(
+        goal=goal, from_status=from_status, to_status=goal.status, by=by, note=note
+    )
+
+
+@transaction.atomic
+def goal_create(
+    *,
+    couple: Couple,
+    partner: Partner | None,
+    category: str,
+    title: str,
+    measure: str,
+    target: int | None,
+    start_on: datetime.date,
+    due_on: datetime.date | None = None,
+    description: str = "",
+    by: User,
+    request: HttpRequest | None = None,
+) -> Goal:
+    """Create a goal. A shared goal starts as proposed and is accepted by whoever of the
+    partners proposed it; an individual goal is set with the care team and starts active."""
+    if partner is not None and partner.couple_id != couple.pk:
+        raise ValidationError("This partner belongs to another couple.")
+    goal = Goal(
+        couple=couple,
+        partner=partner,
+        category=category,
+        title=title,
+        description=description,
+        measure=measure,
+        target=_target_for(measure, target),
+        start_on=start_on,
+        due_on=due_on,
+        status=Goal.Status.PROPOSED if partner is None else Goal.Status.ACTIVE,
+        created_by=by,
+    )
+    goal.full_clean()
+    goal.save()
+    _record_transition(goal, from_status="", by=by)
+    audit_record(
+        actor=by, action=AuditEvent.Action.CREATE, target=goal, patient=partner, request=request
+    )
+    proposer = _partner_of(couple, by) if goal.is_shared else None
+    if proposer is not None:
+        goal_accept(goal=goal, partner=proposer, request=request)
+    return goal
+
+
+@transaction.atomic
+def goal_accept(*, goal: Goal, partner: Partner, request: HttpRequest | None = None) -> Goal:
+    """Record one partner's agreement; the second agreement makes the goal active."""
+    goal = Goal.objects.select_for_update().get(pk=goal.pk)
+    if not goal.is_shared or partner.couple_id != goal.couple_id:
+        raise ValidationError("Only the couple's partners accept a shared goal.")
+    if goal.status != Goal.Status.PROPOSED:
+        raise ValidationError("This goal is no longer waiting for agreement.")
+    GoalAcceptance.objects.get_or_create(goal=goal, partner=partner)
+    audit_record(
+        actor=partner.user,
+        action=AuditEvent.Action.UPDATE,
+        target=goal,
+        request=request,
+        detail={"accepted": True},
+    )
+    accepted = set(goal.acceptances.values_list("partner_id", flat=True))
+    partners = set(goal.couple.partners.values_list("pk", flat=True))
+    if len(partners) == 2 and partners <= accepted:
+        goal.status = Goal.Status.ACTIVE
+        goal.save(update_fields=["status", "updated_at"])
+        _record_transition(
+            goal, from_status=Goal.Status.PROPOSED, by=partner.user, note="Both partners agreed"
+        )
+    return goal
+
+
+@transaction.atomic
+def goal_request_change(
+    *, goal: Goal, partner: Partner, note: str, request: HttpRequest | None = None
+) -> GoalChangeRequest:
+    """Either partner may ask for a change; a proposed goal then waits for both again."""
+    if not goal.is_shared or partner.couple_id != goal.couple_id:
+        raise ValidationError("Only the couple's partners ask for changes to a shared goal.")
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": "Say what you would like to change."})
+    change = GoalChangeRequest.objects.create(goal=goal, partner=partner, note=note)
+    if goal.status == Goal.Status.PROPOSED:
+        goal.acceptances.all().delete()
+    audit_record(
+        actor=partner.user,
+        action=AuditEvent.Action.UPDATE,
+        target=goal,
+        request=request,
+        detail={"change_requested": True},
+    )
+    return change
+
+
+@transaction.atomic
+def goal_update(*, goal: Goal, by: User, request: HttpRequest | None = None, **changes) -> Goal:
+    """Edit a goal's terms. Changing the terms of a proposed shared goal asks both partners
+    to agree again (the editor, if a partner, agrees by editing)."""
+    unknown = set(changes) - set(AGREED_TERMS)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    if goal.status in (Goal.Status.ACHIEVED, Goal.Status.CANCELLED):
+        raise ValidationError("A finished goal cannot be edited.")
+    if (
+        "measure" in changes
+        and changes["measure"] != goal.measure
+        and goal.progress_entries.exists()
+    ):
+        raise ValidationError({"measure": "The measure cannot change once progress is logged."})
+    changed = [name for name, value in changes.items() if getattr(goal, name) != value]
+    for name in changed:
+        setattr(goal, name, changes[name])
+    goal.target = _target_for(goal.measure, goal.target)
+    goal.full_clean()
+    goal.save()
+    if changed and goal.is_shared and goal.status == Goal.Status.PROPOSED:
+        goal.acceptances.all().delete()
+        goal.change_requests.filter(resolved_at__isnull=True).update(resolved_at=goal.updated_at)
+        editor = _partner_of(goal.couple, by)
+        if editor is not None:
+            GoalAcceptance.objects.create(goal=goal, partner=editor)
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.UPDATE,
+        target=goal,
+        patient=goal.partner,
+        request=request,
+        detail={"changed": changed},
+    )
+    return goal
+
+
+@transaction.atomic
+def goal_transition(
+    *, goal: Goal, to_status: str, by: User, note: str = "", request: HttpRequest | None = None
+) -> Goal:
+    """Move a goal along its lifecycle; a shared goal becomes active only by agreement."""
+    goal = Goal.objects.select_for_update().get(pk=goal.pk)
+    if to_status not in TRANSITIONS[goal.status]:
+        raise ValidationError(
+            f"A {goal.get_status_display().lower()} goal cannot become "
+            f"{Goal.Status(to_status).label.lower()}."
+        )
+    if goal.is_shared and goal.status == Goal.Status.PROPOSED and to_status == Goal.Status.ACTIVE:
+        raise ValidationError("A shared goal becomes active when both partners accept it.")
+    from_status = goal.status
+    goal.status = to_status
+    goal.save(update_fields=["status", "updated_at"])
+    _record_transition(goal, from_status=from_status, by=by, note=note)
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.UPDATE,
+        target=goal,
+        patient=goal.partner,
+        request=request,
+        detail={"status": to_status},
+    )
+    return goal
+
+
+def _check_day(*, day: datetime.date, today: datetime.date, what: str) -> None:
+    if day > today:
+        raise ValidationError({"day": f"{what} cannot be for a day that has not come yet."})
+    if (today - day).days > EDIT_WINDOW_DAYS:
+        raise ValidationError(
+            {"day": f"{what} older than {EDIT_WINDOW_DAYS} days are locked. Ask your care team."}
+        )
+
+
+@transaction.atomic
+def progress_log(
+    *,
+    goal: Goal,
+    partner: Partner,
+    day: datetime.date,
+    value: int,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> ProgressEntry:
+    """Log a partner's progress for a day; logging the same day again updates it."""
+    if goal.couple_id != partner.couple_id or goal.partner_id not in (None, partner.pk):
+        raise ValidationError("You can log progress only on your own and your shared goals.")
+    if goal.status != Goal.Status.ACTIVE:
+        raise ValidationError("Progress is logged on active goals.")
+    today = couple_today(couple=partner.couple)
+    _check_day(day=day, today=today, what="Progress")
+    if day < goal.start_on:
+        raise ValidationError({"day": "This goal had not started on that day."})
+    entry = (
+        ProgressEntry.objects.select_for_update()
+        .filter(goal=goal, partner=partner, day=day)
+        .first()
+    )
+    created = entry is None
+    if created:
+        entry = ProgressEntry(goal=goal, partner=partner, day=day, measure=goal.measure)
+    entry.value, entry.note, entry.recorded_on = value, note, today
+    entry.full_clean()
+    entry.save()
+    audit_record(
+        actor=partner.user,
+        action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
+        target=entry,
+        patient=partner,
+        request=request,
+    )
+    return entry
+
+
+@transaction.atomic
+def checkin_record(
+    *,
+    partner: Partner,
+    day: datetime.date,
+    is_sober: bool,
+    craving: int,
+    mood: int,
+    had_trust_discussion: bool,
+    attended_meeting: bool,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> CheckIn:
+    """Record (or correct) a partner's check-in for a day; one per partner per day."""
+    today = couple_today(couple=partner.couple)
+    _check_day(day=day, today=today, what="Check-ins")
+    values = {
+        "is_sober": is_sober,
+        "craving": craving,
+        "mood": mood,
+        "had_trust_discussion": had_trust_discussion,
+        "attended_meeting": attended_meeting,
+        "note": note,
+        "recorded_on": today,
+    }
+    checkin = CheckIn.objects.select_for_update().filter(partner=partner, day=day).first()
+    created = checkin is None
+    if created:
+        checkin = CheckIn(partner=partner, day=day)
+    for name, value in values.items():
+        setattr(checkin, name, value)
+    checkin.full_clean()
+    checkin.save()
+    audit_record(
+        actor=partner.user,
+        action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
+        target=checkin,
+        patient=partner,
+        request=request,
+    )
+    return checkin
