@@ -1,10 +1,13 @@
 import datetime
+from importlib import import_module
 
 from allauth.account.models import EmailAddress
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import module_has_submodule
 
 from couples import services
 from couples.models import CareRole, Clinician, Couple, Partner, SharingConsent, User
@@ -32,19 +35,19 @@ COUPLES = [
     (
         (("jordan", "Jordan", "Miller"), ("alex", "Alex", "Miller")),
         Couple.Status.ACTIVE,
-        24,
+        64,
         "America/New_York",
     ),
     (
         (("casey", "Casey", "Nguyen"), ("riley", "Riley", "Park")),
         Couple.Status.ACTIVE,
-        51,
+        75,
         "America/Chicago",
     ),
     (
         (("morgan", "Morgan", "Diaz"), ("taylor", "Taylor", "Diaz")),
-        Couple.Status.INTAKE,
-        2,
+        Couple.Status.ACTIVE,
+        61,
         "America/Los_Angeles",
     ),
 ]
@@ -74,6 +77,7 @@ class Command(BaseCommand):
             raise CommandError("seed_demo only runs with DEBUG on (or --allow-production).")
         with transaction.atomic():
             logins = self._seed()
+            _seed_other_apps()
         self.stdout.write(self.style.SUCCESS("Demo clinic ready. Every password: " + DEMO_PASSWORD))
         for role, email in logins:
             self.stdout.write(f"  {role:<52} {email}")
@@ -127,6 +131,15 @@ class Command(BaseCommand):
             _care_team(couple, team, clinicians, by=admin)
             _consents(couple)
         return logins
+
+
+def _seed_other_apps() -> None:
+    """Each app may add its own demo data in `<app>/demo.py` (a `seed()` function), so
+    this core command needs to know none of them."""
+    for app_config in apps.get_app_configs():
+        if app_config.name == "couples" or not module_has_submodule(app_config.module, "demo"):
+            continue
+        import_module(f"{app_config.name}.demo").seed()
 
 
 def _care_team(couple: Couple, team, clinicians: dict, *, by: User) -> None:
