@@ -17,6 +17,15 @@ SEEN_AT_KEY = "couples_seen_at"
 SEEN_AT_GRANULARITY = 30
 
 
+def session_timeout_exempt(view):
+    """Serve this view even to a session that has timed out, without touching the session.
+
+    For the crisis-help page: a person who needs it must never meet a login screen first.
+    """
+    view.session_timeout_exempt = True
+    return view
+
+
 class SessionTimeoutMiddleware:
     """Signs people out after SESSION_IDLE_TIMEOUT idle and SESSION_ABSOLUTE_TIMEOUT in all."""
 
@@ -24,17 +33,21 @@ class SessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.user.is_authenticated:
-            now = time.time()
-            auth_at = request.session.setdefault(AUTH_AT_KEY, now)
-            seen_at = request.session.get(SEEN_AT_KEY, now)
-            idle = now - seen_at > settings.SESSION_IDLE_TIMEOUT
-            expired = now - auth_at > settings.SESSION_ABSOLUTE_TIMEOUT
-            if idle or expired:
-                return self._sign_out(request, reason="idle" if idle else "absolute")
-            if now - seen_at >= SEEN_AT_GRANULARITY or SEEN_AT_KEY not in request.session:
-                request.session[SEEN_AT_KEY] = now
         return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.user.is_authenticated or getattr(view_func, "session_timeout_exempt", False):
+            return None
+        now = time.time()
+        auth_at = request.session.setdefault(AUTH_AT_KEY, now)
+        seen_at = request.session.get(SEEN_AT_KEY, now)
+        idle = now - seen_at > settings.SESSION_IDLE_TIMEOUT
+        expired = now - auth_at > settings.SESSION_ABSOLUTE_TIMEOUT
+        if idle or expired:
+            return self._sign_out(request, reason="idle" if idle else "absolute")
+        if now - seen_at >= SEEN_AT_GRANULARITY or SEEN_AT_KEY not in request.session:
+            request.session[SEEN_AT_KEY] = now
+        return None
 
     def _sign_out(self, request, *, reason: str):
         from couples.services import audit_record

@@ -93,7 +93,10 @@ class Clinician(models.Model):
         return f"{name}, {self.credentials}" if self.credentials else name
 
     def clean(self):
-        """A capability cannot be taken away while the clinician holds that role somewhere."""
+        """A patient is never also a clinician, and a capability cannot be taken away
+        while the clinician holds that role somewhere."""
+        if self.user_id is not None and Partner.objects.filter(user_id=self.user_id).exists():
+            raise ValidationError({"user": "This person is a patient and cannot be a clinician."})
         if self.pk is None:
             return
         held = CareAssignment.objects.filter(clinician=self, ended_at__isnull=True)
@@ -165,6 +168,11 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def clean(self):
+        # Someone who treats patients here is never also one of them: their roles would mix.
+        if self.user_id is not None and Clinician.objects.filter(user_id=self.user_id).exists():
+            raise ValidationError({"user": "This person is a clinician and cannot be a patient."})
 
     @property
     def display_name(self) -> str:

@@ -1,7 +1,7 @@
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from couples.models import AuditEvent, Couple, Partner, User
@@ -148,6 +148,8 @@ def goal_update(*, goal: Goal, by: User, request: HttpRequest | None = None, **c
     unknown = set(changes) - set(AGREED_TERMS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    # Work on a fresh, locked copy: a refused edit leaves the caller's object as it was.
+    goal = Goal.objects.select_for_update().get(pk=goal.pk)
     if goal.status in (Goal.Status.ACHIEVED, Goal.Status.CANCELLED):
         raise ValidationError("A finished goal cannot be edited.")
     if (
@@ -156,10 +158,20 @@ def goal_update(*, goal: Goal, by: User, request: HttpRequest | None = None, **c
         and goal.progress_entries.exists()
     ):
         raise ValidationError({"measure": "The measure cannot change once progress is logged."})
-    changed = [name for name, value in changes.items() if getattr(goal, name) != value]
-    for name in changed:
-        setattr(goal, name, changes[name])
+    first_entry = goal.progress_entries.order_by("day").values_list("day", flat=True).first()
+    new_start = changes.get("start_on", goal.start_on)
+    if first_entry is not None and new_start > first_entry:
+        raise ValidationError(
+            {
+                "start_on": f"Progress is logged from {first_entry:%B} {first_entry.day}: "
+                "the goal cannot start later than that."
+            }
+        )
+    before = {name: getattr(goal, name) for name in AGREED_TERMS}
+    for name, value in changes.items():
+        setattr(goal, name, value)
     goal.target = _target_for(goal.measure, goal.target)
+    changed = [name for name in AGREED_TERMS if getattr(goal, name) != before[name]]
     goal.full_clean()
     goal.save()
     if changed and goal.is_shared and goal.status == Goal.Status.PROPOSED:
@@ -185,9 +197,11 @@ def goal_transition(
 ) -> Goal:
     """Move a goal along its lifecycle; a shared goal becomes active only by agreement."""
     goal = Goal.objects.select_for_update().get(pk=goal.pk)
+    if to_status not in Goal.Status.values:
+        raise ValidationError(f"“{to_status}” is not a goal status.")
     if to_status not in TRANSITIONS[goal.status]:
         raise ValidationError(
-            f"A {goal.get_status_display().lower()} goal cannot become "
+            f"This goal is {goal.get_status_display().lower()}, so it cannot become "
             f"{Goal.Status(to_status).label.lower()}."
         )
     if goal.is_shared and goal.status == Goal.Status.PROPOSED and to_status == Goal.Status.ACTIVE:
@@ -232,7 +246,7 @@ def progress_log(
     if goal.status != Goal.Status.ACTIVE:
         raise ValidationError("Progress is logged on active goals.")
     today = couple_today(couple=partner.couple)
-    _check_day(day=day, today=today, what="Progress")
+    _check_day(day=day, today=today, what="Entries")
     if day < goal.start_on:
         raise ValidationError({"day": "This goal had not started on that day."})
     entry = (
@@ -245,7 +259,15 @@ def progress_log(
         entry = ProgressEntry(goal=goal, partner=partner, day=day, measure=goal.measure)
     entry.value, entry.note, entry.recorded_on = value, note, today
     entry.full_clean()
-    entry.save()
+    try:
+        with transaction.atomic():
+            entry.save()
+    except IntegrityError:
+        # A double tap created the day's entry between our read and our insert: update it.
+        entry = ProgressEntry.objects.select_for_update().get(goal=goal, partner=partner, day=day)
+        entry.value, entry.note, entry.recorded_on = value, note, today
+        entry.save()
+        created = False
     audit_record(
         actor=partner.user,
         action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
@@ -288,7 +310,16 @@ def checkin_record(
     for name, value in values.items():
         setattr(checkin, name, value)
     checkin.full_clean()
-    checkin.save()
+    try:
+        with transaction.atomic():
+            checkin.save()
+    except IntegrityError:
+        # Two submissions for the same day raced: the second one corrects the first.
+        checkin = CheckIn.objects.select_for_update().get(partner=partner, day=day)
+        for name, value in values.items():
+            setattr(checkin, name, value)
+        checkin.save()
+        created = False
     audit_record(
         actor=partner.user,
         action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,

@@ -52,3 +52,26 @@ def outsider(db):
 @pytest.fixture
 def plain_user(db):
     return UserFactory()
+
+
+@pytest.fixture
+def team(db):
+    """Clinicians for a rule-abiding care team, each allowed only their role."""
+    return {
+        "couples": ClinicianFactory(can_be_couples_therapist=True, user__last_name="Couples"),
+        "therapist": ClinicianFactory(
+            can_be_couples_therapist=False,
+            can_be_individual_therapist=True,
+            user__last_name="Therapist",
+        ),
+        "counselor": ClinicianFactory(
+            can_be_couples_therapist=False, can_be_counselor=True, user__last_name="Counselor"
+        ),
+        "versatile": ClinicianFactory(
+            can_be_couples_therapist=True,
+            can_be_individual_therapist=True,
+            can_be_counselor=True,
+            user__first_name="Val",
+            user__last_name="Versatile",
+        ),
+    }

@@ -10,7 +10,7 @@ from django.core import mail
 from django.urls import reverse
 
 from couples.models import AuditEvent, CareAssignment, CareRole, Clinician, Couple, Partner, User
-from tests.factories import ClinicianFactory, UserFactory
+from tests.factories import UserFactory
 
 ADMIT_URL = "/admin/couples/couple/admit/"
 INVITE_URL = "/admin/couples/clinician/invite/"
@@ -22,29 +22,6 @@ def manager(client, staff):
     TOTP.activate(staff, generate_totp_secret())
     client.force_login(staff)
     return client
-
-
-@pytest.fixture
-def team(db):
-    """Clinicians for a rule-abiding care team, each allowed only their role."""
-    return {
-        "couples": ClinicianFactory(can_be_couples_therapist=True, user__last_name="Couples"),
-        "therapist": ClinicianFactory(
-            can_be_couples_therapist=False,
-            can_be_individual_therapist=True,
-            user__last_name="Therapist",
-        ),
-        "counselor": ClinicianFactory(
-            can_be_couples_therapist=False, can_be_counselor=True, user__last_name="Counselor"
-        ),
-        "versatile": ClinicianFactory(
-            can_be_couples_therapist=True,
-            can_be_individual_therapist=True,
-            can_be_counselor=True,
-            user__first_name="Val",
-            user__last_name="Versatile",
-        ),
-    }
 
 
 def _intake(team, **changes):

@@ -12,28 +12,6 @@ from tests.factories import ClinicianFactory
 TODAY = datetime.date(2026, 11, 1)
 
 
-@pytest.fixture
-def team(db):
-    """Clinicians for a rule-abiding care team, each allowed only their role."""
-    return {
-        "couples": ClinicianFactory(can_be_couples_therapist=True, user__last_name="Couples"),
-        "therapist": ClinicianFactory(
-            can_be_couples_therapist=False,
-            can_be_individual_therapist=True,
-            user__last_name="Therapist",
-        ),
-        "counselor": ClinicianFactory(
-            can_be_couples_therapist=False, can_be_counselor=True, user__last_name="Counselor"
-        ),
-        "versatile": ClinicianFactory(
-            can_be_couples_therapist=True,
-            can_be_individual_therapist=True,
-            can_be_counselor=True,
-            user__last_name="Versatile",
-        ),
-    }
-
-
 def _people(team, **changes):
     people = [
         {
@@ -246,3 +224,15 @@ def test_ending_an_assignment_keeps_it_as_history_and_is_audited(team, staff):
     assert AuditEvent.objects.filter(
         action=AuditEvent.Action.UPDATE, target_id=str(assignment.pk), detail={"ended": True}
     ).exists()
+
+
+def test_a_patient_cannot_also_be_a_clinician(partner_a):
+    from couples.models import Clinician
+
+    with pytest.raises(ValidationError, match="is a patient"):
+        Clinician(user=partner_a.user, can_be_couples_therapist=True).full_clean()
+
+
+def test_a_clinician_cannot_also_be_a_patient(clinician, couple):
+    with pytest.raises(ValidationError, match="is a clinician"):
+        Partner(user=clinician.user, couple=couple).full_clean()

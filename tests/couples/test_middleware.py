@@ -98,3 +98,15 @@ def test_partners_may_remove_their_totp(partner_a):
     authenticator = TOTP.activate(partner_a.user, generate_totp_secret()).instance
 
     assert get_adapter().can_delete_authenticator(authenticator) is True
+
+
+def test_the_crisis_help_page_opens_even_in_a_timed_out_session(client, partner_a):
+    client.force_login(partner_a.user)
+    client.get("/portal/")
+    _age_session(client, idle=60 * 60)
+
+    response = client.get("/portal/help/")
+
+    assert response.status_code == 200
+    assert "988" in response.text
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.SESSION_TIMEOUT).exists()
