@@ -18,4 +18,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("couples.urls")),
+    path("", include("goals.urls")),
 ]

@@ -7,9 +7,11 @@ from couples.roles import Role, roles_for_user
 def navigation(request) -> dict:
     """Links for the top bar, chosen by role here so templates need not decide."""
     links = []
+    show_help_link = False
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         roles = roles_for_user(user)
+        show_help_link = Role.PARTNER in roles
         if Role.PARTNER in roles:
             links.append(("Home", reverse("couples:portal_home")))
             links.append(("Sharing", reverse("couples:consent")))
@@ -19,4 +21,8 @@ def navigation(request) -> dict:
         if Role.STAFF in roles:
             links.append(("Admin", reverse("admin:index")))
         links.append(("Security", reverse("mfa_index")))
-    return {"nav_links": links, "clinic_name": settings.CLINIC_NAME}
+    return {
+        "nav_links": links,
+        "clinic_name": settings.CLINIC_NAME,
+        "show_help_link": show_help_link,
+    }

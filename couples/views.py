@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import base36_to_int
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -17,6 +18,9 @@ from couples.forms import ConsentGrantForm, InvitationAcceptForm
 from couples.models import SharingConsent, User
 from couples.permissions import clinician_required, partner_required, role_check
 from couples.roles import Role, home_url_for, roles_for_user
+from goals import queries as goal_queries
+from goals.views import clinic as clinic_goals
+from goals.views import portal as portal_goals
 
 CASELOAD_SORTS = ("status", "days", "-days")
 RECORD_ACCESS_PER_PAGE = 25
@@ -38,6 +42,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
         "care_team": queries.care_team_for_partner(partner=partner),
         "consent_status": queries.consent_status_for(partner=partner),
     }
+    context.update(portal_goals.home_context(request=request, partner=partner))
     return render(request, "couples/portal_home.html", context)
 
 
@@ -113,9 +118,16 @@ def clinic_home(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
     sort = request.GET.get("sort") if request.GET.get("sort") in CASELOAD_SORTS else "status"
     rows = queries.caseload_rows_for_clinician(user=request.user, search=search, sort=sort)
+    # The clinic's date: one "today" for the whole list, as the alerts are read together.
+    attention = goal_queries.needs_attention(
+        couples=[row.couple for row in rows], today=timezone.localdate()
+    )
+    for row in rows:
+        row.flags = attention.get(row.couple.pk, [])
     context = {
         "clinician": clinician,
         "rows": rows,
+        "attention_rows": [row for row in rows if row.flags],
         "search": search,
         "sort": sort,
         "headers": _caseload_headers(sort=sort, search=search),
@@ -164,6 +176,7 @@ def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "care_history": queries.care_history_for_couple(couple=couple),
         "time_zone": queries.couple_time_zone(couple=couple),
     }
+    context.update(clinic_goals.couple_goals_context(request=request, couple=couple))
     return render(request, "couples/couple_detail.html", context)
 
 

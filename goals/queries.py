@@ -19,7 +19,14 @@ from couples.queries import (
     couple_list_for_user,
     individual_items_access,
 )
-from goals.models import EDIT_WINDOW_DAYS, CheckIn, Goal, ProgressEntry
+from goals.models import (
+    EDIT_WINDOW_DAYS,
+    CheckIn,
+    Goal,
+    GoalChangeRequest,
+    GoalTransition,
+    ProgressEntry,
+)
 
 NO_CHECKIN_ALERT_DAYS = 2
 HIGH_CRAVING = 8
@@ -130,6 +137,8 @@ def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int,
     Expects each couple's partners prefetched (with users) for the names.
     """
     reasons: dict[int, list[str]] = defaultdict(list)
+    # Only couples in treatment raise alerts: intake has not started, discharge has ended.
+    couples = [c for c in couples if c.status in (Couple.Status.ACTIVE, Couple.Status.STEP_DOWN)]
     partners = {p.pk: p for couple in couples for p in couple.partners.all()}
     couple_ids = [couple.pk for couple in couples]
     recent = today - datetime.timedelta(days=RECENT_DAYS)
@@ -141,8 +150,6 @@ def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int,
         .values_list("partner_id", "last")
     )
     for couple in couples:
-        if couple.status not in (Couple.Status.ACTIVE, Couple.Status.STEP_DOWN):
-            continue
         for partner in couple.partners.all():
             last = last_checkins.get(partner.pk)
             since = last or couple.admitted_on
@@ -170,15 +177,20 @@ def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int,
 
     stale_before = today - datetime.timedelta(days=STALE_GOAL_DAYS)
     stale = (
+        # A milestone is logged once, when reached: silence is expected until then.
         Goal.objects.filter(
             couple_id__in=couple_ids, status=Goal.Status.ACTIVE, start_on__lte=stale_before
         )
+        .exclude(measure=Goal.Measure.MILESTONE)
         .annotate(last=Max("progress_entries__day"))
         .filter(Q(last__isnull=True) | Q(last__lt=stale_before))
-        .values_list("couple_id", "title")
+        .values_list("couple_id", "partner_id", "title", "start_on", "last")
     )
-    for couple_id, title in stale:
-        reasons[couple_id].append(f"No progress on “{title}” for {STALE_GOAL_DAYS} days")
+    for couple_id, partner_id, title, start_on, last in stale:
+        # Both partners may hold an individual goal of the same title: say whose it is.
+        owner = f"{partners[partner_id].display_name}’s " if partner_id in partners else ""
+        days = (today - (last or start_on)).days
+        reasons[couple_id].append(f"No progress on {owner}“{title}” for {days} days")
 
     latest: dict[tuple[int, int], tuple[datetime.date, int]] = {}
     ratings = ProgressEntry.objects.filter(
@@ -203,3 +215,31 @@ def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int,
                 f"Partners rate “{title}” {min(values)} and {max(values)}: worth talking about"
             )
     return dict(reasons)
+
+
+# Reads for the clinic pages (goals/views/clinic.py).
+
+
+def checkin_list_for_partners(
+    *, partners: list[Partner], since: datetime.date
+) -> dict[int, list[CheckIn]]:
+    """partner id -> check-ins since a day, newest first, in one query for both partners."""
+    result: dict[int, list[CheckIn]] = defaultdict(list)
+    checkins = CheckIn.objects.filter(partner__in=[p.pk for p in partners], day__gte=since)
+    for checkin in checkins.order_by("-day"):
+        result[checkin.partner_id].append(checkin)
+    return result
+
+
+def change_request_list_for_goals(*, goals: list[Goal]) -> dict[int, list[GoalChangeRequest]]:
+    """goal id -> its change requests, newest first, in one query."""
+    result: dict[int, list[GoalChangeRequest]] = defaultdict(list)
+    changes = GoalChangeRequest.objects.filter(goal__in=[g.pk for g in goals])
+    for change in changes.select_related("partner__user").order_by("-created_at", "-pk"):
+        result[change.goal_id].append(change)
+    return result
+
+
+def transition_list_for_goal(*, goal: Goal) -> list[GoalTransition]:
+    """The goal's status history, oldest first, with who made each change."""
+    return list(goal.transitions.select_related("by").order_by("at", "pk"))

@@ -5,6 +5,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from couples.models import Clinician, Couple, Partner, User
+from goals.models import CheckIn, GoalAcceptance, ProgressEntry
 
 PASSWORD = "a-long-test-passphrase-42"
 
@@ -72,3 +73,56 @@ class GoalFactory(factory.django.DjangoModelFactory):
     start_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
     status = "active"
     created_by = factory.SubFactory(UserFactory)
+
+
+def goal_history(couple, *, days: int, today: datetime.date | None = None) -> list:
+    """Goals of every measure, with `days` days of check-ins and daily progress by both partners.
+
+    Written in bulk: history older than the 7-day edit window cannot go through the services.
+    Partner one rates the shared rating goal 8, partner two 4, so the couple needs attention.
+    Returns the shared goals, then each partner's own, then a proposed shared milestone.
+    """
+    today = today or timezone.localdate()
+    start = today - datetime.timedelta(days=days - 1)
+    partners = list(couple.partners.order_by("pk"))
+    made = {"couple": couple, "created_by": partners[0].user, "start_on": start}
+    shared = [
+        GoalFactory(**made, measure="rating", target=8, title="How heard we felt"),
+        GoalFactory(**made, measure="yes_no", target=5, title="Talk after dinner"),
+    ]
+    own = {p.pk: GoalFactory(**made, partner=p, measure="count", target=3) for p in partners}
+    proposed = GoalFactory(
+        **{**made, "start_on": today}, measure="milestone", target=None, status="proposed"
+    )
+    GoalAcceptance.objects.create(goal=proposed, partner=partners[0])
+    checkins, entries = [], []
+    for offset in range(days):
+        day = start + datetime.timedelta(days=offset)
+        for number, partner in enumerate(partners):
+            checkins.append(
+                CheckIn(
+                    partner=partner,
+                    day=day,
+                    is_sober=True,
+                    craving=2,
+                    mood=3,
+                    had_trust_discussion=offset % 2 == 0,
+                    attended_meeting=offset % 3 == 0,
+                    recorded_on=day,
+                )
+            )
+            for goal in [*shared, own[partner.pk]]:
+                value = {"rating": 8 - 4 * number, "yes_no": 1, "count": 1}[goal.measure]
+                entries.append(
+                    ProgressEntry(
+                        goal=goal,
+                        partner=partner,
+                        day=day,
+                        measure=goal.measure,
+                        value=value,
+                        recorded_on=day,
+                    )
+                )
+    CheckIn.objects.bulk_create(checkins)
+    ProgressEntry.objects.bulk_create(entries)
+    return [*shared, *own.values(), proposed]

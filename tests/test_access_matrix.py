@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 
 from couples import services
 from couples.models import AuditEvent, CareRole
-from tests.factories import ClinicianFactory, PartnerFactory, UserFactory
+from tests.factories import ClinicianFactory, GoalFactory, PartnerFactory, UserFactory
 
 VISITORS = [
     "anonymous",
@@ -21,13 +21,32 @@ VISITORS = [
     "insurance_staff",
 ]
 
-# url template -> status per visitor, in VISITORS order.
+# url template (GET, or "POST <url>") -> status per visitor, in VISITORS order.
 MATRIX = {
     "/portal/": (302, 200, 200, 403, 403, 403),
     "/portal/sharing/": (302, 200, 200, 403, 403, 403),
     "/portal/record-access/": (302, 200, 200, 403, 403, 403),
+    "/portal/checkin/": (302, 200, 200, 403, 403, 403),
+    "/portal/goals/new/": (302, 200, 200, 403, 403, 403),
+    "/portal/goals/{goal}/": (302, 200, 404, 403, 403, 403),
+    "/portal/goals/{private_goal}/": (302, 200, 404, 403, 403, 403),
+    "/portal/goals/{goal}/request-change/": (302, 200, 404, 403, 403, 403),
+    # Actions, posted empty: the partner gets the form back (200) or a message (302).
+    "POST /portal/goals/{goal}/log/": (302, 200, 404, 403, 403, 403),
+    "POST /portal/goals/{private_goal}/log/": (302, 200, 404, 403, 403, 403),
+    "POST /portal/goals/{goal}/accept/": (302, 302, 404, 403, 403, 403),
+    "POST /portal/goals/{goal}/request-change/": (302, 200, 404, 403, 403, 403),
     "/clinic/": (302, 403, 403, 200, 200, 403),
     "/clinic/couples/{couple}/": (302, 403, 404, 200, 404, 404),
+    "/clinic/couples/{couple}/goals/new/": (302, 403, 404, 200, 404, 404),
+    "/clinic/couples/{couple}/goals/new/?partner={partner}": (302, 403, 404, 200, 404, 404),
+    "/clinic/goals/{goal}/": (302, 403, 404, 200, 404, 404),
+    "/clinic/goals/{private_goal}/": (302, 403, 404, 200, 404, 404),
+    "/clinic/goals/{goal}/edit/": (302, 403, 404, 200, 404, 404),
+    # Clinic actions, posted empty: the clinician gets the form back (200) or a message (302).
+    "POST /clinic/couples/{couple}/goals/new/": (302, 403, 404, 200, 404, 404),
+    "POST /clinic/goals/{goal}/edit/": (302, 403, 404, 200, 404, 404),
+    "POST /clinic/goals/{goal}/status/": (302, 403, 404, 302, 404, 404),
     "/admin/couples/couple/{couple}/change/": (302, 302, 302, 302, 302, 403),
     "/admin/couples/partner/{partner}/change/": (302, 302, 302, 302, 302, 403),
 }
@@ -51,6 +70,8 @@ def clinic(db):
     return {
         "couple": partner.couple,
         "partner": partner,
+        "goal": GoalFactory(couple=partner.couple),
+        "private_goal": GoalFactory(couple=partner.couple, partner=partner),
         "anonymous": None,
         "partner_of_this_couple": partner.user,
         "partner_of_another_couple": other.user,
@@ -67,9 +88,15 @@ def test_access_matrix(client, clinic, url, visitor):
     if user is not None:
         TOTP.activate(user, generate_totp_secret())  # so MFA is never the reason for a status
         client.force_login(user)
-    path = url.format(couple=clinic["couple"].pk, partner=clinic["partner"].pk)
+    method, _, template = url.rpartition(" ")
+    path = template.format(
+        couple=clinic["couple"].pk,
+        partner=clinic["partner"].pk,
+        goal=clinic["goal"].pk,
+        private_goal=clinic["private_goal"].pk,
+    )
 
-    response = client.get(path)
+    response = client.post(path) if method == "POST" else client.get(path)
 
     assert response.status_code == MATRIX[url][VISITORS.index(visitor)], path
     if response.status_code == 404:

@@ -121,7 +121,7 @@ def test_needs_attention_gives_each_reason(db):
     assert "No check-in from Jordan for 3 days" in reasons
     assert "Alex reported craving 9/10 on Nov 27" in reasons
     assert "Alex reported a use on Nov 26" in reasons
-    assert "No progress on “Walk together” for 7 days" in reasons
+    assert "No progress on “Walk together” for 20 days" in reasons
     assert "Partners rate “Feeling heard” 4 and 8: worth talking about" in reasons
     assert len(reasons) == 5
 
@@ -164,3 +164,17 @@ def test_the_care_team_sees_every_goal_of_the_couple(partner_a, partner_b, staff
     assert visible.individual == {partner_b.pk: [private]}
     assert visible.disclosed_by == []
     assert Goal.objects.count() == 1
+
+
+def test_milestones_and_couples_not_in_treatment_raise_no_stale_goal_alerts(db):
+    treated = CoupleFactory(admitted_on=_days_ago(60))
+    PartnerFactory(couple=treated)
+    GoalFactory(couple=treated, measure="milestone", target=None, start_on=_days_ago(30))
+    intake = CoupleFactory(admitted_on=None, status="intake")
+    PartnerFactory(couple=intake)
+    GoalFactory(couple=intake, start_on=_days_ago(30))
+    for couple in (treated, intake):
+        for partner in couple.partners.all():
+            _checkin(partner, TODAY)
+
+    assert queries.needs_attention(couples=_with_partners([treated, intake]), today=TODAY) == {}

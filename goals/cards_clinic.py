@@ -1,0 +1,233 @@
+"""What the clinic's goal pages show, shaped for templates that only display.
+
+Plain functions of data already read (goals/queries.py does the reading), so the
+couple page and the goal page show a goal, its agreement and its progress alike.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.utils.safestring import SafeString
+
+from couples.models import Partner
+from goals.charts_clinic import Series, legend_swatch, progress_chart
+from goals.models import CheckIn, Goal, GoalChangeRequest, ProgressEntry
+from goals.queries import HIGH_CRAVING, Streak
+
+FINISHED = (Goal.Status.ACHIEVED, Goal.Status.CANCELLED)
+# The couple page lists goals in the order a clinician acts on them.
+STATUS_ORDER = [Goal.Status.ACTIVE, Goal.Status.PROPOSED, Goal.Status.ON_HOLD, Goal.Status.ACHIEVED]
+STATUS_BADGES = {
+    Goal.Status.PROPOSED: "text-bg-info",
+    Goal.Status.ACTIVE: "text-bg-primary",
+    Goal.Status.ACHIEVED: "text-bg-success",
+    Goal.Status.ON_HOLD: "text-bg-secondary",
+    Goal.Status.CANCELLED: "text-bg-light border",
+}
+
+
+@dataclass
+class ProgressRow:
+    day: datetime.date
+    values: list[str]  # one per partner column; "—" where nothing was logged
+
+
+@dataclass
+class ProgressView:
+    """Progress on one goal over a window: a chart, a summary per partner, a table."""
+
+    days: int
+    names: list[str]
+    legend: list[tuple[str, SafeString]]
+    summaries: list[tuple[str, str]]
+    rows: list[ProgressRow]
+    chart: SafeString | str
+
+
+@dataclass
+class Agreement:
+    """Who has accepted a shared goal (name, when) and who has not yet."""
+
+    accepted: list[tuple[str, datetime.datetime]]
+    waiting: list[str]
+
+
+@dataclass
+class GoalCard:
+    goal: Goal
+    target: str
+    badge: str  # the status badge's Bootstrap classes
+    progress: ProgressView
+    agreement: Agreement | None  # shared goals only
+    is_awaiting_agreement: bool
+    shows_progress: bool  # a proposal has none yet
+    open_changes: list[GoalChangeRequest] = field(default_factory=list)
+    can_edit: bool = True
+
+
+@dataclass
+class CheckInRow:
+    day: datetime.date
+    checkin: CheckIn | None
+    is_high_craving: bool
+
+
+@dataclass
+class CheckInSummary:
+    partner: Partner
+    may_see: bool
+    streak: Streak | None
+    rows: list[CheckInRow]
+    trust_days: int
+    meeting_days: int
+    checked_in_days: int
+
+
+def target_label(goal: Goal) -> str:
+    words = {
+        Goal.Measure.YES_NO: f"{goal.target} days a week",
+        Goal.Measure.COUNT: f"{goal.target} times a week",
+        Goal.Measure.RATING: f"a rating of {goal.target} out of 10",
+        Goal.Measure.MILESTONE: "done once",
+    }
+    return words[goal.measure]
+
+
+def value_label(measure: str, value: int) -> str:
+    if measure == Goal.Measure.YES_NO:
+        return "Yes" if value else "No"
+    if measure == Goal.Measure.MILESTONE:
+        return "Done" if value else "Not yet"
+    if measure == Goal.Measure.RATING:
+        return f"{value}/10"
+    return str(value)
+
+
+def goal_card(
+    goal: Goal,
+    *,
+    partners: list[Partner],
+    entries: dict[int, list[ProgressEntry]],
+    changes: list[GoalChangeRequest],
+    since: datetime.date,
+    today: datetime.date,
+) -> GoalCard:
+    """A goal as the clinic shows it; `entries` is partner id -> entries since `since`."""
+    owners = partners if goal.is_shared else [p for p in partners if p.pk == goal.partner_id]
+    return GoalCard(
+        goal=goal,
+        target=target_label(goal),
+        badge=STATUS_BADGES[goal.status],
+        progress=progress_view(goal, owners, entries, since=since, today=today),
+        agreement=agreement(goal, partners) if goal.is_shared else None,
+        is_awaiting_agreement=goal.is_shared and goal.status == Goal.Status.PROPOSED,
+        shows_progress=goal.status != Goal.Status.PROPOSED,
+        open_changes=[change for change in changes if change.resolved_at is None],
+        can_edit=goal.status not in FINISHED,
+    )
+
+
+def progress_view(
+    goal: Goal,
+    owners: list[Partner],
+    entries: dict[int, list[ProgressEntry]],
+    *,
+    since: datetime.date,
+    today: datetime.date,
+) -> ProgressView:
+    """Both partners side by side for a shared goal; the owner alone for an individual one."""
+    start = max(since, goal.start_on) if goal.start_on <= today else since
+    by_partner = {owner.pk: {e.day: e for e in entries.get(owner.pk, [])} for owner in owners}
+    logged_days = sorted({day for days in by_partner.values() for day in days}, reverse=True)
+    names = [owner.display_name for owner in owners]
+    chart = progress_chart(
+        title=f"{goal.title}: progress of {' and '.join(names)} from {start:%b} {start.day}",
+        measure=goal.measure,
+        target=goal.target,
+        start=start,
+        end=today,
+        series=[
+            Series(label=name, values={d: e.value for d, e in by_partner[o.pk].items()})
+            for name, o in zip(names, owners, strict=True)
+        ],
+    )
+    return ProgressView(
+        days=(today - since).days + 1,
+        names=names,
+        legend=[(name, legend_swatch(index)) for index, name in enumerate(names)],
+        summaries=[
+            (name, _summary(goal, list(by_partner[o.pk].values()), (today - start).days + 1))
+            for name, o in zip(names, owners, strict=True)
+        ],
+        rows=[
+            ProgressRow(
+                day=day,
+                values=[
+                    value_label(goal.measure, by_partner[o.pk][day].value)
+                    if day in by_partner[o.pk]
+                    else "—"
+                    for o in owners
+                ],
+            )
+            for day in logged_days
+        ],
+        # A milestone is one tick, and an empty chart says nothing the summary does not.
+        chart=chart if logged_days and goal.measure != Goal.Measure.MILESTONE else "",
+    )
+
+
+def _summary(goal: Goal, entries: list[ProgressEntry], days: int) -> str:
+    if not entries:
+        return "Nothing logged"
+    values = [entry.value for entry in entries]
+    if goal.measure == Goal.Measure.YES_NO:
+        return f"Yes on {sum(values)} of {len(values)} logged days"
+    if goal.measure == Goal.Measure.COUNT:
+        return f"{sum(values)} times in {days} days, about {sum(values) * 7 / days:.1f} a week"
+    if goal.measure == Goal.Measure.RATING:
+        return f"Average {sum(values) / len(values):.1f}, latest {values[-1]}"
+    done = next((entry.day for entry in entries if entry.value), None)
+    return f"Done on {done:%b} {done.day}" if done else "Not done yet"
+
+
+def agreement(goal: Goal, partners: list[Partner]) -> Agreement:
+    accepted = {acceptance.partner_id: acceptance for acceptance in goal.acceptances.all()}
+    return Agreement(
+        accepted=[
+            (p.display_name, accepted[p.pk].accepted_at) for p in partners if p.pk in accepted
+        ],
+        waiting=[p.display_name for p in partners if p.pk not in accepted],
+    )
+
+
+def checkin_summary(
+    *,
+    partner: Partner,
+    checkins: list[CheckIn],
+    streak: Streak | None,
+    may_see: bool,
+    today: datetime.date,
+    days: int,
+) -> CheckInSummary:
+    """One partner's last `days` days, newest first, a row for each day checked in or not."""
+    by_day = {checkin.day: checkin for checkin in checkins} if may_see else {}
+    return CheckInSummary(
+        partner=partner,
+        may_see=may_see,
+        streak=streak if may_see else None,
+        rows=[
+            CheckInRow(
+                day=day,
+                checkin=by_day.get(day),
+                is_high_craving=day in by_day and by_day[day].craving >= HIGH_CRAVING,
+            )
+            for day in (today - datetime.timedelta(days=n) for n in range(days))
+        ],
+        trust_days=sum(checkin.had_trust_discussion for checkin in by_day.values()),
+        meeting_days=sum(checkin.attended_meeting for checkin in by_day.values()),
+        checked_in_days=len(by_day),
+    )
+
+
+def in_status_order(goals: list[Goal]) -> list[Goal]:
+    return sorted(goals, key=lambda goal: STATUS_ORDER.index(goal.status))

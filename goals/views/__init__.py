@@ -1,0 +1,1 @@
+"""Goals pages for two audiences: the patient portal (portal.py) and the clinic (clinic.py)."""

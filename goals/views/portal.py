@@ -1,0 +1,403 @@
+"""Portal pages: daily check-in, goals, progress logging, help. Partners only."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from couples import services as couple_services
+from couples.middleware import session_timeout_exempt
+from couples.models import Partner
+from couples.permissions import partner_required
+from couples.queries import (
+    couple_time_zone,
+    couple_today,
+    individual_items_access,
+    partner_get_for_user,
+)
+from goals import cards, charts, queries, services
+from goals.forms import ChangeRequestForm, CheckInForm, GoalProposeForm, ProgressLogForm
+from goals.models import EDIT_WINDOW_DAYS, CheckIn, Goal, ProgressEntry
+
+HOME_DAYS = 30
+DETAIL_DAYS = (30, 90)
+DISCLOSED_GOALS = "individual goals"
+# The crisis lines on the help page; the clinic's own on-call number comes from settings.
+CRISIS_LINES = [
+    {
+        "name": "988 Suicide & Crisis Lifeline",
+        "description": "Call or text 988, any time, day or night.",
+        "number": "988",
+        "tel": "988",
+        "sms": "988",
+    },
+    {
+        "name": "SAMHSA National Helpline",
+        "description": "Free, confidential help with substance use, 24/7, in English and Spanish.",
+        "number": "1-800-662-4357",
+        "tel": "+18006624357",
+        "sms": "",
+    },
+    {
+        "name": "Emergency",
+        "description": "If you or someone else is in danger right now, call 911.",
+        "number": "911",
+        "tel": "911",
+        "sms": "",
+    },
+]
+
+
+# Daily check-in
+
+
+@partner_required
+def checkin(request: HttpRequest) -> HttpResponse:
+    partner = partner_get_for_user(user=request.user)
+    today = couple_today(couple=partner.couple)
+    day = _day_from(request.GET.get("day"), default=today)
+    recent = queries.checkin_list_for_partner(
+        partner=partner, since=today - datetime.timedelta(days=EDIT_WINDOW_DAYS)
+    )
+    saved = next((entry for entry in recent if entry.day == day), None)
+    initial = CheckInForm.initial_from(saved, day=day)
+    form = CheckInForm(request.POST if request.method == "POST" else None, initial=initial)
+    if form.is_valid():
+        try:
+            entry = services.checkin_record(partner=partner, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            _add_service_error(form, error)
+        else:
+            messages.success(request, _checkin_message(entry, partner=partner, today=today))
+            return redirect("couples:portal_home")
+    context = {
+        "form": form,
+        "day": day,
+        "today": today,
+        "is_editable": queries.is_editable_day(day=day, today=today),
+        "is_future": day > today,
+        "is_correction": saved is not None,
+        "window_days": EDIT_WINDOW_DAYS,
+        "recent_days": _recent_days(recent, today=today),
+    }
+    return render(request, "goals/portal_checkin.html", context)
+
+
+def _checkin_message(entry: CheckIn, *, partner: Partner, today: datetime.date) -> str:
+    """Thanks, then the streak. A reported use is met with thanks, never with blame."""
+    streak = queries.sober_streak(partner=partner, today=today)
+    if not entry.is_sober and streak.current:
+        return (
+            "Thank you for being honest. Today is a new start. "
+            f"You have {_days(streak.current)} sober since then."
+        )
+    if not entry.is_sober:
+        return (
+            "Thank you for being honest. Today is a new start, "
+            "and your next sober streak begins tomorrow."
+        )
+    if streak.current:
+        return f"Check-in saved. You are {_days(streak.current)} sober. Keep going."
+    return "Check-in saved. Thank you for checking in."
+
+
+@dataclass(frozen=True)
+class RecentDay:
+    day: datetime.date
+    url: str
+    checkin: CheckIn | None
+
+
+def _recent_days(recent: list[CheckIn], *, today: datetime.date) -> list[RecentDay]:
+    """The days a partner may still correct, newest first, with what was saved."""
+    by_day = {entry.day: entry for entry in recent}
+    base = reverse("goals:checkin")
+    return [
+        RecentDay(day=day, url=f"{base}?day={day.isoformat()}", checkin=by_day.get(day))
+        for day in (today - datetime.timedelta(days=back) for back in range(EDIT_WINDOW_DAYS + 1))
+    ]
+
+
+# Portal home: not a view, the goals part of couples.views.portal_home
+
+
+def home_context(*, request: HttpRequest, partner: Partner) -> dict:
+    """Today's check-in, the streak, goals waiting for agreement and every visible goal.
+
+    1. One read each: today's check-in, the uses that break the streak, the visible goals
+       (with acceptances), their entries over 30 days, open change requests.
+    2. For each partner whose consent let me see their individual goals: a disclosure row.
+    """
+    couple = partner.couple
+    today = couple_today(couple=couple)
+    visible = queries.goal_list_for_user(user=request.user, couple=couple)
+    others = [other for other in couple.partners.all() if other.pk != partner.pk]
+    theirs = [goal for other in others for goal in visible.individual.get(other.pk, [])]
+    mine = visible.individual.get(partner.pk, [])
+    goals = visible.shared + mine + theirs
+    days = charts.window(today=today, days=HOME_DAYS)
+    progress = queries.progress_for_goals(goals=goals, since=days[0])
+    pending = [goal for goal in visible.shared if goal.status == Goal.Status.PROPOSED]
+    changes = queries.change_request_list_for_goals(goals=pending) if pending else {}
+    for owner, access in visible.disclosed_by:
+        couple_services.disclosure_record(
+            viewer=request.user,
+            owner=owner,
+            consent=access.consent,
+            what=DISCLOSED_GOALS,
+            request=request,
+        )
+    card = cards.card_builder(partner=partner, progress=progress, days=days, today=today)
+    return {
+        "today": today,
+        "today_checkin": queries.checkin_for_day(partner=partner, day=today),
+        "streak": queries.sober_streak(partner=partner, today=today),
+        "pending_goals": [
+            cards.pending_goal(goal, partner=partner, changes=changes) for goal in pending
+        ],
+        "shared_goal_cards": [card(goal) for goal in visible.shared if goal not in pending],
+        "my_goal_cards": [card(goal) for goal in mine],
+        "partner_goal_cards": [card(goal) for goal in theirs],
+        "shows_part2_notice": bool(visible.disclosed_by),
+        "disclosed_by_names": [owner.display_name for owner, _ in visible.disclosed_by],
+    }
+
+
+# Goal pages
+
+
+@partner_required
+@require_GET
+def goal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    goal = queries.goal_get_for_user(user=request.user, pk=pk, request=request)
+    partner = partner_get_for_user(user=request.user)
+    context = _detail_context(request=request, goal=goal, partner=partner, log_form=None)
+    return render(request, "goals/portal_goal_detail.html", context)
+
+
+@partner_required
+@require_POST
+def progress_log(request: HttpRequest, pk: int) -> HttpResponse:
+    goal = queries.goal_get_for_user(user=request.user, pk=pk, request=request)
+    partner = partner_get_for_user(user=request.user)
+    form = ProgressLogForm(request.POST, goal=goal, days=_log_days(goal, partner=partner))
+    if form.is_valid():
+        try:
+            entry = services.progress_log(
+                goal=goal, partner=partner, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _add_service_error(form, error)
+        else:
+            messages.success(request, _logged_message(entry, goal=goal))
+            return redirect(_next_url(request, default=_detail_url(goal)))
+    if "next" in request.POST:
+        # A two-tap button: say what went wrong on the page it was tapped on.
+        messages.error(request, " ".join(_error_texts(form)))
+        return redirect(_next_url(request, default=_detail_url(goal)).split("#")[0])
+    context = _detail_context(request=request, goal=goal, partner=partner, log_form=form)
+    return render(request, "goals/portal_goal_detail.html", context)
+
+
+def _logged_message(entry: ProgressEntry, *, goal: Goal) -> str:
+    value = charts.value_label(goal.measure, entry.value)
+    return f"Saved “{goal.title}” for {entry.day:%A, %B} {entry.day.day}: {value}."
+
+
+def _detail_context(
+    *, request: HttpRequest, goal: Goal, partner: Partner, log_form: Form | None
+) -> dict:
+    """Everything the goal page shows; a log form with errors replaces the blank one."""
+    today = couple_today(couple=partner.couple)
+    span = 90 if request.GET.get("days") == "90" else 30
+    days = charts.window(today=today, days=span)
+    entries = queries.progress_for_goals(goals=[goal], since=days[0]).get(goal.pk, {})
+    people = cards.people_of(goal, partner=partner)
+    if log_form is None and cards.can_log(goal, partner=partner, today=today):
+        mine = next((e for e in entries.get(partner.pk, []) if e.day == today), None)
+        initial = {"day": today, "value": mine.value if mine else None}
+        log_form = ProgressLogForm(
+            goal=goal, days=_log_days(goal, partner=partner), initial=initial
+        )
+    card = cards.card_builder(partner=partner, progress={goal.pk: entries}, days=days, today=today)
+    accepted = {a.partner_id: a.accepted_at for a in goal.acceptances.all()}
+    return {
+        "goal": goal,
+        "kind_label": cards.kind_label(goal, partner=partner),
+        "time_zone": couple_time_zone(couple=partner.couple),
+        "window_days": EDIT_WINDOW_DAYS,
+        "card": card(goal),
+        "span": span,
+        "spans": [(option, f"?days={option}") for option in DETAIL_DAYS],
+        "people_names": [cards.person_name(person, partner) for person in people],
+        "table_rows": cards.table_rows(goal, entries=entries, people=people, days=days),
+        "agreement": [
+            (cards.person_name(p, partner), accepted.get(p.pk)) for p in people if goal.is_shared
+        ],
+        "change_requests": queries.change_request_list_for_goals(goals=[goal]).get(goal.pk, []),
+        "transitions": queries.transition_list_for_goal(goal=goal),
+        "can_accept": goal.is_shared
+        and goal.status == Goal.Status.PROPOSED
+        and partner.pk not in accepted,
+        "can_request_change": goal.is_shared,
+        "log_form": log_form,
+        "is_disclosure": _record_disclosure(request=request, goal=goal),
+    }
+
+
+def _record_disclosure(*, request: HttpRequest, goal: Goal) -> bool:
+    """The other partner reading an individual goal under consent: one accounting row."""
+    if goal.partner is None or goal.partner.user_id == request.user.pk:
+        return False
+    access = individual_items_access(viewer=request.user, owner=goal.partner)
+    if not access.is_disclosure:
+        return False
+    couple_services.disclosure_record(
+        viewer=request.user,
+        owner=goal.partner,
+        consent=access.consent,
+        what=f"individual goal “{goal.title}”",
+        request=request,
+    )
+    return True
+
+
+def _log_days(goal: Goal, *, partner: Partner) -> list[datetime.date]:
+    """The days a partner may still log, newest first, from the goal's start."""
+    today = couple_today(couple=partner.couple)
+    window = [today - datetime.timedelta(days=back) for back in range(EDIT_WINDOW_DAYS + 1)]
+    return [day for day in window if day >= goal.start_on] or [today]
+
+
+@partner_required
+def goal_new(request: HttpRequest) -> HttpResponse:
+    partner = partner_get_for_user(user=request.user)
+    initial = {"start_on": couple_today(couple=partner.couple), "kind": GoalProposeForm.KIND_SHARED}
+    form = GoalProposeForm(request.POST if request.method == "POST" else None, initial=initial)
+    if form.is_valid():
+        fields = dict(form.cleaned_data)
+        is_shared = fields.pop("kind") == GoalProposeForm.KIND_SHARED
+        try:
+            goal = services.goal_create(
+                couple=partner.couple,
+                partner=None if is_shared else partner,
+                by=request.user,
+                request=request,
+                **fields,
+            )
+        except ValidationError as error:
+            _add_service_error(form, error)
+        else:
+            messages.success(request, _created_message(goal, partner=partner))
+            return redirect(_detail_url(goal))
+    return render(request, "goals/portal_goal_form.html", {"form": form})
+
+
+def _created_message(goal: Goal, *, partner: Partner) -> str:
+    if not goal.is_shared:
+        return f"“{goal.title}” is one of your goals now."
+    others = [p.display_name for p in partner.couple.partners.all() if p.pk != partner.pk]
+    who = others[0] if others else "your partner"
+    return f"You proposed “{goal.title}”. It starts once {who} agrees too."
+
+
+@partner_required
+@require_POST
+def goal_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    goal = queries.goal_get_for_user(user=request.user, pk=pk, request=request)
+    partner = partner_get_for_user(user=request.user)
+    try:
+        goal = services.goal_accept(goal=goal, partner=partner, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if goal.status == Goal.Status.ACTIVE:
+            messages.success(request, f"You both agreed: “{goal.title}” is active now.")
+        else:
+            messages.success(request, f"You agreed to “{goal.title}”. It starts once both agree.")
+    return redirect(_next_url(request, default=reverse("couples:portal_home")))
+
+
+@partner_required
+def goal_request_change(request: HttpRequest, pk: int) -> HttpResponse:
+    goal = queries.goal_get_for_user(user=request.user, pk=pk, request=request)
+    partner = partner_get_for_user(user=request.user)
+    form = ChangeRequestForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            services.goal_request_change(
+                goal=goal, partner=partner, note=form.cleaned_data["note"], request=request
+            )
+        except ValidationError as error:
+            _add_service_error(form, error)
+        else:
+            messages.success(request, "Your request is saved. Talk it over together.")
+            return redirect(_detail_url(goal))
+    context = {"goal": goal, "form": form, "can_request_change": goal.is_shared}
+    return render(request, "goals/portal_change_request_form.html", context)
+
+
+# Help
+
+
+@require_GET
+@session_timeout_exempt
+def help_now(request: HttpRequest) -> HttpResponse:
+    # Open to anyone, signed in or not, and it records nothing (no audit row, no write):
+    # a person in crisis must never wonder who will learn that they looked.
+    on_call = settings.CLINIC_ON_CALL_PHONE
+    context = {
+        "crisis_lines": CRISIS_LINES,
+        "on_call_phone": on_call,
+        "on_call_tel": "".join(c for c in on_call if c.isdigit() or c == "+"),
+    }
+    return render(request, "goals/portal_help.html", context)
+
+
+# Helpers
+
+
+def _day_from(value: str | None, *, default: datetime.date) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+def _days(count: int) -> str:
+    return f"{count} day{'' if count == 1 else 's'}"
+
+
+def _detail_url(goal: Goal) -> str:
+    return reverse("goals:portal_goal_detail", args=[goal.pk])
+
+
+def _next_url(request: HttpRequest, *, default: str) -> str:
+    """Back where a button was pressed, if that is a page of this site."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _add_service_error(form: Form, error: ValidationError) -> None:
+    """A service's error on the form: on the field it names, else above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _error_texts(form: Form) -> list[str]:
+    return [message for errors in form.errors.values() for message in errors]
