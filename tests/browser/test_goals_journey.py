@@ -1,0 +1,62 @@
+import re
+
+from playwright.sync_api import expect
+
+from couples import services as couple_services
+from couples.models import CareRole
+from goals.models import CheckIn, ProgressEntry
+from tests.factories import ClinicianFactory, GoalFactory, PartnerFactory
+
+PHONE = {"width": 390, "height": 844}
+GOAL = "Ten minutes of talk after dinner"
+
+
+def test_partner_checks_in_and_logs_a_shared_goal_on_a_phone_and_the_clinician_sees_it(
+    page, site, login_as, activate_totp, axe_check
+):
+    jordan = PartnerFactory(user__first_name="Jordan", preferred_name="")
+    PartnerFactory(couple=jordan.couple, user__first_name="Alex", preferred_name="")
+    therapist = ClinicianFactory(user__first_name="Maya")
+    couple_services.care_team_assign(
+        couple=jordan.couple, role=CareRole.COUPLES_THERAPIST, clinician=therapist, by=None
+    )
+    GoalFactory(couple=jordan.couple, title=GOAL)
+    secret = activate_totp(therapist.user)
+    page.set_viewport_size(PHONE)
+
+    # The partner: the daily check-in, in a few taps.
+    login_as(jordan.user)
+    page.get_by_role("link", name="Check in for today").click()
+    page.get_by_text("Yes", exact=True).click()
+    page.locator("label[for=id_craving_2]").click()
+    page.get_by_text("Good", exact=True).click()
+    page.get_by_label("We held our trust discussion today").check()
+    axe_check()
+    page.get_by_role("button", name="Save check-in").click()
+    expect(page).to_have_url(re.compile(r"/portal/$"))
+    expect(page.get_by_role("heading", name="Today's check-in")).to_be_visible()
+
+    # ...and the shared goal: one tap.
+    page.get_by_role("button", name=re.compile(f"^Done today for “{GOAL}”")).click()
+    expect(page.get_by_role("button", name=re.compile(r"^Done today.*\(saved\)"))).to_be_visible()
+    axe_check()
+
+    checkin = CheckIn.objects.get(partner=jordan)
+    assert (checkin.is_sober, checkin.craving, checkin.mood, checkin.had_trust_discussion) == (
+        True,
+        2,
+        4,
+        True,
+    )
+    assert ProgressEntry.objects.get(partner=jordan, goal__title=GOAL).value == 1
+
+    # The clinician sees both on the couple page.
+    page.context.clear_cookies()
+    login_as(therapist.user, totp_secret=secret)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{site}/clinic/couples/{jordan.couple_id}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Jordan")
+    expect(page.get_by_text(GOAL).first).to_be_visible()
+    expect(page.get_by_text("Yes on 1 of 1 logged days")).to_be_visible()
+    expect(page.get_by_role("cell", name="2/10")).to_be_visible()  # the craving Jordan reported
+    axe_check()
