@@ -131,20 +131,25 @@ class GoalProposeForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
-        measure, target = cleaned.get("measure"), cleaned.get("target")
-        if measure in TARGET_BOUNDS:
-            low, high, words = TARGET_BOUNDS[measure]
-            if target is None:
-                self.add_error("target", f"Set a target: {words}.")
-            elif not low <= target <= high:
-                self.add_error("target", f"For this measure the target is {words}.")
-        elif measure == Goal.Measure.MILESTONE:
-            cleaned["target"] = None
-        start_on, due_on = cleaned.get("start_on"), cleaned.get("due_on")
-        if start_on and due_on and due_on < start_on:
-            self.add_error("due_on", "The due date cannot be before the start date.")
-        return cleaned
+        return clean_goal_terms(self, super().clean())
+
+
+def clean_goal_terms(form: forms.Form, cleaned: dict) -> dict:
+    """Early, field-level answers on a goal's target and dates (services and the database
+    enforce the same rules); shared by the portal's and the clinic's goal forms."""
+    measure, target = cleaned.get("measure"), cleaned.get("target")
+    if measure in TARGET_BOUNDS:
+        low, high, words = TARGET_BOUNDS[measure]
+        if target is None:
+            form.add_error("target", f"Set a target: {words}.")
+        elif not low <= target <= high:
+            form.add_error("target", f"For this measure the target is {words}.")
+    elif measure == Goal.Measure.MILESTONE:
+        cleaned["target"] = None
+    start_on, due_on = cleaned.get("start_on"), cleaned.get("due_on")
+    if start_on and due_on and due_on < start_on:
+        form.add_error("due_on", "The due date cannot be before the start date.")
+    return cleaned
 
 
 class ChangeRequestForm(forms.Form):

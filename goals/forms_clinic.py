@@ -7,7 +7,7 @@ field-level answers on target and dates; goals.services and the database enforce
 
 from django import forms
 
-from goals.forms import TARGET_BOUNDS
+from goals.forms import clean_goal_terms
 from goals.models import Goal
 
 
@@ -42,20 +42,7 @@ class ClinicGoalForm(forms.Form):
         return {name: getattr(goal, name) for name in cls.base_fields}
 
     def clean(self):
-        cleaned = super().clean()
-        measure, target = cleaned.get("measure"), cleaned.get("target")
-        if measure in TARGET_BOUNDS:
-            low, high, words = TARGET_BOUNDS[measure]
-            if target is None:
-                self.add_error("target", f"Set a target: {words}.")
-            elif not low <= target <= high:
-                self.add_error("target", f"For this measure the target is {words}.")
-        elif measure == Goal.Measure.MILESTONE:
-            cleaned["target"] = None
-        start_on, due_on = cleaned.get("start_on"), cleaned.get("due_on")
-        if start_on and due_on and due_on < start_on:
-            self.add_error("due_on", "The due date cannot be before the start date.")
-        return cleaned
+        return clean_goal_terms(self, super().clean())
 
 
 class GoalTransitionForm(forms.Form):
