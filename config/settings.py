@@ -318,3 +318,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Virtual sessions: the telehealth service's room URL prefix (each session adds an
+# unguessable room id) and the weekly IOP hours each partner should reach (ASAM 2.1: 9).
+TELEHEALTH_BASE_URL = env_str("TELEHEALTH_BASE_URL", "https://meet.example.org/couples-rehab/")
+IOP_WEEKLY_HOURS_TARGET = env_int("IOP_WEEKLY_HOURS_TARGET", 9)
+# How early the Join button opens before a session starts.
+JOIN_OPENS_MINUTES_BEFORE = env_int("JOIN_OPENS_MINUTES_BEFORE", 10)

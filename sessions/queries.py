@@ -1,0 +1,151 @@
+"""Reads of sessions, limited to who may see them.
+
+A partner sees the sessions they take part in; a clinician sees the sessions they
+run and those of the couples whose care team they are on. Everyone else gets 404.
+"""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.http import Http404, HttpRequest
+
+from couples.models import Couple, Partner, User
+from couples.queries import access_denied_record, couple_list_for_user
+from couples.roles import Role, roles_for_user
+from sessions.models import Attendance, CalendarFeed, TherapySession
+
+
+def session_list_for_user(*, user: User) -> QuerySet[TherapySession]:
+    roles = roles_for_user(user)
+    visible = Q(pk__in=[])
+    if Role.PARTNER in roles:
+        visible |= Q(pk__in=Attendance.objects.filter(partner__user=user).values("session_id"))
+    if Role.CLINICIAN in roles:
+        visible |= Q(clinician__user=user) | Q(couple__in=couple_list_for_user(user=user))
+    return TherapySession.objects.filter(visible)
+
+
+def _with_people(sessions: QuerySet[TherapySession]) -> QuerySet[TherapySession]:
+    attendances = Attendance.objects.select_related("partner__user").order_by("partner_id")
+    return sessions.select_related("clinician__user", "couple").prefetch_related(
+        Prefetch("attendances", queryset=attendances)
+    )
+
+
+def session_get_for_user(
+    *, user: User, pk: int, request: HttpRequest | None = None
+) -> TherapySession:
+    session = _with_people(session_list_for_user(user=user)).filter(pk=pk).first()
+    if session is None:
+        access_denied_record(
+            user=user, request=request, target_type="therapy_sessions.TherapySession", target_id=pk
+        )
+        raise Http404
+    return session
+
+
+def session_list_for_clinician_between(
+    *, user: User, start: datetime.datetime, end: datetime.datetime
+) -> QuerySet[TherapySession]:
+    """The sessions a clinician runs in a time range, with participants: two queries."""
+    sessions = TherapySession.objects.filter(
+        clinician__user=user, starts_at__gte=start, starts_at__lt=end
+    ).order_by("starts_at", "pk")
+    return _with_people(sessions)
+
+
+def session_list_for_partner(
+    *,
+    partner: Partner,
+    start: datetime.datetime | None = None,
+    end: datetime.datetime | None = None,
+) -> QuerySet[TherapySession]:
+    sessions = TherapySession.objects.filter(attendances__partner=partner)
+    if start is not None:
+        sessions = sessions.filter(ends_at__gt=start)
+    if end is not None:
+        sessions = sessions.filter(starts_at__lt=end)
+    return _with_people(sessions)
+
+
+def week_bounds(
+    *, day: datetime.date, time_zone: str
+) -> tuple[datetime.datetime, datetime.datetime]:
+    """Monday 00:00 to the next Monday 00:00 in a zone, as aware datetimes (DST-safe)."""
+    zone = ZoneInfo(time_zone)
+    monday = day - datetime.timedelta(days=day.weekday())
+    start = datetime.datetime.combine(monday, datetime.time(), tzinfo=zone)
+    end = datetime.datetime.combine(
+        monday + datetime.timedelta(days=7), datetime.time(), tzinfo=zone
+    )
+    return start, end
+
+
+def iop_minutes_for_partners(
+    *, partners: list[Partner], start: datetime.datetime, end: datetime.datetime
+) -> dict[int, int]:
+    """partner id -> minutes attended (present or late) in sessions starting in the range."""
+    rows = (
+        Attendance.objects.filter(
+            partner__in=partners,
+            status__in=[Attendance.Status.PRESENT, Attendance.Status.LATE],
+            session__starts_at__gte=start,
+            session__starts_at__lt=end,
+        )
+        .values("partner_id")
+        .annotate(minutes=Sum("minutes_attended"))
+        .values_list("partner_id", "minutes")
+    )
+    return {partner.pk: 0 for partner in partners} | dict(rows)
+
+
+def iop_hours_this_week(*, couple: Couple, today: datetime.date) -> dict[int, float]:
+    """partner id -> hours attended this week (Monday to Sunday, the couple's zone)."""
+    start, end = week_bounds(day=today, time_zone=couple.time_zone)
+    minutes = iop_minutes_for_partners(partners=list(couple.partners.all()), start=start, end=end)
+    return {pk: round(value / 60, 1) for pk, value in minutes.items()}
+
+
+def iop_target_hours() -> int:
+    return settings.IOP_WEEKLY_HOURS_TARGET
+
+
+class JoinState:
+    OPEN = "open"
+    TOO_EARLY = "too_early"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+    NOT_YOURS = "not_yours"
+
+
+def join_state(*, session: TherapySession, user: User, now: datetime.datetime) -> str:
+    """Whether this person may join now: participants and the clinician, from a few
+    minutes before the start until the end."""
+    is_participant = any(a.partner.user_id == user.pk for a in session.attendances.all())
+    if not is_participant and session.clinician.user_id != user.pk:
+        return JoinState.NOT_YOURS
+    if session.status == TherapySession.Status.CANCELLED:
+        return JoinState.CANCELLED
+    opens = session.starts_at - datetime.timedelta(minutes=settings.JOIN_OPENS_MINUTES_BEFORE)
+    if now < opens:
+        return JoinState.TOO_EARLY
+    if now >= session.ends_at:
+        return JoinState.ENDED
+    return JoinState.OPEN
+
+
+def calendar_feed_for_user(*, user: User) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).first()
+
+
+def calendar_feed_get(*, token: str) -> CalendarFeed:
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(token=token, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if feed is None:
+        raise Http404
+    return feed
