@@ -77,7 +77,8 @@ class MFARequiredMiddleware:
     allauth offers MFA but never forces it; this is the one place that does.
     """
 
-    PROTECTED_PREFIXES = ("/clinic/", "/admin/")
+    # Everything a clinician or staff member opens with patient data, video rooms included.
+    PROTECTED_PREFIXES = ("/clinic/", "/admin/", "/sessions/", "/calendar/")
 
     def __init__(self, get_response):
         self.get_response = get_response

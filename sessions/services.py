@@ -87,10 +87,11 @@ def conflicts_for(
     exclude_pks: list[int] | None = None,
 ) -> list[str]:
     """Messages naming each scheduled session that overlaps, for the clinician or a partner."""
+    # A session that is under way may already be marked completed: only a cancelled one
+    # frees its time.
     overlapping = (
-        TherapySession.objects.filter(
-            status=TherapySession.Status.SCHEDULED, starts_at__lt=ends_at, ends_at__gt=starts_at
-        )
+        TherapySession.objects.exclude(status=TherapySession.Status.CANCELLED)
+        .filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
         .filter(Q(clinician=clinician) | Q(attendances__partner__in=partners))
         .exclude(pk__in=exclude_pks or [])
         .select_related("clinician__user")
@@ -105,7 +106,7 @@ def conflicts_for(
         messages.append(
             f"{' and '.join(who)} already {'has' if len(who) == 1 else 'have'} "
             f"{other.get_kind_display().lower()} on {_local(other.starts_at, other.time_zone)}–"
-            f"{other.ends_at.astimezone(ZoneInfo(other.time_zone)):%H:%M}."
+            f"{other.ends_at.astimezone(ZoneInfo(other.time_zone)):%H:%M %Z}."
         )
     return messages
 
@@ -186,7 +187,7 @@ def session_schedule(
     )
     if clashes:
         raise ValidationError(clashes)
-    zone = couple.time_zone if couple else str(timezone.get_current_timezone())
+    zone = couple.time_zone if couple else str(timezone.get_default_timezone())
     return _create(
         kind=kind,
         clinician=clinician,
@@ -252,7 +253,7 @@ def series_schedule(
     people = participants_for(
         kind=kind, clinician=clinician, couple=couple, partner=partner, partners=partners
     )
-    zone = time_zone or (couple.time_zone if couple else str(timezone.get_current_timezone()))
+    zone = time_zone or (couple.time_zone if couple else str(timezone.get_default_timezone()))
     starts = series_occurrences(
         weekdays=weekdays,
         start_time=start_time,
@@ -454,15 +455,27 @@ def attendance_mark(
 
 
 @transaction.atomic
-def calendar_feed_create(*, user: User) -> CalendarFeed:
+def calendar_feed_create(*, user: User, request: HttpRequest | None = None) -> CalendarFeed:
     """A new private feed address; the old one stops working at once."""
-    for feed in CalendarFeed.objects.select_for_update().filter(user=user, revoked_at__isnull=True):
-        calendar_feed_revoke(feed=feed)
-    return CalendarFeed.objects.create(user=user)
+    # Lock the person: two quick "create" clicks must not both insert an open feed.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    for feed in CalendarFeed.objects.filter(user=user, revoked_at__isnull=True):
+        calendar_feed_revoke(feed=feed, request=request)
+    feed = CalendarFeed.objects.create(user=user)
+    audit_record(actor=user, action=AuditEvent.Action.CREATE, target=feed, request=request)
+    return feed
 
 
-def calendar_feed_revoke(*, feed: CalendarFeed) -> CalendarFeed:
+@transaction.atomic
+def calendar_feed_revoke(*, feed: CalendarFeed, request: HttpRequest | None = None) -> CalendarFeed:
     if feed.revoked_at is None:
         feed.revoked_at = timezone.now()
         feed.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=feed.user,
+            action=AuditEvent.Action.UPDATE,
+            target=feed,
+            request=request,
+            detail={"revoked": True},
+        )
     return feed

@@ -110,3 +110,12 @@ def test_the_crisis_help_page_opens_even_in_a_timed_out_session(client, partner_
     assert response.status_code == 200
     assert "988" in response.text
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.SESSION_TIMEOUT).exists()
+
+
+def test_clinicians_without_totp_cannot_open_video_rooms_or_calendar_pages(client, clinician):
+    client.force_login(clinician.user)
+
+    for path in ["/sessions/1/join/", "/calendar/"]:
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("mfa_activate_totp")

@@ -377,3 +377,28 @@ def test_dst_week_bounds_are_seven_local_days(db):
     assert end.astimezone(datetime.UTC) - start.astimezone(datetime.UTC) == datetime.timedelta(
         days=7, hours=1
     )
+
+
+def test_calendar_feed_changes_are_audited(partner_a):
+    feed = services.calendar_feed_create(user=partner_a.user)
+    services.calendar_feed_revoke(feed=feed)
+
+    actions = list(
+        AuditEvent.objects.filter(target_type="therapy_sessions.CalendarFeed").values_list(
+            "action", flat=True
+        )
+    )
+    assert sorted(actions) == ["create", "update"]
+
+
+def test_a_session_under_way_still_blocks_its_time_after_attendance(team, partner_a, partner_b):
+    started = timezone.now() - datetime.timedelta(minutes=30)
+    session = _couples_session(team, partner_a.couple, started, minutes=90)
+    services.attendance_mark(
+        session=session,
+        marks={partner_a.pk: ("present", 30), partner_b.pk: ("present", 30)},
+        by=team["couples"].user,
+    )
+
+    with pytest.raises(ValidationError, match="already"):
+        _couples_session(team, partner_a.couple, started + datetime.timedelta(minutes=45))
