@@ -19,4 +19,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("couples.urls")),
     path("", include("goals.urls")),
+    path("", include("sessions.urls")),
 ]

@@ -14,10 +14,13 @@ def navigation(request) -> dict:
         show_help_link = Role.PARTNER in roles
         if Role.PARTNER in roles:
             links.append(("Home", reverse("couples:portal_home")))
+            links.append(("Sessions", reverse("sessions:portal_list")))
+            links.append(("Calendar", reverse("sessions:calendar")))
             links.append(("Sharing", reverse("couples:consent")))
             links.append(("Record access", reverse("couples:record_access")))
         if Role.CLINICIAN in roles:
             links.append(("Caseload", reverse("couples:clinic_home")))
+            links.append(("Calendar", reverse("sessions:clinic_week")))
         if Role.STAFF in roles:
             links.append(("Admin", reverse("admin:index")))
         links.append(("Security", reverse("mfa_index")))

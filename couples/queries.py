@@ -383,6 +383,7 @@ class CaseloadRow:
     is_discharged: bool
     # Slots for the pages that compose the apps: the sessions and goals apps fill them later.
     next_session: object | None = None
+    iop_hours: list = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
 
 

@@ -21,6 +21,8 @@ from couples.roles import Role, home_url_for, roles_for_user
 from goals import queries as goal_queries
 from goals.views import clinic as clinic_goals
 from goals.views import portal as portal_goals
+from sessions.views import clinic as clinic_sessions
+from sessions.views import portal as portal_sessions
 
 CASELOAD_SORTS = ("status", "days", "-days")
 RECORD_ACCESS_PER_PAGE = 25
@@ -43,6 +45,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
         "consent_status": queries.consent_status_for(partner=partner),
     }
     context.update(portal_goals.home_context(request=request, partner=partner))
+    context.update(portal_sessions.home_context(request=request, partner=partner))
     return render(request, "couples/portal_home.html", context)
 
 
@@ -124,6 +127,7 @@ def clinic_home(request: HttpRequest) -> HttpResponse:
     )
     for row in rows:
         row.flags = attention.get(row.couple.pk, [])
+    clinic_sessions.caseload_sessions_fill(request=request, rows=rows)
     context = {
         "clinician": clinician,
         "rows": rows,
@@ -177,6 +181,7 @@ def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "time_zone": queries.couple_time_zone(couple=couple),
     }
     context.update(clinic_goals.couple_goals_context(request=request, couple=couple))
+    context.update(clinic_sessions.couple_sessions_context(request=request, couple=couple))
     return render(request, "couples/couple_detail.html", context)
 
 

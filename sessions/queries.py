@@ -8,7 +8,8 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import F, Prefetch, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest
 
 from couples.models import Couple, Partner, User
@@ -149,3 +150,86 @@ def calendar_feed_get(*, token: str) -> CalendarFeed:
     if feed is None:
         raise Http404
     return feed
+
+
+def join_opens_at(*, session: TherapySession) -> datetime.datetime:
+    """When the Join button opens: the same rule as join_state."""
+    return session.starts_at - datetime.timedelta(minutes=settings.JOIN_OPENS_MINUTES_BEFORE)
+
+
+def session_next_for_partner(*, partner: Partner, now: datetime.datetime) -> TherapySession | None:
+    """The partner's session going on now or coming next, cancelled ones left out: two queries."""
+    upcoming = session_list_for_partner(partner=partner, start=now).exclude(
+        status=TherapySession.Status.CANCELLED
+    )
+    return upcoming.order_by("starts_at", "pk").first()
+
+
+def session_list_for_feed(
+    *, user: User, start: datetime.datetime, end: datetime.datetime
+) -> QuerySet[TherapySession]:
+    """A calendar feed's sessions: those the user takes part in or runs, not the whole care
+    team's. One query; nothing about the other people is loaded."""
+    mine = Q(pk__in=Attendance.objects.filter(partner__user=user).values("session_id"))
+    return TherapySession.objects.filter(
+        mine | Q(clinician__user=user), starts_at__gte=start, starts_at__lt=end
+    ).order_by("starts_at", "pk")
+
+
+# Clinic pages: the day agenda, the scheduling form, the caseload and the couple page
+
+
+def day_bounds(
+    *, day: datetime.date, time_zone: str
+) -> tuple[datetime.datetime, datetime.datetime]:
+    """Midnight to the next midnight in a zone (23 or 25 hours on a DST change)."""
+    zone = ZoneInfo(time_zone)
+    start = datetime.datetime.combine(day, datetime.time(), tzinfo=zone)
+    end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(), tzinfo=zone)
+    return start, end
+
+
+def couple_list_for_scheduling(*, user: User) -> list[Couple]:
+    """The couples a clinician may schedule sessions for, with partners: two queries."""
+    partners = Partner.objects.select_related("user").order_by("pk")
+    return list(
+        couple_list_for_user(user=user)
+        .prefetch_related(Prefetch("partners", queryset=partners))
+        .order_by("pk")
+    )
+
+
+def session_next_for_couples(
+    *, couples: list[Couple], now: datetime.datetime
+) -> dict[int, TherapySession]:
+    """couple id -> the next scheduled session one of its partners takes part in (a group
+    too), going on now or coming up. One query for the whole caseload: a window numbers each
+    couple's sessions by start and the first is kept."""
+    by_couple = F("attendances__partner__couple_id")
+    upcoming = (
+        TherapySession.objects.filter(
+            status=TherapySession.Status.SCHEDULED,
+            ends_at__gt=now,
+            attendances__partner__couple__in=couples,
+        )
+        .annotate(
+            for_couple=by_couple,
+            place=Window(RowNumber(), partition_by=by_couple, order_by=["starts_at", "pk"]),
+        )
+        .filter(place=1)
+        .select_related("clinician")
+    )
+    return {session.for_couple: session for session in upcoming}
+
+
+def session_list_around_for_couple(
+    *, couple: Couple, now: datetime.datetime, limit: int
+) -> tuple[list[TherapySession], list[TherapySession]]:
+    """The couple's next and its last `limit` sessions (any its partners take part in), with
+    people: four queries."""
+    theirs = TherapySession.objects.filter(
+        pk__in=Attendance.objects.filter(partner__couple=couple).values("session_id")
+    )
+    upcoming = _with_people(theirs.filter(starts_at__gte=now).order_by("starts_at", "pk"))
+    past = _with_people(theirs.filter(starts_at__lt=now).order_by("-starts_at", "-pk"))
+    return list(upcoming[:limit]), list(past[:limit])

@@ -4,12 +4,17 @@ Every page that shows patient data joins this table. A row lists the status each
 visitor gets for couple A's data; 404 means "does not exist for you" (and is audited).
 """
 
+import datetime
+
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from couples import services
 from couples.models import AuditEvent, CareRole
+from sessions import services as session_services
+from sessions.models import SessionKind
 from tests.factories import ClinicianFactory, GoalFactory, PartnerFactory, UserFactory
 
 VISITORS = [
@@ -36,6 +41,15 @@ MATRIX = {
     "POST /portal/goals/{private_goal}/log/": (302, 200, 404, 403, 403, 403),
     "POST /portal/goals/{goal}/accept/": (302, 302, 404, 403, 403, 403),
     "POST /portal/goals/{goal}/request-change/": (302, 200, 404, 403, 403, 403),
+    "/portal/sessions/": (302, 200, 200, 403, 403, 403),
+    # The session starts in 5 minutes, so Join is open: its participants and its clinician
+    # are sent on to the video room (302); everyone else is an outsider (audited 404).
+    "/sessions/{session}/join/": (302, 302, 404, 302, 404, 404),
+    # Partners and clinicians each have their own calendar address; posted empty: a message.
+    "/calendar/": (302, 200, 200, 200, 200, 403),
+    "POST /calendar/": (302, 302, 302, 302, 302, 403),
+    # No sign-in: the feed's unguessable token is the credential, whoever holds it.
+    "/calendar/{feed}.ics": (200, 200, 200, 200, 200, 200),
     "/clinic/": (302, 403, 403, 200, 200, 403),
     "/clinic/couples/{couple}/": (302, 403, 404, 200, 404, 404),
     "/clinic/couples/{couple}/goals/new/": (302, 403, 404, 200, 404, 404),
@@ -47,6 +61,22 @@ MATRIX = {
     "POST /clinic/couples/{couple}/goals/new/": (302, 403, 404, 200, 404, 404),
     "POST /clinic/goals/{goal}/edit/": (302, 403, 404, 200, 404, 404),
     "POST /clinic/goals/{goal}/status/": (302, 403, 404, 302, 404, 404),
+    # Clinic session pages: a clinician's own calendar, and couple A's session (run by the
+    # clinician on the care team). Posted empty, its clinician gets the form back (200).
+    "/clinic/sessions/week/": (302, 403, 403, 200, 200, 403),
+    "/clinic/sessions/day/": (302, 403, 403, 200, 200, 403),
+    "/clinic/sessions/new/": (302, 403, 403, 200, 200, 403),
+    "/clinic/sessions/new/?couple={couple}": (302, 403, 404, 200, 404, 404),
+    "/clinic/sessions/series/new/": (302, 403, 403, 200, 200, 403),
+    "/clinic/sessions/series/new/?couple={couple}": (302, 403, 404, 200, 404, 404),
+    "/clinic/sessions/{session}/": (302, 403, 404, 200, 404, 404),
+    "/clinic/sessions/{session}/cancel/": (302, 403, 404, 200, 404, 404),
+    "/clinic/sessions/{session}/reschedule/": (302, 403, 404, 200, 404, 404),
+    "POST /clinic/sessions/new/?couple={couple}": (302, 403, 404, 200, 404, 404),
+    "POST /clinic/sessions/series/new/?couple={couple}": (302, 403, 404, 200, 404, 404),
+    "POST /clinic/sessions/{session}/attendance/": (302, 403, 404, 200, 404, 404),
+    "POST /clinic/sessions/{session}/cancel/": (302, 403, 404, 200, 404, 404),
+    "POST /clinic/sessions/{session}/reschedule/": (302, 403, 404, 200, 404, 404),
     "/admin/couples/couple/{couple}/change/": (302, 302, 302, 302, 302, 403),
     "/admin/couples/partner/{partner}/change/": (302, 302, 302, 302, 302, 403),
 }
@@ -67,8 +97,18 @@ def clinic(db):
     )
     insurance = UserFactory(is_staff=True)
     insurance.groups.add(Group.objects.get_or_create(name="Insurance staff")[0])
+    session = session_services.session_schedule(
+        kind=SessionKind.COUPLES_THERAPY,
+        clinician=on_team,
+        couple=partner.couple,
+        starts_at=timezone.now() + datetime.timedelta(minutes=5),
+        duration_minutes=60,
+        by=on_team.user,
+    )
     return {
         "couple": partner.couple,
+        "session": session,
+        "feed": session_services.calendar_feed_create(user=partner.user),
         "partner": partner,
         "goal": GoalFactory(couple=partner.couple),
         "private_goal": GoalFactory(couple=partner.couple, partner=partner),
@@ -94,6 +134,8 @@ def test_access_matrix(client, clinic, url, visitor):
         partner=clinic["partner"].pk,
         goal=clinic["goal"].pk,
         private_goal=clinic["private_goal"].pk,
+        session=clinic["session"].pk,
+        feed=clinic["feed"].token,
     )
 
     response = client.post(path) if method == "POST" else client.get(path)

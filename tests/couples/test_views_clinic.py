@@ -240,8 +240,9 @@ def test_caseload_queries_do_not_grow_with_the_caseload_or_its_history(
 
     # session, user, roles, authenticator, clinician, couples, partners with users, my roles;
     # needs attention: last check-in per partner, recent uses and cravings, goals without
-    # recent progress, recent ratings on shared goals
-    with django_assert_num_queries(12):
+    # recent progress, recent ratings on shared goals; sessions: each couple's next session,
+    # this week's IOP minutes per partner (tests/sessions/test_views_clinic.py adds sessions)
+    with django_assert_num_queries(14):
         response = client.get(CASELOAD, {"sort": "-days"})
     # Each couple is listed once in the table and once under "Needs attention"
     # (its partners rate a shared goal 8 and 4).
@@ -390,7 +391,8 @@ def test_couple_page_queries_do_not_grow_with_its_history(
     # session, user, roles, authenticator, couple, partners; per partner one audit row
     # (savepoint, lock the chain head, insert, move the head, release: 2 x 5, plus the
     # service's own savepoint pair); each partner's consents (2); the goals section with
-    # no goals yet (10, counted with goals in tests/goals/test_views_clinic.py); current
-    # team, history
-    with django_assert_max_num_queries(32):
+    # no goals yet (10, counted with goals in tests/goals/test_views_clinic.py); the sessions
+    # section with no sessions yet (5: partners, IOP hours' partners and minutes, upcoming,
+    # past; counted with sessions in tests/sessions/test_views_clinic.py); current team, history
+    with django_assert_max_num_queries(37):
         assert therapist_client.get(couple_url(couple)).status_code == 200

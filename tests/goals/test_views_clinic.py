@@ -548,8 +548,10 @@ def test_couple_page_queries_do_not_grow_with_goals_and_history(
     # savepoint pair); each partner's consents (2); the goals section: partners, the
     # partners again for goal_list_for_user, care-team check per partner (2), goals, their
     # acceptances, 30 days of progress, change requests, 14 days of check-ins, care-team
-    # check per partner for check-ins (2), uses for each streak (2); current team, history
-    with django_assert_num_queries(35):
+    # check per partner for check-ins (2), uses for each streak (2); the sessions section
+    # with no sessions (5: partners, IOP hours' partners and minutes, upcoming, past);
+    # current team, history
+    with django_assert_num_queries(40):
         assert therapist_client.get(couple_url(couple)).status_code == 200
 
 

@@ -1,0 +1,53 @@
+"""A person's sessions as an iCalendar (ICS) file, for their private calendar feed.
+
+A feed ends up on phones, lock screens and shared family calendars, so an event says
+only what kind of session it is and where to join: no names, no notes, no clinical detail.
+"""
+
+import datetime
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from django.urls import reverse
+from icalendar import Calendar, Event
+
+from sessions.models import TherapySession
+
+# How often calendar apps should fetch the feed again (they may choose to wait longer).
+REFRESH_INTERVAL = datetime.timedelta(hours=1)
+
+
+def session_calendar(
+    *, sessions: Iterable[TherapySession], calendar_uid: str, clinic_name: str, site_url: str
+) -> bytes:
+    """The ICS bytes: one event per session, times in UTC, cancelled ones marked so."""
+    host = urlsplit(site_url).hostname or "localhost"
+    events = [
+        _event(session, host=host, clinic_name=clinic_name, site_url=site_url)
+        for session in sessions
+    ]
+    calendar = Calendar.new(
+        prodid=f"-//{clinic_name}//Sessions//EN",
+        uid=f"{calendar_uid}@{host}",
+        name=f"{clinic_name} sessions",
+        refresh_interval=REFRESH_INTERVAL,
+        subcomponents=events,
+    )
+    return calendar.to_ical()
+
+
+def _event(session: TherapySession, *, host: str, clinic_name: str, site_url: str) -> Event:
+    join_url = site_url + reverse("sessions:join", args=[session.pk])
+    is_cancelled = session.status == TherapySession.Status.CANCELLED
+    return Event.new(
+        uid=f"session-{session.pk}@{host}",
+        start=session.starts_at.astimezone(datetime.UTC),
+        end=session.ends_at.astimezone(datetime.UTC),
+        # No METHOD in a feed, so DTSTAMP is when the event last changed (RFC 5545).
+        stamp=session.updated_at.astimezone(datetime.UTC),
+        last_modified=session.updated_at.astimezone(datetime.UTC),
+        summary=f"{session.get_kind_display()} · {clinic_name}",
+        description=f"Join from the portal (sign-in needed): {join_url}",
+        url=join_url,
+        status="CANCELLED" if is_cancelled else "CONFIRMED",
+    )

@@ -1,0 +1,1 @@
+"""Session pages: the clinic (clinic.py); partners, joining and calendar feeds (portal.py)."""
