@@ -338,6 +338,12 @@ def session_cancel(
     if session.status != TherapySession.Status.SCHEDULED:
         raise ValidationError("Only a scheduled session can be cancelled.")
     cancelled = _affected(session, scope)
+    if scope == "rest" and session.series_id is not None:
+        # The series ends before this session; earlier ones keep their record.
+        series = SessionSeries.objects.select_for_update().get(pk=session.series_id)
+        last_day = session.starts_at.astimezone(ZoneInfo(series.time_zone)).date()
+        series.ends_on = max(series.starts_on, last_day - datetime.timedelta(days=1))
+        series.save(update_fields=["ends_on"])
     for one in cancelled:
         one.status = TherapySession.Status.CANCELLED
         one.change_reason = reason.strip()
@@ -394,6 +400,12 @@ def session_reschedule(
     ]
     if clashes:
         raise ValidationError(clashes[:5])
+    if scope == "rest" and session.series_id is not None:
+        # The series now describes its new schedule, so pages show what will happen.
+        series = SessionSeries.objects.select_for_update().get(pk=session.series_id)
+        series.start_time = new_local.time().replace(tzinfo=None)
+        series.weekdays = sorted({(day + shift_days) % 7 for day in series.weekdays})
+        series.save(update_fields=["start_time", "weekdays"])
     for one, start, end in plans:
         one.starts_at, one.ends_at, one.change_reason = start, end, reason.strip()
         one.full_clean()

@@ -248,6 +248,8 @@ def test_cancelling_the_rest_of_a_series_leaves_earlier_sessions(team, partner_a
 
     statuses = list(series.sessions.order_by("starts_at").values_list("status", flat=True))
     assert statuses == ["scheduled", "scheduled", "cancelled", "cancelled", "cancelled"]
+    series.refresh_from_db()
+    assert series.ends_on == datetime.date(2026, 12, 14)
 
 
 def test_moving_the_rest_of_a_series_keeps_local_time_on_each_date(team, partner_a):
@@ -267,6 +269,8 @@ def test_moving_the_rest_of_a_series_keeps_local_time_on_each_date(team, partner
         for s in series.sessions.order_by("starts_at").values_list("starts_at", flat=True)
     ]
     assert local == ["Tue 01 18:00", "Wed 09 17:30", "Wed 16 17:30", "Wed 23 17:30", "Wed 30 17:30"]
+    series.refresh_from_db()
+    assert (series.weekdays, series.start_time) == ([2], datetime.time(17, 30))
 
 
 def test_cancelling_needs_a_reason(team, partner_a):
