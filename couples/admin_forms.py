@@ -119,7 +119,7 @@ class ClinicianInviteForm(forms.Form):
         (CareRole.INDIVIDUAL_THERAPIST.value, CareRole.INDIVIDUAL_THERAPIST.label),
         (CareRole.COUPLES_THERAPIST.value, CareRole.COUPLES_THERAPIST.label),
         (CareRole.COUNSELOR.value, CareRole.COUNSELOR.label),
-        ("medical_provider", "Medical provider"),
+        (CareRole.MEDICAL_PROVIDER.value, CareRole.MEDICAL_PROVIDER.label),
     ]
 
     first_name = forms.CharField(max_length=150)
@@ -178,7 +178,11 @@ class CareAssignForm(forms.Form):
         self.partners_by_pk = {partner.pk: partner for partner in couple.partners.all()}
         slots = [(None, CareRole.COUPLES_THERAPIST, "Couples therapist")]
         for partner in self.partners_by_pk.values():
-            for role in (CareRole.INDIVIDUAL_THERAPIST, CareRole.COUNSELOR):
+            for role in (
+                CareRole.INDIVIDUAL_THERAPIST,
+                CareRole.COUNSELOR,
+                CareRole.MEDICAL_PROVIDER,
+            ):
                 slots.append((partner, role, f"{partner.display_name}'s {role.label.lower()}"))
         self.fields["slot"].choices = [("", "---------")] + [
             (

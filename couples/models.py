@@ -183,15 +183,19 @@ class CareRole(models.TextChoices):
     COUPLES_THERAPIST = "couples_therapist", "Couples therapist"
     INDIVIDUAL_THERAPIST = "individual_therapist", "Individual therapist"
     COUNSELOR = "counselor", "Drug & alcohol counselor"
+    MEDICAL_PROVIDER = "medical_provider", "Medical provider"
 
 
 # Roles held for one partner; the couples therapist is held for the couple.
-PARTNER_ROLES = frozenset({CareRole.INDIVIDUAL_THERAPIST, CareRole.COUNSELOR})
+PARTNER_ROLES = frozenset(
+    {CareRole.INDIVIDUAL_THERAPIST, CareRole.COUNSELOR, CareRole.MEDICAL_PROVIDER}
+)
 # The Clinician flag that allows each role.
 ROLE_CAPABILITY = {
     CareRole.COUPLES_THERAPIST: "can_be_couples_therapist",
     CareRole.INDIVIDUAL_THERAPIST: "can_be_individual_therapist",
     CareRole.COUNSELOR: "can_be_counselor",
+    CareRole.MEDICAL_PROVIDER: "can_be_medical_provider",
 }
 
 

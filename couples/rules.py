@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from couples.models import ROLE_CAPABILITY, CareAssignment, CareRole, Clinician
 
+THERAPY_ROLES = frozenset({CareRole.INDIVIDUAL_THERAPIST, CareRole.COUNSELOR})
+
 
 @dataclass(frozen=True)
 class TeamSlot:
@@ -28,7 +30,9 @@ def care_team_conflicts(slots: list[TeamSlot]) -> list[str]:
                 "their clinician profile does not include that role."
             )
     couples_therapists = [s for s in slots if s.role == CareRole.COUPLES_THERAPIST]
-    partner_slots = [s for s in slots if s.role != CareRole.COUPLES_THERAPIST]
+    # The rule is about the clinicians who treat the relationship and each person's
+    # recovery; a medical provider may be anyone allowed to be one.
+    partner_slots = [s for s in slots if s.role in THERAPY_ROLES]
     for therapist in couples_therapists:
         for slot in partner_slots:
             if slot.clinician.pk == therapist.clinician.pk:

@@ -235,7 +235,7 @@ def clinician_invite(
         can_be_couples_therapist=CareRole.COUPLES_THERAPIST in roles,
         can_be_individual_therapist=CareRole.INDIVIDUAL_THERAPIST in roles,
         can_be_counselor=CareRole.COUNSELOR in roles,
-        can_be_medical_provider="medical_provider" in roles,
+        can_be_medical_provider=CareRole.MEDICAL_PROVIDER in roles,
     )
     clinician.full_clean()
     clinician.save()

@@ -22,6 +22,7 @@ from sessions.models import (
 PARTNER_KIND_ROLE = {
     SessionKind.INDIVIDUAL_THERAPY: CareRole.INDIVIDUAL_THERAPIST,
     SessionKind.COUNSELING: CareRole.COUNSELOR,
+    SessionKind.MEDICAL_VISIT: CareRole.MEDICAL_PROVIDER,
 }
 MIN_MINUTES, MAX_MINUTES = 15, 240
 
@@ -41,9 +42,9 @@ def participants_for(
 ) -> list[Partner]:
     """Who takes part, by the kind's rule; raises ValidationError naming what is wrong.
 
-    Couples therapy: both partners with their couples therapist. Individual therapy and
-    counseling: one partner with their own therapist or counselor. Medical visit: one
-    partner with a medical provider. Group and sober activity: partners of several
+    Couples therapy: both partners with their couples therapist. Individual therapy,
+    counseling and a medical visit: one partner with their own therapist, counselor or
+    medical provider (a care-team role). Group and sober activity: partners of several
     couples with any clinician.
     """
     if kind in MULTI_COUPLE_KINDS:
@@ -60,10 +61,6 @@ def participants_for(
         return list(couple.partners.all())
     if partner is None or partner.couple_id != couple.pk:
         raise ValidationError("Choose one partner of this couple.")
-    if kind == SessionKind.MEDICAL_VISIT:
-        if not clinician.can_be_medical_provider:
-            raise ValidationError(f"{clinician} is not a medical provider.")
-        return [partner]
     role = PARTNER_KIND_ROLE[kind]
     if not _holds(clinician, couple=couple, partner=partner, role=role):
         raise ValidationError(

@@ -236,3 +236,21 @@ def test_a_patient_cannot_also_be_a_clinician(partner_a):
 def test_a_clinician_cannot_also_be_a_patient(clinician, couple):
     with pytest.raises(ValidationError, match="is a clinician"):
         Partner(user=clinician.user, couple=couple).full_clean()
+
+
+def test_the_couples_therapist_may_also_be_a_partners_medical_provider(partner_a, staff):
+    doctor = ClinicianFactory(can_be_couples_therapist=True, can_be_medical_provider=True)
+    couple_services_assign = services.care_team_assign
+    couple_services_assign(
+        couple=partner_a.couple, role=CareRole.COUPLES_THERAPIST, clinician=doctor, by=staff
+    )
+
+    assignment = couple_services_assign(
+        couple=partner_a.couple,
+        partner=partner_a,
+        role=CareRole.MEDICAL_PROVIDER,
+        clinician=doctor,
+        by=staff,
+    )
+
+    assert assignment.is_current

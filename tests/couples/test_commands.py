@@ -107,7 +107,7 @@ def test_seed_demo_care_teams_obey_the_rule_and_consent_is_on_for_one_partner(db
 
     for couple in Couple.objects.all():
         current = CareAssignment.objects.filter(couple=couple, ended_at__isnull=True)
-        assert current.count() == 5
+        assert current.count() == 7  # couples therapist; each partner's three clinicians
         assert care_team_conflicts([slot_for(a) for a in current]) == []
     assert CareAssignment.objects.filter(ended_at__isnull=False).count() == 0
     jordan = Partner.objects.get(user__email="jordan@demo.couplesrehab.test")

@@ -51,6 +51,13 @@ def team(partner_a, partner_b, staff):
         clinician=members["counselor"],
         by=staff,
     )
+    couple_services.care_team_assign(
+        couple=couple,
+        partner=partner_a,
+        role=CareRole.MEDICAL_PROVIDER,
+        clinician=members["doctor"],
+        by=staff,
+    )
     return members
 
 
@@ -406,3 +413,18 @@ def test_a_session_under_way_still_blocks_its_time_after_attendance(team, partne
 
     with pytest.raises(ValidationError, match="already"):
         _couples_session(team, partner_a.couple, started + datetime.timedelta(minutes=45))
+
+
+def test_a_medical_visit_needs_the_partners_own_medical_provider(team, partner_a):
+    other_doctor = ClinicianFactory(can_be_couples_therapist=False, can_be_medical_provider=True)
+
+    with pytest.raises(ValidationError, match="is not Jordan's medical provider"):
+        services.session_schedule(
+            kind=SessionKind.MEDICAL_VISIT,
+            clinician=other_doctor,
+            couple=partner_a.couple,
+            partner=partner_a,
+            starts_at=at("2026-12-02", "10:00"),
+            duration_minutes=30,
+            by=other_doctor.user,
+        )

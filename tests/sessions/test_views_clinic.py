@@ -388,7 +388,7 @@ def test_a_partner_booked_elsewhere_is_not_double_booked(therapist_client, coupl
         (SessionKind.INDIVIDUAL_THERAPY, "partner", "is not Jordan’s individual therapist."),
         (SessionKind.INDIVIDUAL_THERAPY, "", "Choose one of this couple’s partners."),
         (SessionKind.COUNSELING, "partner", "is not Jordan’s drug & alcohol counselor."),
-        (SessionKind.MEDICAL_VISIT, "partner", "is not a medical provider."),
+        (SessionKind.MEDICAL_VISIT, "partner", "is not Jordan’s medical provider."),
         (SessionKind.GROUP, "", "Choose who takes part."),
         (SessionKind.SOBER_ACTIVITY, "", "Choose who takes part."),
     ],

@@ -157,6 +157,7 @@ def _care_team(couple: Couple, team, clinicians: dict, *, by: User) -> None:
         for role, handle in [
             (CareRole.INDIVIDUAL_THERAPIST, therapist),
             (CareRole.COUNSELOR, counselor),
+            (CareRole.MEDICAL_PROVIDER, "ellen.brooks"),
         ]:
             services.care_team_assign(
                 couple=couple, partner=partner, role=role, clinician=clinicians[handle], by=by
