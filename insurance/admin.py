@@ -1,0 +1,226 @@
+import datetime
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from couples.admin import ServiceFormMixin, attach_service_error
+from insurance import admin_forms, services
+from insurance.models import Authorization, Benefit, Coverage, CoverageStatusChange, Payer
+
+# A symbol beside each status, so the list reads at a glance without colour (and without
+# inline styles, which the Content-Security-Policy blocks).
+STATUS_SYMBOLS = {
+    Coverage.Status.UNVERIFIED: "○",
+    Coverage.Status.PENDING: "◐",
+    Coverage.Status.VERIFIED: "✔",
+    Coverage.Status.DENIED: "✖",
+    Coverage.Status.EXPIRED: "⌛",
+}
+EXPIRING_WITHIN = datetime.timedelta(days=30)
+
+
+@admin.register(Payer)
+class PayerAdmin(admin.ModelAdmin):
+    list_display = ["name", "phone", "payer_id"]
+    search_fields = ["name", "payer_id"]
+
+
+class BenefitInline(admin.TabularInline):
+    model = Benefit
+    extra = 0
+
+
+class AuthorizationInline(admin.TabularInline):
+    model = Authorization
+    extra = 0
+
+
+class StatusHistoryInline(admin.TabularInline):
+    """Every verification status change, as it happened: read only."""
+
+    model = CoverageStatusChange
+    extra = 0
+    fields = ["at", "from_status", "to_status", "by", "note"]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = "Verification history"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ExpiringFilter(admin.SimpleListFilter):
+    title = "plan ends"
+    parameter_name = "ending"
+
+    def lookups(self, request, model_admin):
+        return [("30", "within 30 days")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "30":
+            today = timezone.localdate()
+            return queryset.filter(
+                terminates_on__gte=today, terminates_on__lte=today + EXPIRING_WITHIN
+            )
+        return queryset
+
+
+class ReverifyDueFilter(admin.SimpleListFilter):
+    title = "re-verification"
+    parameter_name = "reverify"
+
+    def lookups(self, request, model_admin):
+        return [("due", "due")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "due":
+            return queryset.filter(reverify_on__lte=timezone.localdate())
+        return queryset
+
+
+@admin.register(Coverage)
+class CoverageAdmin(ServiceFormMixin, admin.ModelAdmin):
+    """The verification work queue. Status changes only through the verify, deny and
+    re-verification steps, so each one is recorded in the history."""
+
+    list_display = [
+        "partner_name",
+        "payer",
+        "plan_type",
+        "status_badge",
+        "verified_at",
+        "reverify_on",
+        "terminates_on",
+    ]
+    list_filter = ["status", ReverifyDueFilter, ExpiringFilter, "plan_type", "payer"]
+    list_select_related = ["partner__user", "payer"]
+    search_fields = [
+        "member_id",
+        "partner__user__email",
+        "partner__user__first_name",
+        "partner__user__last_name",
+        "partner__preferred_name",
+    ]
+    readonly_fields = [
+        "status",
+        "verified_by",
+        "verified_at",
+        "verification_method",
+        "reference_number",
+        "verification_steps",
+    ]
+    autocomplete_fields = ["payer"]
+    inlines = [BenefitInline, AuthorizationInline, StatusHistoryInline]
+    actions = ["request_reverification"]
+    show_full_result_count = False
+
+    @admin.display(description="Partner", ordering="partner__user__last_name")
+    def partner_name(self, coverage: Coverage) -> str:
+        user = coverage.partner.user
+        return f"{user.get_full_name() or user.email} ({user.email})"
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, coverage: Coverage) -> str:
+        return format_html(
+            "<strong>{} {}</strong>", STATUS_SYMBOLS[coverage.status], coverage.get_status_display()
+        )
+
+    @admin.display(description="Verify")
+    def verification_steps(self, coverage: Coverage) -> str:
+        if coverage.pk is None:
+            return "Save the coverage first."
+        return format_html(
+            '<a class="button" href="{}">Mark verified</a> '
+            '<a class="button" href="{}">Mark denied</a>',
+            reverse("admin:insurance_coverage_verify", args=[coverage.pk]),
+            reverse("admin:insurance_coverage_deny", args=[coverage.pk]),
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        extra = [
+            path(
+                "<int:pk>/verify/",
+                self.admin_site.admin_view(self.verify_view),
+                name="insurance_coverage_verify",
+            ),
+            path(
+                "<int:pk>/deny/",
+                self.admin_site.admin_view(self.deny_view),
+                name="insurance_coverage_deny",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def _coverage_for_change(self, request, pk: int) -> Coverage:
+        coverage = get_object_or_404(Coverage.objects.select_related("partner__user"), pk=pk)
+        if not self.has_change_permission(request, coverage):
+            raise PermissionDenied
+        return coverage
+
+    def verify_view(self, request, pk: int):
+        coverage = self._coverage_for_change(request, pk)
+        form = admin_forms.CoverageVerifyForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.coverage_mark_verified(
+                    coverage=coverage,
+                    method=form.cleaned_data["method"],
+                    reference_number=form.cleaned_data["reference_number"],
+                    reverify_on=form.cleaned_data["reverify_on"],
+                    by=request.user,
+                    request=request,
+                )
+            except ValidationError as error:
+                attach_service_error(form, error)
+            else:
+                self.message_user(request, f"{coverage} is verified.", messages.SUCCESS)
+                return redirect("admin:insurance_coverage_change", coverage.pk)
+        return self.render_service_form(
+            request, title=f"Verify {coverage}", forms=[(None, form)], submit_label="Mark verified"
+        )
+
+    def deny_view(self, request, pk: int):
+        coverage = self._coverage_for_change(request, pk)
+        form = admin_forms.CoverageDenyForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.coverage_mark_denied(
+                    coverage=coverage,
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                    request=request,
+                )
+            except ValidationError as error:
+                attach_service_error(form, error)
+            else:
+                self.message_user(request, f"{coverage} is marked denied.", messages.WARNING)
+                return redirect("admin:insurance_coverage_change", coverage.pk)
+        return self.render_service_form(
+            request, title=f"Deny {coverage}", forms=[(None, form)], submit_label="Mark denied"
+        )
+
+    @admin.action(description="Request re-verification", permissions=["change"])
+    def request_reverification(self, request, queryset):
+        done = 0
+        for coverage in queryset:
+            try:
+                services.coverage_request_reverification(
+                    coverage=coverage, by=request.user, request=request
+                )
+                done += 1
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{coverage}: {' '.join(error.messages)}", messages.WARNING
+                )
+        if done:
+            self.message_user(request, f"{done} coverage(s) sent back for re-verification.")

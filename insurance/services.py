@@ -1,0 +1,109 @@
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from couples.models import AuditEvent, User
+from couples.services import audit_record
+from insurance.models import Coverage, CoverageStatusChange
+
+# Which status may follow which. Re-verification sends a coverage back to pending.
+TRANSITIONS = {
+    Coverage.Status.UNVERIFIED: {
+        Coverage.Status.PENDING,
+        Coverage.Status.VERIFIED,
+        Coverage.Status.DENIED,
+    },
+    Coverage.Status.PENDING: {Coverage.Status.VERIFIED, Coverage.Status.DENIED},
+    Coverage.Status.VERIFIED: {Coverage.Status.PENDING, Coverage.Status.EXPIRED},
+    Coverage.Status.DENIED: {Coverage.Status.PENDING},
+    Coverage.Status.EXPIRED: {Coverage.Status.PENDING},
+}
+# A verification is trusted this long before it is checked again.
+REVERIFY_AFTER = datetime.timedelta(days=90)
+
+
+def _change(
+    coverage: Coverage, *, to_status: str, by: User, note: str, request: HttpRequest | None
+) -> Coverage:
+    if to_status not in TRANSITIONS[coverage.status]:
+        raise ValidationError(
+            f"This coverage is {coverage.get_status_display().lower()}, so it cannot become "
+            f"{Coverage.Status(to_status).label.lower()}."
+        )
+    from_status = coverage.status
+    coverage.status = to_status
+    coverage.full_clean()
+    coverage.save()
+    CoverageStatusChange.objects.create(
+        coverage=coverage, from_status=from_status, to_status=to_status, by=by, note=note
+    )
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.UPDATE,
+        target=coverage,
+        patient=coverage.partner,
+        request=request,
+        detail={"status": to_status},
+    )
+    return coverage
+
+
+@transaction.atomic
+def coverage_mark_verified(
+    *,
+    coverage: Coverage,
+    method: str,
+    reference_number: str,
+    by: User,
+    reverify_on: datetime.date | None = None,
+    request: HttpRequest | None = None,
+) -> Coverage:
+    """Record a verification: how it was checked and the payer's reference number."""
+    coverage = Coverage.objects.select_for_update().get(pk=coverage.pk)
+    reference_number = reference_number.strip()
+    if method not in Coverage.Method.values:
+        raise ValidationError({"method": "Choose how the coverage was verified."})
+    if not reference_number:
+        raise ValidationError({"reference_number": "Enter the payer's reference number."})
+    now = timezone.now()
+    coverage.verification_method = method
+    coverage.reference_number = reference_number
+    coverage.verified_by, coverage.verified_at = by, now
+    coverage.reverify_on = reverify_on or (timezone.localdate() + REVERIFY_AFTER)
+    return _change(
+        coverage,
+        to_status=Coverage.Status.VERIFIED,
+        by=by,
+        note=f"{Coverage.Method(method).label}, reference {reference_number}",
+        request=request,
+    )
+
+
+@transaction.atomic
+def coverage_mark_denied(
+    *, coverage: Coverage, reason: str, by: User, request: HttpRequest | None = None
+) -> Coverage:
+    coverage = Coverage.objects.select_for_update().get(pk=coverage.pk)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the payer denied it."})
+    return _change(
+        coverage, to_status=Coverage.Status.DENIED, by=by, note=reason.strip(), request=request
+    )
+
+
+@transaction.atomic
+def coverage_request_reverification(
+    *, coverage: Coverage, by: User, note: str = "", request: HttpRequest | None = None
+) -> Coverage:
+    """Send a coverage back to pending so staff check it with the payer again."""
+    coverage = Coverage.objects.select_for_update().get(pk=coverage.pk)
+    return _change(
+        coverage,
+        to_status=Coverage.Status.PENDING,
+        by=by,
+        note=note.strip() or "Re-verification requested",
+        request=request,
+    )

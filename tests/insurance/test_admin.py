@@ -1,0 +1,118 @@
+import datetime
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from insurance.models import Coverage, Payer
+from tests.factories import PartnerFactory, UserFactory
+
+
+@pytest.fixture
+def insurance_staff(db):
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name="Insurance staff"))
+    TOTP.activate(user, generate_totp_secret())
+    return user
+
+
+@pytest.fixture
+def verifier(client, insurance_staff):
+    client.force_login(insurance_staff)
+    return client
+
+
+def _coverages(count, status="pending"):
+    payer = Payer.objects.get_or_create(name="Aetna PPO")[0]
+    return [
+        Coverage.objects.create(
+            partner=PartnerFactory(),
+            payer=payer,
+            member_id=f"M{n:05}",
+            subscriber_name="Sub Scriber",
+            effective_on=datetime.date(2026, 1, 1),
+            status=status,
+        )
+        for n in range(count)
+    ]
+
+
+def test_insurance_staff_filter_pending_coverages(verifier):
+    pending = _coverages(2)
+    _coverages(1, status="unverified")
+
+    response = verifier.get(
+        reverse("admin:insurance_coverage_changelist") + "?status__exact=pending"
+    )
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 2
+    assert {c.pk for c in response.context["cl"].result_list} == {c.pk for c in pending}
+
+
+@pytest.mark.parametrize("size", [10, 200])
+def test_the_coverage_list_keeps_a_constant_number_of_queries(
+    verifier, size, django_assert_max_num_queries
+):
+    _coverages(size)
+
+    # session, user, roles, authenticator, group permissions, count, the page (with partner
+    # user and payer joined), the filters' payers, audit
+    with django_assert_max_num_queries(12):
+        response = verifier.get(reverse("admin:insurance_coverage_changelist"))
+    assert response.status_code == 200
+
+
+def test_marking_verified_needs_a_method_and_reference(verifier, insurance_staff):
+    coverage = _coverages(1)[0]
+    url = reverse("admin:insurance_coverage_verify", args=[coverage.pk])
+
+    response = verifier.post(url, {"method": "phone", "reference_number": ""})
+    assert response.status_code == 200
+    coverage.refresh_from_db()
+    assert coverage.status == "pending"
+
+    response = verifier.post(url, {"method": "phone", "reference_number": "CALL-2231"})
+    assert response.status_code == 302
+    coverage.refresh_from_db()
+    assert (coverage.status, coverage.reference_number, coverage.verified_by) == (
+        "verified",
+        "CALL-2231",
+        insurance_staff,
+    )
+
+
+def test_marking_denied_needs_a_reason(verifier):
+    coverage = _coverages(1)[0]
+    url = reverse("admin:insurance_coverage_deny", args=[coverage.pk])
+
+    assert verifier.post(url, {"reason": ""}).status_code == 200
+    assert verifier.post(url, {"reason": "Not eligible on the date of service"}).status_code == 302
+    coverage.refresh_from_db()
+    assert coverage.status == "denied"
+
+
+def test_insurance_staff_cannot_open_clinical_admin_pages(verifier, partner_a):
+    for url in [
+        reverse("admin:couples_couple_change", args=[partner_a.couple_id]),
+        reverse("admin:couples_careassignment_changelist"),
+        reverse("admin:couples_auditevent_changelist"),
+    ]:
+        assert verifier.get(url).status_code == 403, url
+
+
+def test_someone_without_insurance_permissions_cannot_verify(client, db):
+    user = UserFactory(is_staff=True)
+    TOTP.activate(user, generate_totp_secret())
+    client.force_login(user)
+    coverage = _coverages(1)[0]
+
+    response = client.post(
+        reverse("admin:insurance_coverage_verify", args=[coverage.pk]),
+        {"method": "phone", "reference_number": "X"},
+    )
+
+    assert response.status_code == 403
+    coverage.refresh_from_db()
+    assert coverage.status == "pending"
