@@ -1,15 +1,26 @@
 import datetime
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from couples.admin import ServiceFormMixin, attach_service_error
+from couples.models import AuditEvent
+from couples.services import audit_record
 from insurance import admin_forms, services
-from insurance.models import Authorization, Benefit, Coverage, CoverageStatusChange, Payer
+from insurance.models import (
+    Authorization,
+    Benefit,
+    Coverage,
+    CoverageCard,
+    CoverageStatusChange,
+    Payer,
+)
 
 # A symbol beside each status, so the list reads at a glance without colour (and without
 # inline styles, which the Content-Security-Policy blocks).
@@ -21,6 +32,7 @@ STATUS_SYMBOLS = {
     Coverage.Status.EXPIRED: "⌛",
 }
 EXPIRING_WITHIN = datetime.timedelta(days=30)
+CARD_HELP = "A photo of the insurance card: JPEG, PNG or WebP, up to 5 MB. Replaces the old one."
 
 
 @admin.register(Payer)
@@ -85,6 +97,26 @@ class ReverifyDueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CoverageAdminForm(forms.ModelForm):
+    """The coverage form plus the card's two sides; the images are saved by
+    coverage_card_upload once the coverage itself is saved."""
+
+    card_front = forms.FileField(label="Card, front", required=False, help_text=CARD_HELP)
+    card_back = forms.FileField(label="Card, back", required=False, help_text=CARD_HELP)
+
+    def clean_card_front(self):
+        return self._checked_card("card_front")
+
+    def clean_card_back(self):
+        return self._checked_card("card_back")
+
+    def _checked_card(self, name: str):
+        file = self.cleaned_data.get(name)
+        if file:
+            services.card_image_content_type(file)  # refuses early, with the same message
+        return file
+
+
 @admin.register(Coverage)
 class CoverageAdmin(ServiceFormMixin, admin.ModelAdmin):
     """The verification work queue. Status changes only through the verify, deny and
@@ -115,7 +147,9 @@ class CoverageAdmin(ServiceFormMixin, admin.ModelAdmin):
         "verification_method",
         "reference_number",
         "verification_steps",
+        "card_images",
     ]
+    form = CoverageAdminForm
     autocomplete_fields = ["payer"]
     inlines = [BenefitInline, AuthorizationInline, StatusHistoryInline]
     actions = ["request_reverification"]
@@ -143,8 +177,35 @@ class CoverageAdmin(ServiceFormMixin, admin.ModelAdmin):
             reverse("admin:insurance_coverage_deny", args=[coverage.pk]),
         )
 
+    @admin.display(description="Card images")
+    def card_images(self, coverage: Coverage) -> str:
+        cards = list(coverage.cards.all()) if coverage.pk else []
+        if not cards:
+            return "No card uploaded yet."
+        return format_html_join(
+            " ",
+            '<a href="{}" target="_blank" rel="noopener">{}</a> ({})',
+            (
+                (
+                    reverse("admin:insurance_coverage_card", args=[coverage.pk, card.side]),
+                    card.get_side_display(),
+                    timezone.localtime(card.uploaded_at).strftime("%Y-%m-%d %H:%M"),
+                )
+                for card in cards
+            ),
+        )
+
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for side in CoverageCard.Side.values:
+            file = form.cleaned_data.get(f"card_{side}")
+            if file:
+                services.coverage_card_upload(
+                    coverage=form.instance, side=side, file=file, by=request.user, request=request
+                )
 
     def get_urls(self):
         extra = [
@@ -158,6 +219,13 @@ class CoverageAdmin(ServiceFormMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.deny_view),
                 name="insurance_coverage_deny",
             ),
+            # Not wrapped in admin_view: anyone without permission, signed in or not,
+            # gets a 404 rather than a login page that confirms the card exists.
+            path(
+                "<int:pk>/card/<str:side>/",
+                self.card_view,
+                name="insurance_coverage_card",
+            ),
         ]
         return extra + super().get_urls()
 
@@ -166,6 +234,28 @@ class CoverageAdmin(ServiceFormMixin, admin.ModelAdmin):
         if not self.has_change_permission(request, coverage):
             raise PermissionDenied
         return coverage
+
+    def card_view(self, request, pk: int, side: str):
+        """One side of the card, only for staff who may view coverages; every view audited."""
+        user = request.user
+        if not (user.is_active and user.is_staff and user.has_perm("insurance.view_coverage")):
+            raise Http404
+        card = get_object_or_404(
+            CoverageCard.objects.select_related("coverage__partner"), coverage_id=pk, side=side
+        )
+        audit_record(
+            actor=user,
+            action=AuditEvent.Action.READ,
+            target=card,
+            patient=card.coverage.partner,
+            request=request,
+            detail={"side": side},
+        )
+        response = FileResponse(card.image.open("rb"), content_type=card.content_type)
+        response["Cache-Control"] = "no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Disposition"] = "inline"
+        return response
 
     def verify_view(self, request, pk: int):
         coverage = self._coverage_for_change(request, pk)

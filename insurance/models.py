@@ -1,4 +1,7 @@
+import uuid
+
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import F, Q
 
@@ -203,3 +206,44 @@ class Authorization(models.Model):
 
     def __str__(self) -> str:
         return f"Authorization {self.number}"
+
+
+def private_storage():
+    """Where card images live: never under MEDIA_ROOT, never with a public URL."""
+    return storages["private"]
+
+
+def card_upload_to(card: "CoverageCard", filename: str) -> str:
+    return f"insurance/cards/{card.coverage_id}/{card.side}-{uuid.uuid4().hex}{card.extension}"
+
+
+class CoverageCard(models.Model):
+    """A photo of one side of an insurance card, stored privately (see private_storage)."""
+
+    class Side(models.TextChoices):
+        FRONT = "front", "Front"
+        BACK = "back", "Back"
+
+    coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="cards")
+    side = models.CharField(max_length=5, choices=Side.choices)
+    image = models.FileField(storage=private_storage, upload_to=card_upload_to, max_length=200)
+    content_type = models.CharField(max_length=20)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["coverage", "side"]
+        constraints = [
+            models.UniqueConstraint(fields=["coverage", "side"], name="coverage_card_once_per_side")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_side_display()} of the card for {self.coverage}"
+
+    @property
+    def extension(self) -> str:
+        return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(
+            self.content_type, ""
+        )

@@ -1,13 +1,14 @@
 import datetime
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from couples.models import AuditEvent, User
 from couples.services import audit_record
-from insurance.models import Coverage, CoverageStatusChange
+from insurance.models import Coverage, CoverageCard, CoverageStatusChange
 
 # Which status may follow which. Re-verification sends a coverage back to pending.
 TRANSITIONS = {
@@ -107,3 +108,76 @@ def coverage_request_reverification(
         note=note.strip() or "Re-verification requested",
         request=request,
     )
+
+
+# Card images: checked by their content (the first bytes), not by the name or the
+# browser's claimed type. Pillow is not a dependency, so the signatures are checked here.
+CARD_MAX_BYTES = 5 * 1024 * 1024
+CARD_SIGNATURES = [
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+]
+
+
+def _card_content_type(head: bytes) -> str | None:
+    for signature, content_type in CARD_SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def card_image_content_type(file: File) -> str:
+    """The image's type, read from its first bytes; refuses anything else or over 5 MB."""
+    if file.size > CARD_MAX_BYTES:
+        raise ValidationError(f"The image is {file.size / 1024 / 1024:.1f} MB; the limit is 5 MB.")
+    file.seek(0)
+    content_type = _card_content_type(file.read(12))
+    file.seek(0)
+    if content_type is None:
+        raise ValidationError("Upload a photo of the card as a JPEG, PNG or WebP image.")
+    return content_type
+
+
+@transaction.atomic
+def coverage_card_upload(
+    *,
+    coverage: Coverage,
+    side: str,
+    file: File,
+    by: User,
+    request: HttpRequest | None = None,
+) -> CoverageCard:
+    """Store (or replace) one side of the insurance card. Only JPEG, PNG or WebP images
+    up to 5 MB; a refused file leaves nothing behind."""
+    if side not in CoverageCard.Side.values:
+        raise ValidationError({"side": "Choose the front or the back of the card."})
+    try:
+        content_type = card_image_content_type(file)
+    except ValidationError as error:
+        raise ValidationError({"file": error.messages}) from error
+    card = CoverageCard.objects.select_for_update().filter(
+        coverage=coverage, side=side
+    ).first() or CoverageCard(coverage=coverage, side=side)
+    old_name = card.image.name if card.pk else ""
+    card.content_type, card.uploaded_by = content_type, by
+    card.image.save("card", file, save=False)
+    try:
+        card.full_clean()
+        card.save()
+    except Exception:
+        card.image.storage.delete(card.image.name)
+        raise
+    if old_name:
+        # Replaced, not kept: the audit log records that an earlier image existed.
+        transaction.on_commit(lambda: card.image.storage.delete(old_name))
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.UPDATE if old_name else AuditEvent.Action.CREATE,
+        target=card,
+        patient=coverage.partner,
+        request=request,
+        detail={"side": side, "content_type": content_type, "size": file.size},
+    )
+    return card
