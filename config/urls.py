@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("couples.urls")),
     path("", include("goals.urls")),
     path("", include("sessions.urls")),
+    path("", include("insurance.urls")),
 ]

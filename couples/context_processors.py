@@ -17,6 +17,7 @@ def navigation(request) -> dict:
             links.append(("Sessions", reverse("sessions:portal_list")))
             links.append(("Calendar", reverse("sessions:calendar")))
             links.append(("Sharing", reverse("couples:consent")))
+            links.append(("Coverage", reverse("insurance:my_coverage")))
             links.append(("Record access", reverse("couples:record_access")))
         if Role.CLINICIAN in roles:
             links.append(("Caseload", reverse("couples:clinic_home")))

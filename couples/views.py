@@ -21,6 +21,8 @@ from couples.roles import Role, home_url_for, roles_for_user
 from goals import queries as goal_queries
 from goals.views import clinic as clinic_goals
 from goals.views import portal as portal_goals
+from insurance import queries as insurance_queries
+from insurance import views as portal_insurance
 from sessions.views import clinic as clinic_sessions
 from sessions.views import portal as portal_sessions
 
@@ -46,6 +48,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
     }
     context.update(portal_goals.home_context(request=request, partner=partner))
     context.update(portal_sessions.home_context(request=request, partner=partner))
+    context.update(portal_insurance.home_context(request=request, partner=partner))
     return render(request, "couples/portal_home.html", context)
 
 
@@ -125,8 +128,14 @@ def clinic_home(request: HttpRequest) -> HttpResponse:
     attention = goal_queries.needs_attention(
         couples=[row.couple for row in rows], today=timezone.localdate()
     )
+    partners = [partner for row in rows for partner in row.couple.partners.all()]
+    coverage = insurance_queries.coverage_flags_for_partners(
+        partners=partners, today=timezone.localdate()
+    )
     for row in rows:
-        row.flags = attention.get(row.couple.pk, [])
+        row.flags = attention.get(row.couple.pk, []) + [
+            flag for partner in row.couple.partners.all() for flag in coverage.get(partner.pk, [])
+        ]
     clinic_sessions.caseload_sessions_fill(request=request, rows=rows)
     context = {
         "clinician": clinician,

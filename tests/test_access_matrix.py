@@ -31,6 +31,8 @@ MATRIX = {
     "/portal/": (302, 200, 200, 403, 403, 403),
     "/portal/sharing/": (302, 200, 200, 403, 403, 403),
     "/portal/record-access/": (302, 200, 200, 403, 403, 403),
+    # No pk: every partner sees only their own coverage.
+    "/portal/coverage/": (302, 200, 200, 403, 403, 403),
     "/portal/checkin/": (302, 200, 200, 403, 403, 403),
     "/portal/goals/new/": (302, 200, 200, 403, 403, 403),
     "/portal/goals/{goal}/": (302, 200, 404, 403, 403, 403),

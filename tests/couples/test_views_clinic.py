@@ -241,8 +241,10 @@ def test_caseload_queries_do_not_grow_with_the_caseload_or_its_history(
     # session, user, roles, authenticator, clinician, couples, partners with users, my roles;
     # needs attention: last check-in per partner, recent uses and cravings, goals without
     # recent progress, recent ratings on shared goals; sessions: each couple's next session,
-    # this week's IOP minutes per partner (tests/sessions/test_views_clinic.py adds sessions)
-    with django_assert_num_queries(14):
+    # this week's IOP minutes per partner (tests/sessions/test_views_clinic.py adds sessions);
+    # insurance (+1): the partners' coverages with their current authorizations (the units
+    # used add one more only when an authorization is current, tests/insurance/test_views.py)
+    with django_assert_num_queries(15):
         response = client.get(CASELOAD, {"sort": "-days"})
     # Each couple is listed once in the table and once under "Needs attention"
     # (its partners rate a shared goal 8 and 4).

@@ -806,14 +806,14 @@ def test_the_home_uses_the_same_number_of_queries_for_any_amount_of_goals(
     grant_goals(partner_b)
     jordan.get(HOME)  # the first request stamps the session
 
-    # Measured 21 for both sizes: session, user, roles, partner with couple and user, the
+    # Measured 22 for both sizes: session, user, roles, partner with couple and user, the
     # couple's partners with users, my latest consent (status card), Alex's active consent,
     # the visible goals, their acceptances, 30 days of entries for all of them, change
     # requests of the pending goal; the disclosure row: savepoint, audit chain head (locked),
     # the event, the head's update, release; today's check-in, the days of reported use
     # (streak), my care team; the sessions part, with no session: my next session, my
-    # minutes this week.
-    with django_assert_max_num_queries(21):
+    # minutes this week; the insurance part (+1): my current coverage.
+    with django_assert_max_num_queries(22):
         response = jordan.get(HOME)
 
     assert response.status_code == 200

@@ -877,8 +877,9 @@ def test_the_caseload_takes_the_same_queries_with_sessions(
     client.get(CASELOAD)
 
     # The 12 of tests/couples/test_views_clinic.py, then each couple's next session (one
-    # windowed query) and this week's IOP minutes of every partner listed (one aggregate)
-    with django_assert_num_queries(14):
+    # windowed query) and this week's IOP minutes of every partner listed (one aggregate);
+    # insurance (+1): the partners' coverages with their current authorizations
+    with django_assert_num_queries(15):
         response = client.get(CASELOAD)
     assert len(re.findall(r'href="/clinic/sessions/\d+/"', response.text)) == size
 

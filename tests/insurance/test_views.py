@@ -1,0 +1,302 @@
+"""The partner's "My coverage" page, the home's coverage card, and the caseload's coverage flags."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.utils import timezone
+
+from couples import services as couple_services
+from couples.models import CareRole
+from couples.queries import couple_today
+from insurance import services
+from insurance.models import Authorization, Benefit, Coverage, Payer
+from sessions import services as session_services
+from sessions.models import SessionKind
+from tests.factories import CoupleFactory, PartnerFactory
+
+COVERAGE = "/portal/coverage/"
+HOME = "/portal/"
+CASELOAD = "/clinic/"
+
+
+@pytest.fixture
+def blue_cross(db):
+    return Payer.objects.create(name="Blue Cross")
+
+
+def coverage_for(partner, payer, **fields):
+    values = {
+        "member_id": f"M-{partner.pk}",
+        "subscriber_name": partner.display_name,
+        "effective_on": datetime.date(2026, 1, 1),
+    }
+    return Coverage.objects.create(partner=partner, payer=payer, **values | fields)
+
+
+@pytest.fixture
+def jordan(client, partner_a):
+    client.force_login(partner_a.user)
+    return client
+
+
+@pytest.fixture
+def maya(client, clinician, couple, partner_a, partner_b):
+    couple_services.care_team_assign(
+        couple=couple, role=CareRole.COUPLES_THERAPIST, clinician=clinician, by=None
+    )
+    TOTP.activate(clinician.user, generate_totp_secret())
+    client.force_login(clinician.user)
+    return client
+
+
+# My coverage
+
+
+def test_i_see_my_own_coverage_and_never_my_partners(jordan, partner_a, partner_b, blue_cross):
+    coverage_for(partner_a, blue_cross, member_id="JORDAN-111")
+    coverage_for(partner_b, blue_cross, member_id="ALEX-222")
+
+    response = jordan.get(COVERAGE)
+
+    assert response.status_code == 200
+    assert "JORDAN-111" in response.text
+    assert "ALEX-222" not in response.text
+
+
+def test_on_my_partners_plan_i_see_only_whose_plan_it_is(jordan, partner_a, partner_b, blue_cross):
+    coverage_for(partner_b, blue_cross, member_id="ALEX-222", subscriber_name="Alex Miller")
+    coverage_for(
+        partner_a,
+        blue_cross,
+        member_id="ALEX-222-01",
+        subscriber_name="Alex Miller",
+        relationship=Coverage.Relationship.SPOUSE,
+    )
+
+    response = jordan.get(COVERAGE)
+
+    assert "Covered on Alex Miller&#x27;s plan" in response.text
+    assert "ALEX-222-01" in response.text
+    assert "ALEX-222<" not in response.text  # Alex's own membership is not shown
+
+
+def test_with_no_coverage_on_file_i_am_told_what_to_do(jordan):
+    response = jordan.get(COVERAGE)
+
+    assert "We have no insurance on file for you" in response.text
+
+
+def test_a_verified_coverage_says_with_whom_and_when(jordan, partner_a, blue_cross, staff):
+    coverage = coverage_for(partner_a, blue_cross)
+    services.coverage_mark_verified(
+        coverage=coverage, method="phone", reference_number="REF-1", by=staff
+    )
+    today = couple_today(couple=partner_a.couple)
+
+    response = jordan.get(COVERAGE)
+
+    assert f"Verified with Blue Cross on {today:%B} {today.day}, {today.year}." in response.text
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        ("pending", "We are checking your coverage with Blue Cross."),
+        ("unverified", "We have not checked your coverage with Blue Cross yet."),
+        ("denied", "Blue Cross could not confirm this coverage."),
+        ("expired", "Your coverage with Blue Cross has ended."),
+    ],
+)
+def test_each_status_is_told_in_plain_words(jordan, partner_a, blue_cross, status, words):
+    coverage_for(partner_a, blue_cross, status=status)
+
+    response = jordan.get(COVERAGE)
+
+    assert words in response.text
+
+
+def test_each_session_kind_shows_what_it_costs_me(jordan, partner_a, blue_cross):
+    coverage = coverage_for(partner_a, blue_cross)
+    Benefit.objects.create(coverage=coverage, category="therapy", copay=Decimal("20.00"))
+    Benefit.objects.create(
+        coverage=coverage, category="medical", coinsurance_percent=Decimal("20.00")
+    )
+    Benefit.objects.create(
+        coverage=coverage, category="iop", copay=Decimal("12.50"), needs_prior_authorization=True
+    )
+    Benefit.objects.create(coverage=coverage, category="sober_activities", is_covered=False)
+
+    costs = dict(jordan.get(COVERAGE).context["cards"][0].session_costs)
+
+    assert costs == {
+        "Individual therapy": "Copay $20",
+        "Couples therapy": "Copay $20",
+        "Drug & alcohol counseling": "Copay $20",
+        "Group": "Copay $12.50",
+        "Medical visit": "20% coinsurance after your deductible",
+        "Sober activity": "Not covered",
+    }
+
+
+def test_what_is_covered_lists_each_benefit(jordan, partner_a, blue_cross):
+    coverage = coverage_for(partner_a, blue_cross)
+    Benefit.objects.create(
+        coverage=coverage,
+        category="iop",
+        copay=Decimal("10"),
+        coinsurance_percent=Decimal("10"),
+        needs_prior_authorization=True,
+        visit_limit=30,
+    )
+
+    response = jordan.get(COVERAGE)
+
+    [line] = response.context["cards"][0].benefits
+    assert (line.category, line.cost) == (
+        "The IOP program",
+        "Copay $10, then 10% coinsurance after your deductible",
+    )
+    assert line.needs_prior_authorization
+    assert "<td>30</td>" in response.text
+
+
+def test_my_coverage_uses_a_fixed_number_of_queries(
+    jordan, partner_a, blue_cross, django_assert_num_queries
+):
+    for number in range(5):
+        coverage = coverage_for(partner_a, blue_cross, member_id=f"M{number}")
+        for category in ("therapy", "medical", "iop"):
+            Benefit.objects.create(coverage=coverage, category=category)
+    jordan.get(COVERAGE)  # the first request stamps the session
+
+    # session, user, roles, partner with couple and user, the couple's partners with users,
+    # my coverages with payers, their benefits
+    with django_assert_num_queries(7):
+        assert jordan.get(COVERAGE).status_code == 200
+
+
+# The portal home
+
+
+def test_the_home_shows_my_coverage_status_and_links_to_it(jordan, partner_a, blue_cross, staff):
+    coverage = coverage_for(partner_a, blue_cross)
+    services.coverage_mark_verified(
+        coverage=coverage, method="phone", reference_number="REF-1", by=staff
+    )
+
+    response = jordan.get(HOME)
+
+    assert "Coverage: Verified" in response.text
+    assert f'href="{COVERAGE}"' in response.text
+
+
+def test_the_home_says_when_no_coverage_is_on_file(jordan):
+    assert "Coverage: None on file" in jordan.get(HOME).text
+
+
+# The caseload's coverage flags
+
+
+def test_the_caseload_flags_unverified_and_denied_coverage(maya, partner_a, partner_b, blue_cross):
+    coverage_for(partner_a, blue_cross)
+    coverage_for(partner_b, blue_cross, status="denied")
+
+    response = maya.get(CASELOAD)
+
+    assert "Coverage unverified for Jordan" in response.text
+    assert "Coverage denied for Alex" in response.text
+
+
+def test_the_caseload_flags_coverage_ending_within_30_days(maya, partner_a, partner_b, blue_cross):
+    today = timezone.localdate()
+    coverage_for(
+        partner_a, blue_cross, status="pending", terminates_on=today + datetime.timedelta(12)
+    )
+    coverage_for(
+        partner_b, blue_cross, status="pending", terminates_on=today + datetime.timedelta(31)
+    )
+
+    response = maya.get(CASELOAD)
+
+    assert "Coverage for Jordan ends in 12 days" in response.text
+    assert "Coverage for Alex" not in response.text
+
+
+def test_the_caseload_flags_an_authorization_80_percent_used(
+    maya, clinician, couple, partner_a, partner_b, blue_cross
+):
+    today = timezone.localdate()
+    coverage = coverage_for(partner_a, blue_cross, status="pending")
+    Authorization.objects.create(
+        coverage=coverage,
+        number="AUTH-1",
+        starts_on=today - datetime.timedelta(10),
+        ends_on=today + datetime.timedelta(10),
+        units_authorized=5,
+    )
+    zone = datetime.UTC
+    for back in range(1, 5):
+        day = today - datetime.timedelta(back)
+        session = session_services.session_schedule(
+            kind=SessionKind.COUPLES_THERAPY,
+            clinician=clinician,
+            couple=couple,
+            starts_at=datetime.datetime(day.year, day.month, day.day, 12, tzinfo=zone),
+            duration_minutes=60,
+            by=clinician.user,
+        )
+        session_services.attendance_mark(
+            session=session,
+            marks={partner_a.pk: ("present", 60), partner_b.pk: ("present", 60)},
+            by=clinician.user,
+        )
+
+    response = maya.get(CASELOAD)
+
+    assert "Authorization 80% used for Jordan" in response.text
+
+
+def test_a_verified_coverage_with_room_left_raises_no_flag(maya, partner_a, blue_cross, staff):
+    coverage = coverage_for(partner_a, blue_cross)
+    services.coverage_mark_verified(
+        coverage=coverage, method="phone", reference_number="REF-1", by=staff
+    )
+
+    response = maya.get(CASELOAD)
+
+    assert "Coverage" not in "".join(flag for row in response.context["rows"] for flag in row.flags)
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_the_caseloads_coverage_flags_cost_two_queries_for_any_caseload(
+    client, clinician, blue_cross, size, django_assert_num_queries
+):
+    today = timezone.localdate()
+    for _ in range(size):
+        couple = CoupleFactory()
+        couple_services.care_team_assign(
+            couple=couple, role=CareRole.COUPLES_THERAPIST, clinician=clinician, by=None
+        )
+        for name in ("Pat", "Lee"):
+            coverage = coverage_for(
+                PartnerFactory(couple=couple, user__first_name=name), blue_cross
+            )
+            for back in (0, 40):
+                Authorization.objects.create(
+                    coverage=coverage,
+                    number=f"A-{coverage.pk}-{back}",
+                    starts_on=today - datetime.timedelta(back + 5),
+                    ends_on=today - datetime.timedelta(back - 5),
+                    units_authorized=5,
+                )
+    TOTP.activate(clinician.user, generate_totp_secret())
+    client.force_login(clinician.user)
+    client.get(CASELOAD)  # the first request stamps the session
+
+    # The 15 of tests/couples/test_views_clinic.py (coverages with current authorizations
+    # included), and the units used of the current authorizations
+    with django_assert_num_queries(16):
+        response = client.get(CASELOAD)
+    assert response.text.count("Coverage unverified for Pat") == 2 * size  # table and list
