@@ -2,6 +2,7 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -9,10 +10,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from couples.admin import ServiceFormMixin, attach_service_error
+from couples.admin import PatientRecordAuditMixin, ServiceFormMixin, attach_service_error
 from couples.models import AuditEvent
 from couples.services import audit_record
-from insurance import admin_forms, services
+from insurance import admin_forms, queries, services
 from insurance.models import (
     Authorization,
     Benefit,
@@ -49,6 +50,48 @@ class BenefitInline(admin.TabularInline):
 class AuthorizationInline(admin.TabularInline):
     model = Authorization
     extra = 0
+    readonly_fields = ["use"]
+
+    @admin.display(description="Units used")
+    def use(self, authorization: Authorization) -> str:
+        if authorization.pk is None:
+            return "—"
+        used = queries.units_used_for_authorizations(authorizations=[authorization])[
+            authorization.pk
+        ]
+        return authorization_use_label(authorization, used=used, today=timezone.localdate())
+
+
+def authorization_use_label(authorization: Authorization, *, used: int, today) -> str:
+    """ "12 of 20 used, 8 left", and whether it is used up or expired."""
+    left = max(authorization.units_authorized - used, 0)
+    label = f"{used} of {authorization.units_authorized} used, {left} left"
+    if used >= authorization.units_authorized:
+        return f"{label} (used up)"
+    if authorization.ends_on < today:
+        return f"{label} (expired)"
+    return label
+
+
+class CoverageChangeList(ChangeList):
+    """The coverage list with each row's current authorization use, read for the whole
+    page in two queries (the authorizations, then the attendance behind them)."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        self.result_list = list(self.result_list)
+        today = timezone.localdate()
+        current = list(
+            Authorization.objects.filter(
+                coverage__in=self.result_list, starts_on__lte=today, ends_on__gte=today
+            ).select_related("coverage")
+        )
+        used = queries.units_used_for_authorizations(authorizations=current)
+        labels = {
+            a.coverage_id: authorization_use_label(a, used=used[a.pk], today=today) for a in current
+        }
+        for coverage in self.result_list:
+            coverage.authorization_use = labels.get(coverage.pk, "—")
 
 
 class StatusHistoryInline(admin.TabularInline):
@@ -118,7 +161,7 @@ class CoverageAdminForm(forms.ModelForm):
 
 
 @admin.register(Coverage)
-class CoverageAdmin(ServiceFormMixin, admin.ModelAdmin):
+class CoverageAdmin(ServiceFormMixin, PatientRecordAuditMixin, admin.ModelAdmin):
     """The verification work queue. Status changes only through the verify, deny and
     re-verification steps, so each one is recorded in the history."""
 
@@ -130,6 +173,7 @@ class CoverageAdmin(ServiceFormMixin, admin.ModelAdmin):
         "verified_at",
         "reverify_on",
         "terminates_on",
+        "authorization_use",
     ]
     list_filter = ["status", ReverifyDueFilter, ExpiringFilter, "plan_type", "payer"]
     list_select_related = ["partner__user", "payer"]
@@ -154,6 +198,16 @@ class CoverageAdmin(ServiceFormMixin, admin.ModelAdmin):
     inlines = [BenefitInline, AuthorizationInline, StatusHistoryInline]
     actions = ["request_reverification"]
     show_full_result_count = False
+
+    def get_changelist(self, request, **kwargs):
+        return CoverageChangeList
+
+    def patients_of(self, coverage: Coverage) -> list:
+        return [coverage.partner]
+
+    @admin.display(description="Authorization use")
+    def authorization_use(self, coverage: Coverage) -> str:
+        return getattr(coverage, "authorization_use", "—")
 
     @admin.display(description="Partner", ordering="partner__user__last_name")
     def partner_name(self, coverage: Coverage) -> str:

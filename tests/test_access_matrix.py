@@ -8,11 +8,11 @@ import datetime
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from couples import services
 from couples.models import AuditEvent, CareRole
+from insurance.permissions import insurance_staff_group
 from sessions import services as session_services
 from sessions.models import SessionKind
 from tests.factories import ClinicianFactory, GoalFactory, PartnerFactory, UserFactory
@@ -98,7 +98,7 @@ def clinic(db):
         couple=other.couple, role=CareRole.COUPLES_THERAPIST, clinician=ClinicianFactory(), by=None
     )
     insurance = UserFactory(is_staff=True)
-    insurance.groups.add(Group.objects.get_or_create(name="Insurance staff")[0])
+    insurance.groups.add(insurance_staff_group())
     session = session_services.session_schedule(
         kind=SessionKind.COUPLES_THERAPY,
         clinician=on_team,

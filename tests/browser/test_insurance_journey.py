@@ -1,10 +1,10 @@
 import datetime
 import re
 
-from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from insurance.models import Coverage, Payer
+from insurance.permissions import insurance_staff_group
 from tests.factories import PASSWORD, PartnerFactory, UserFactory
 
 PHONE = {"width": 390, "height": 844}
@@ -31,7 +31,7 @@ def test_staff_verify_a_pending_coverage_and_the_partner_sees_it_verified(
         effective_on=datetime.date(2026, 1, 1),
     )
     verifier = UserFactory(is_staff=True, first_name="Pat")
-    verifier.groups.add(Group.objects.get(name="Insurance staff"))
+    verifier.groups.add(insurance_staff_group())
     secret = activate_totp(verifier)
 
     # Insurance staff filter the pending coverages and verify Jordan's.

@@ -2,17 +2,17 @@ import datetime
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from insurance.models import Coverage, Payer
+from insurance.models import Authorization, Coverage, Payer
+from insurance.permissions import insurance_staff_group
 from tests.factories import PartnerFactory, UserFactory
 
 
 @pytest.fixture
 def insurance_staff(db):
     user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name="Insurance staff"))
+    user.groups.add(insurance_staff_group())
     TOTP.activate(user, generate_totp_secret())
     return user
 
@@ -51,17 +51,29 @@ def test_insurance_staff_filter_pending_coverages(verifier):
     assert {c.pk for c in response.context["cl"].result_list} == {c.pk for c in pending}
 
 
-@pytest.mark.parametrize("size", [10, 200])
+@pytest.mark.parametrize("size", [10, 500])
 def test_the_coverage_list_keeps_a_constant_number_of_queries(
     verifier, size, django_assert_max_num_queries
 ):
-    _coverages(size)
+    today = datetime.date.today()
+    Authorization.objects.bulk_create(
+        Authorization(
+            coverage=coverage,
+            number=f"A{coverage.pk}",
+            starts_on=today - datetime.timedelta(days=10),
+            ends_on=today + datetime.timedelta(days=10),
+            units_authorized=20,
+        )
+        for coverage in _coverages(size)
+    )
 
-    # session, user, roles, authenticator, group permissions, count, the page (with partner
-    # user and payer joined), the filters' payers, audit
-    with django_assert_max_num_queries(12):
+    # session, user, roles, authenticator, group and user permissions, the count, the page
+    # (partner user and payer joined), current authorizations, their attendance, the
+    # payers for the filter, and the admin's own bookkeeping (14 with 10 or 500 rows)
+    with django_assert_max_num_queries(14):
         response = verifier.get(reverse("admin:insurance_coverage_changelist"))
     assert response.status_code == 200
+    assert "0 of 20 used, 20 left" in response.text
 
 
 def test_marking_verified_needs_a_method_and_reference(verifier, insurance_staff):
@@ -116,3 +128,17 @@ def test_someone_without_insurance_permissions_cannot_verify(client, db):
     assert response.status_code == 403
     coverage.refresh_from_db()
     assert coverage.status == "pending"
+
+
+def test_opening_a_coverage_in_admin_is_audited_as_a_read_of_the_patients_record(
+    verifier, insurance_staff
+):
+    from couples.models import AuditEvent
+
+    coverage = _coverages(1)[0]
+
+    response = verifier.get(reverse("admin:insurance_coverage_change", args=[coverage.pk]))
+
+    assert response.status_code == 200
+    read = AuditEvent.objects.get(action=AuditEvent.Action.READ, actor=insurance_staff)
+    assert (read.patient, read.target_type) == (coverage.partner, "insurance.Coverage")

@@ -2,7 +2,6 @@ import datetime
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,6 +10,7 @@ from django.urls import reverse
 from couples.models import AuditEvent
 from insurance import services
 from insurance.models import Coverage, CoverageCard, Payer
+from insurance.permissions import insurance_staff_group
 from tests.factories import UserFactory
 
 # The smallest valid PNG: one transparent pixel.
@@ -34,7 +34,7 @@ def coverage(partner_a):
 @pytest.fixture
 def insurance_staff(db):
     user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name="Insurance staff"))
+    user.groups.add(insurance_staff_group())
     TOTP.activate(user, generate_totp_secret())
     return user
 
