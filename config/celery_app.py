@@ -15,4 +15,9 @@ app.conf.beat_schedule = {
         "task": "couples.tasks.sessions_clear_expired_task",
         "schedule": 300.0,
     },
+    # Every hour: verified coverage whose plan has ended becomes "expired" (idempotent).
+    "expire-ended-coverage": {
+        "task": "insurance.tasks.coverages_expire_task",
+        "schedule": 3600.0,
+    },
 }

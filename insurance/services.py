@@ -27,7 +27,7 @@ REVERIFY_AFTER = datetime.timedelta(days=90)
 
 
 def _change(
-    coverage: Coverage, *, to_status: str, by: User, note: str, request: HttpRequest | None
+    coverage: Coverage, *, to_status: str, by: User | None, note: str, request: HttpRequest | None
 ) -> Coverage:
     if to_status not in TRANSITIONS[coverage.status]:
         raise ValidationError(
@@ -181,3 +181,25 @@ def coverage_card_upload(
         detail={"side": side, "content_type": content_type, "size": file.size},
     )
     return card
+
+
+@transaction.atomic
+def coverages_expire(*, today: datetime.date) -> int:
+    """Verified coverage whose plan has ended becomes expired, with a history row each.
+
+    Idempotent: a second run the same day finds nothing left to change.
+    """
+    ended = Coverage.objects.select_for_update().filter(
+        status=Coverage.Status.VERIFIED, terminates_on__lt=today
+    )
+    count = 0
+    for coverage in ended:
+        _change(
+            coverage,
+            to_status=Coverage.Status.EXPIRED,
+            by=None,
+            note=f"The plan ended on {coverage.terminates_on:%B} {coverage.terminates_on.day}.",
+            request=None,
+        )
+        count += 1
+    return count

@@ -140,3 +140,29 @@ def test_units_used_count_attended_days_inside_the_authorizations_dates(
     used = queries.units_used_for_authorizations(authorizations=[authorization])
 
     assert used == {authorization.pk: 2}  # 2 March (twice) and 4 March at 23:00 local
+
+
+def test_verified_coverage_past_its_end_expires_once_with_history(coverage, staff):
+    from insurance.tasks import coverages_expire_task
+
+    services.coverage_mark_verified(
+        coverage=coverage, method="edi", reference_number="271-9", by=staff
+    )
+    Coverage.objects.filter(pk=coverage.pk).update(terminates_on=datetime.date(2026, 6, 30))
+    still_running = Coverage.objects.create(
+        partner=coverage.partner,
+        payer=coverage.payer,
+        member_id="NEW-1",
+        subscriber_name="Jordan Miller",
+        effective_on=datetime.date(2026, 7, 1),
+    )
+
+    assert services.coverages_expire(today=datetime.date(2026, 7, 1)) == 1
+    assert services.coverages_expire(today=datetime.date(2026, 7, 1)) == 0
+    assert coverages_expire_task.apply().get() == 0
+
+    coverage.refresh_from_db()
+    assert coverage.status == Coverage.Status.EXPIRED
+    assert coverage.status_changes.first().note == "The plan ended on June 30."
+    still_running.refresh_from_db()
+    assert still_running.status == Coverage.Status.UNVERIFIED
