@@ -53,7 +53,11 @@ def couple_list_for_user(*, user: User) -> QuerySet[Couple]:
 def couple_get_for_user(*, user: User, pk: int, request: HttpRequest | None = None) -> Couple:
     couple = couple_list_for_user(user=user).filter(pk=pk).first()
     if couple is None:
-        access_denied_record(user=user, request=request, target_type="couples.Couple", target_id=pk)
+        from couples import services  # services import this module's helpers
+
+        services.access_denied_record(
+            user=user, request=request, target_type="couples.Couple", target_id=pk
+        )
         raise Http404
     return couple
 
@@ -412,17 +416,3 @@ def caseload_rows_for_clinician(
 def _role_label(assignment: CareAssignment) -> str:
     label = assignment.get_role_display()
     return f"{label} for {assignment.partner.display_name}" if assignment.partner else label
-
-
-def access_denied_record(
-    *, user: User, request: HttpRequest | None, target_type: str, target_id
-) -> None:
-    from couples.services import audit_record
-
-    audit_record(
-        actor=user,
-        action=AuditEvent.Action.READ,
-        request=request,
-        allowed=False,
-        detail={"target_type": target_type, "target_id": str(target_id)},
-    )

@@ -101,6 +101,19 @@ def audit_record(
     return event
 
 
+def access_denied_record(
+    *, user: User, request: HttpRequest | None, target_type: str, target_id
+) -> AuditEvent:
+    """Record a refused look at a patient record: the visitor got a 404 as if it did not exist."""
+    return audit_record(
+        actor=user,
+        action=AuditEvent.Action.READ,
+        request=request,
+        allowed=False,
+        detail={"target_type": target_type, "target_id": str(target_id)},
+    )
+
+
 def invitation_url(*, user: User) -> str:
     path = reverse(
         "invitation_accept",

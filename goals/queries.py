@@ -15,10 +15,10 @@ from django.http import Http404, HttpRequest
 from couples.models import Couple, Partner, User
 from couples.queries import (
     IndividualItemsAccess,
-    access_denied_record,
     couple_list_for_user,
     individual_items_access,
 )
+from couples.services import access_denied_record
 from goals.models import (
     EDIT_WINDOW_DAYS,
     CheckIn,

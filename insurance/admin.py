@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 
 from couples.admin import PatientRecordAuditMixin, ServiceFormMixin, attach_service_error
 from couples.models import AuditEvent
-from couples.services import audit_record
+from couples.services import access_denied_record, audit_record
 from insurance import admin_forms, queries, services
 from insurance.models import (
     Authorization,
@@ -52,13 +52,19 @@ class AuthorizationInline(admin.TabularInline):
     extra = 0
     readonly_fields = ["use"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("coverage")
+
     @admin.display(description="Units used")
     def use(self, authorization: Authorization) -> str:
         if authorization.pk is None:
             return "—"
-        used = queries.units_used_for_authorizations(authorizations=[authorization])[
-            authorization.pk
-        ]
+        # Inline instances live for one request: read the units of all this coverage's
+        # authorizations once (one query), not once per row.
+        if not hasattr(self, "_units_used"):
+            siblings = list(authorization.coverage.authorizations.select_related("coverage"))
+            self._units_used = queries.units_used_for_authorizations(authorizations=siblings)
+        used = self._units_used.get(authorization.pk, 0)
         return authorization_use_label(authorization, used=used, today=timezone.localdate())
 
 
@@ -293,6 +299,9 @@ class CoverageAdmin(ServiceFormMixin, PatientRecordAuditMixin, admin.ModelAdmin)
         """One side of the card, only for staff who may view coverages; every view audited."""
         user = request.user
         if not (user.is_active and user.is_staff and user.has_perm("insurance.view_coverage")):
+            access_denied_record(
+                user=user, request=request, target_type="insurance.CoverageCard", target_id=pk
+            )
             raise Http404
         card = get_object_or_404(
             CoverageCard.objects.select_related("coverage__partner"), coverage_id=pk, side=side

@@ -13,8 +13,9 @@ from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest
 
 from couples.models import Couple, Partner, User
-from couples.queries import access_denied_record, couple_list_for_user
+from couples.queries import couple_list_for_user
 from couples.roles import Role, roles_for_user
+from couples.services import access_denied_record
 from sessions.models import Attendance, CalendarFeed, TherapySession
 
 

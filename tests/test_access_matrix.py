@@ -8,14 +8,18 @@ import datetime
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from couples import services
 from couples.models import AuditEvent, CareRole
+from insurance import services as insurance_services
+from insurance.models import Coverage, Payer
 from insurance.permissions import insurance_staff_group
 from sessions import services as session_services
 from sessions.models import SessionKind
 from tests.factories import ClinicianFactory, GoalFactory, PartnerFactory, UserFactory
+from tests.insurance.test_cards import TINY_PNG
 
 VISITORS = [
     "anonymous",
@@ -81,6 +85,8 @@ MATRIX = {
     "POST /clinic/sessions/{session}/reschedule/": (302, 403, 404, 200, 404, 404),
     "/admin/couples/couple/{couple}/change/": (302, 302, 302, 302, 302, 403),
     "/admin/couples/partner/{partner}/change/": (302, 302, 302, 302, 302, 403),
+    "/admin/insurance/coverage/{coverage}/change/": (302, 302, 302, 302, 302, 200),
+    "/admin/insurance/coverage/{coverage}/card/front/": (404, 404, 404, 404, 404, 200),
 }
 
 
@@ -107,8 +113,19 @@ def clinic(db):
         duration_minutes=60,
         by=on_team.user,
     )
+    coverage = Coverage.objects.create(
+        partner=partner,
+        payer=Payer.objects.create(name="Aetna PPO"),
+        member_id="W100",
+        subscriber_name="Jordan",
+        effective_on=datetime.date(2026, 1, 1),
+    )
+    insurance_services.coverage_card_upload(
+        coverage=coverage, side="front", file=SimpleUploadedFile("f.png", TINY_PNG), by=insurance
+    )
     return {
         "couple": partner.couple,
+        "coverage": coverage,
         "session": session,
         "feed": session_services.calendar_feed_create(user=partner.user),
         "partner": partner,
@@ -137,6 +154,7 @@ def test_access_matrix(client, clinic, url, visitor):
         goal=clinic["goal"].pk,
         private_goal=clinic["private_goal"].pk,
         session=clinic["session"].pk,
+        coverage=clinic["coverage"].pk,
         feed=clinic["feed"].token,
     )
 

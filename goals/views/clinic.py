@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from couples.models import AuditEvent, Couple, Partner
 from couples.permissions import role_check
 from couples.queries import (
-    access_denied_record,
     couple_get_for_user,
     couple_time_zone,
     couple_today,
@@ -27,7 +26,7 @@ from couples.queries import (
     partner_list_for_couple,
 )
 from couples.roles import Role
-from couples.services import audit_record
+from couples.services import access_denied_record, audit_record
 from goals import cards_clinic as cards
 from goals import queries, services
 from goals.forms_clinic import ClinicGoalForm, GoalTransitionForm

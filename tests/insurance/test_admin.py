@@ -142,3 +142,22 @@ def test_opening_a_coverage_in_admin_is_audited_as_a_read_of_the_patients_record
     assert response.status_code == 200
     read = AuditEvent.objects.get(action=AuditEvent.Action.READ, actor=insurance_staff)
     assert (read.patient, read.target_type) == (coverage.partner, "insurance.Coverage")
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_a_coverage_page_reads_authorization_use_once_for_all_its_authorizations(
+    verifier, count, django_assert_max_num_queries
+):
+    coverage = _coverages(1)[0]
+    today = datetime.date.today()
+    for n in range(count):
+        Authorization.objects.create(
+            coverage=coverage, number=f"A{n}", starts_on=today, ends_on=today, units_authorized=5
+        )
+
+    # The change page with its inlines; the same for 1 or 6 authorizations.
+    with django_assert_max_num_queries(34):
+        response = verifier.get(reverse("admin:insurance_coverage_change", args=[coverage.pk]))
+
+    assert response.status_code == 200
+    assert response.text.count("0 of 5 used, 5 left") == count
