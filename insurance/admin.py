@@ -202,7 +202,7 @@ class CoverageAdmin(ServiceFormMixin, PatientRecordAuditMixin, admin.ModelAdmin)
     form = CoverageAdminForm
     autocomplete_fields = ["payer"]
     inlines = [BenefitInline, AuthorizationInline, StatusHistoryInline]
-    actions = ["request_reverification"]
+    actions = ["mark_verified", "mark_denied", "request_reverification"]
     show_full_result_count = False
 
     def get_changelist(self, request, **kwargs):
@@ -360,6 +360,29 @@ class CoverageAdmin(ServiceFormMixin, PatientRecordAuditMixin, admin.ModelAdmin)
                 return redirect("admin:insurance_coverage_change", coverage.pk)
         return self.render_service_form(
             request, title=f"Deny {coverage}", forms=[(None, form)], submit_label="Mark denied"
+        )
+
+    def _one_coverage_form(self, request, queryset, url_name: str, why: str):
+        """Verification and denial each need their own details (a reference number, a
+        reason), so the list's action opens the form for one coverage at a time."""
+        if queryset.count() != 1:
+            self.message_user(request, f"Select one coverage: {why}", messages.WARNING)
+            return None
+        return redirect(url_name, queryset.get().pk)
+
+    @admin.action(description="Mark verified…", permissions=["change"])
+    def mark_verified(self, request, queryset):
+        return self._one_coverage_form(
+            request,
+            queryset,
+            "admin:insurance_coverage_verify",
+            "each verification records its own method and reference number.",
+        )
+
+    @admin.action(description="Mark denied…", permissions=["change"])
+    def mark_denied(self, request, queryset):
+        return self._one_coverage_form(
+            request, queryset, "admin:insurance_coverage_deny", "each denial records its reason."
         )
 
     @admin.action(description="Request re-verification", permissions=["change"])

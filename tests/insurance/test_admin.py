@@ -161,3 +161,30 @@ def test_a_coverage_page_reads_authorization_use_once_for_all_its_authorizations
 
     assert response.status_code == 200
     assert response.text.count("0 of 5 used, 5 left") == count
+
+
+@pytest.mark.parametrize(("action", "form"), [("mark_verified", "verify"), ("mark_denied", "deny")])
+def test_the_list_actions_open_the_form_for_the_one_selected_coverage(verifier, action, form):
+    coverage = _coverages(1)[0]
+
+    response = verifier.post(
+        reverse("admin:insurance_coverage_changelist"),
+        {"action": action, "_selected_action": [coverage.pk]},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse(f"admin:insurance_coverage_{form}", args=[coverage.pk])
+
+
+@pytest.mark.parametrize("action", ["mark_verified", "mark_denied"])
+def test_the_list_actions_refuse_several_coverages_at_once_and_change_nothing(verifier, action):
+    coverages = _coverages(2)
+
+    response = verifier.post(
+        reverse("admin:insurance_coverage_changelist"),
+        {"action": action, "_selected_action": [c.pk for c in coverages]},
+        follow=True,
+    )
+
+    assert "Select one coverage" in response.text
+    assert set(Coverage.objects.values_list("status", flat=True)) == {"pending"}
