@@ -1,6 +1,8 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -8,8 +10,24 @@ app = Celery("couples_rehab")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_database_connections(sender=None, **kwargs):
+    """As Django does around a request: drop a connection that broke or outlived
+    CONN_MAX_AGE, since connections are reused across tasks (CELERY_DB_REUSE_MAX).
+    Never for an eager task, which runs inside its caller's transaction."""
+    if not getattr(sender.request, "is_eager", False):
+        close_old_connections()
+
+
 # Every periodic task lives here, each with a sentence saying when it runs.
 app.conf.beat_schedule = {
+    # Every minute: write the notifications that have fallen due and hand them to workers.
+    "notifications-tick": {
+        "task": "couples.tasks.notifications_tick_task",
+        "schedule": 60.0,
+    },
     # Every five minutes: delete expired sessions so logged-off sessions leave no data behind.
     "clear-expired-sessions": {
         "task": "couples.tasks.sessions_clear_expired_task",

@@ -287,13 +287,19 @@ if _email_host:
     }
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+# Another mail backend by dotted path (the delivery tests and the benchmark use a file sink).
+_mail_backend = env_str("MAIL_BACKEND")
+if _mail_backend:
+    MAILERS = {"default": {"BACKEND": _mail_backend}}
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport, which
 # carries tasks between separate web, worker and beat processes without a server.
 CELERY_BROKER_DIR = DATA_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    # An unacknowledged task returns to the queue after this long (a worker died with it).
+    # Nothing is ever scheduled further ahead than this: the minute tick finds due rows.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
     CELERY_BROKER_URL = "filesystem://"
     for _folder in ("queue", "processed", "control"):
@@ -313,6 +319,16 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection around every task (it ignores
+# CONN_MAX_AGE): a new PostgreSQL connection per email cost ~15 ms of server CPU. Reuse it for
+# this many tasks; config/celery_app.py still drops a broken or too old one before each task.
+CELERY_DB_REUSE_MAX = 1000
+# No task may run for ever: soft limit raises inside the task, hard limit kills the process.
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
+# Keep trying to reach the broker (Redis restarted) instead of giving up after 100 tries.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 CLINIC_NAME = env_str("CLINIC_NAME", "Couples Rehab")

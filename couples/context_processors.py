@@ -1,17 +1,45 @@
+from functools import cached_property
+
 from django.conf import settings
 from django.urls import reverse
 
+from couples.queries import notification_unread_count_for_user
 from couples.roles import Role, roles_for_user
+
+
+class NotificationBadge:
+    """The top bar's unread count: counted once, and only when a page shows the bar
+    (the admin, a feed or a fragment never pays for it)."""
+
+    def __init__(self, user):
+        self.user = user
+        self.url = reverse("couples:notification_list")
+
+    @cached_property
+    def count(self) -> int:
+        return notification_unread_count_for_user(user=self.user)
+
+    @property
+    def shown(self) -> str:
+        return "99+" if self.count > 99 else str(self.count)
+
+    @property
+    def label(self) -> str:
+        if not self.count:
+            return "Notifications, none unread"
+        return f"{self.count} unread notification{'s' if self.count != 1 else ''}"
 
 
 def navigation(request) -> dict:
     """Links for the top bar, chosen by role here so templates need not decide."""
     links = []
     show_help_link = False
+    notification_badge = None
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         roles = roles_for_user(user)
         show_help_link = Role.PARTNER in roles
+        notification_badge = NotificationBadge(user)
         if Role.PARTNER in roles:
             links.append(("Home", reverse("couples:portal_home")))
             links.append(("Sessions", reverse("sessions:portal_list")))
@@ -29,4 +57,5 @@ def navigation(request) -> dict:
         "nav_links": links,
         "clinic_name": settings.CLINIC_NAME,
         "show_help_link": show_help_link,
+        "notification_badge": notification_badge,
     }

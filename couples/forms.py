@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 
+from couples.admin_forms import time_zone_choices
 from couples.models import SharingConsent
 
 
@@ -47,3 +48,91 @@ class ConsentGrantForm(forms.Form):
         else:
             kwargs.setdefault("initial", {"shares_goals": True, "shares_checkins": True})
         super().__init__(*args, **kwargs)
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
+class NotificationPreferenceForm(forms.Form):
+    """Which messages to get, how and when.
+
+    Only the fields the person's roles offer are kept (couples.services.preference_fields_for),
+    so a crafted POST cannot reach the others. The service enforces the rules: a channel left
+    on, quiet hours with both ends or none, a check-in prompt outside the quiet hours.
+    """
+
+    # (legend, fields, help) for the page's fieldsets, in order.
+    SECTIONS = [
+        (
+            "How to reach me",
+            ["email_enabled", "in_app_enabled"],
+            "Keep at least one on.",
+        ),
+        (
+            "Quiet hours and time zone",
+            ["quiet_hours_start", "quiet_hours_end", "time_zone"],
+            "Nothing is sent during quiet hours: it waits until they end. "
+            "Leave both times empty for no quiet hours.",
+        ),
+        (
+            "What to get",
+            [
+                "checkin_prompts",
+                "checkin_prompt_time",
+                "goal_review_prompts",
+                "session_reminders",
+                "morning_digest",
+                "digest_time",
+            ],
+            "",
+        ),
+    ]
+
+    email_enabled = forms.BooleanField(required=False, label="Email")
+    in_app_enabled = forms.BooleanField(
+        required=False, label="In the app (Notifications, at the top of every page)"
+    )
+    quiet_hours_start = forms.TimeField(required=False, label="Quiet from", widget=TimeInput())
+    quiet_hours_end = forms.TimeField(required=False, label="Quiet until", widget=TimeInput())
+    time_zone = forms.ChoiceField(required=False, label="Time zone")
+    checkin_prompts = forms.BooleanField(required=False, label="Daily check-in prompt")
+    checkin_prompt_time = forms.TimeField(label="Send the check-in prompt at", widget=TimeInput())
+    goal_review_prompts = forms.BooleanField(required=False, label="Weekly goal review")
+    session_reminders = forms.BooleanField(
+        required=False, label="Session reminders, a day and an hour before"
+    )
+    morning_digest = forms.BooleanField(required=False, label="Morning digest of my day")
+    digest_time = forms.TimeField(label="Send the digest at", widget=TimeInput())
+
+    def __init__(
+        self,
+        *args,
+        fields: tuple[str, ...],
+        default_zone_label: str,
+        session_reminders_default: bool,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        for name in list(self.fields):
+            if name not in fields:
+                del self.fields[name]
+        if "time_zone" in self.fields:
+            self.fields["time_zone"].choices = [("", default_zone_label), *time_zone_choices()]
+        if "session_reminders" in self.fields:
+            default = "On" if session_reminders_default else "Off"
+            self.fields["session_reminders"].help_text = f"{default} unless you change it."
+
+    def sections(self) -> list[tuple[str, list[forms.BoundField], str]]:
+        return [
+            (legend, [self[name] for name in names if name in self.fields], help_text)
+            for legend, names, help_text in self.SECTIONS
+            if any(name in self.fields for name in names)
+        ]
+
+    def changes(self) -> dict:
+        """What couples.services.notification_preference_update takes."""
+        return {name: self.cleaned_data[name] for name in self.fields}

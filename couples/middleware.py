@@ -77,8 +77,9 @@ class MFARequiredMiddleware:
     allauth offers MFA but never forces it; this is the one place that does.
     """
 
-    # Everything a clinician or staff member opens with patient data, video rooms included.
-    PROTECTED_PREFIXES = ("/clinic/", "/admin/", "/sessions/", "/calendar/")
+    # Everything a clinician or staff member opens with patient data, video rooms included,
+    # and their notifications (subjects carry session times, links lead to clinic pages).
+    PROTECTED_PREFIXES = ("/clinic/", "/admin/", "/sessions/", "/calendar/", "/notifications/")
 
     def __init__(self, get_response):
         self.get_response = get_response

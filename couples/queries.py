@@ -18,6 +18,8 @@ from couples.models import (
     CareRole,
     Clinician,
     Couple,
+    Notification,
+    NotificationPreference,
     Partner,
     SharingConsent,
     User,
@@ -416,3 +418,38 @@ def caseload_rows_for_clinician(
 def _role_label(assignment: CareAssignment) -> str:
     label = assignment.get_role_display()
     return f"{label} for {assignment.partner.display_name}" if assignment.partner else label
+
+
+# Notifications: each person sees only their own, and only what reached them in the app.
+
+
+def notification_list_for_user(*, user: User) -> QuerySet[Notification]:
+    """The user's delivered in-app notifications, newest first. A row sent while the
+    person had the app channel off (in_app False) went by email only and is not listed."""
+    return user.notifications.filter(status=Notification.Status.SENT, in_app=True).order_by(
+        "-sent_at", "-pk"
+    )
+
+
+def notification_unread_count_for_user(*, user: User) -> int:
+    return notification_list_for_user(user=user).filter(read_at__isnull=True).count()
+
+
+def notification_get_for_user(
+    *, user: User, pk: int, request: HttpRequest | None = None
+) -> Notification:
+    notification = notification_list_for_user(user=user).filter(pk=pk).first()
+    if notification is None:
+        from couples import services  # services import this module's helpers
+
+        services.access_denied_record(
+            user=user, request=request, target_type="couples.Notification", target_id=pk
+        )
+        raise Http404
+    return notification
+
+
+def notification_preference_for_user(*, user: User) -> NotificationPreference:
+    """The saved preferences, or the defaults (unsaved) for someone who never changed them."""
+    saved = NotificationPreference.objects.filter(user=user).first()
+    return saved or NotificationPreference(user=user)

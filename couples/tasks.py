@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from couples import services
+from couples import notifications, services
 from couples.models import User
 
 
@@ -14,3 +14,28 @@ def invitation_email_send_task(*, user_id: int) -> None:
 @shared_task
 def sessions_clear_expired_task() -> int:
     return services.sessions_clear_expired()
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def notification_send_task(self, *, notification_id: int) -> None:
+    """Send one outbox row; the row decides whether anything happens (see notifications.py)."""
+    retry_in = notifications.notification_send(notification_id=notification_id)
+    if retry_in is not None:
+        raise self.retry(countdown=retry_in)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def notification_batch_send_task(*, notification_ids: list[int]) -> None:
+    """Send a chunk of outbox rows, one by one; a row that wants a retry gets its own task.
+    A chunk redelivered after a crash sends only the rows still queued."""
+    for notification_id in notification_ids:
+        retry_in = notifications.notification_send(notification_id=notification_id)
+        if retry_in is not None:
+            notification_send_task.apply_async(
+                kwargs={"notification_id": notification_id}, countdown=retry_in
+            )
+
+
+@shared_task
+def notifications_tick_task() -> int:
+    return notifications.notifications_tick()

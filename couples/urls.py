@@ -1,6 +1,6 @@
 from django.urls import path
 
-from couples import views
+from couples import views, views_notifications
 
 app_name = "couples"
 
@@ -12,4 +12,21 @@ urlpatterns = [
     path("clinic/", views.clinic_home, name="clinic_home"),
     path("clinic/couples/<int:pk>/", views.couple_detail, name="couple_detail"),
     path("welcome/", views.no_role, name="no_role"),
+    # Everyone's own notifications (partners, clinicians, staff)
+    path("notifications/", views_notifications.notification_list, name="notification_list"),
+    path(
+        "notifications/<int:pk>/open/",
+        views_notifications.notification_open,
+        name="notification_open",
+    ),
+    path(
+        "notifications/read/",
+        views_notifications.notification_read_all,
+        name="notification_read_all",
+    ),
+    path(
+        "notifications/preferences/",
+        views_notifications.notification_preferences,
+        name="notification_preferences",
+    ),
 ]

@@ -23,6 +23,7 @@ STATUS_BADGES = {
     TherapySession.Status.NO_SHOW: "text-bg-warning",
 }
 THERE = (Attendance.Status.PRESENT, Attendance.Status.LATE)
+CHANGE_REQUESTS = (Attendance.Response.CANCEL_REQUESTED, Attendance.Response.RESCHEDULE_REQUESTED)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,11 @@ class AttendanceLine:
     label: str  # "Present, 50 min", "Absent", "Not marked"
     is_marked: bool
     is_there: bool
+    # The partner's answer to a reminder: "Confirmed", "Asked to cancel", … ("" for none).
+    response: str = ""
+    responded_at: datetime.datetime | None = None
+    response_note: str = ""
+    is_change_requested: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,10 @@ def attendance_lines(attendances) -> list[AttendanceLine]:
                 label=label,
                 is_marked=bool(attendance.status),
                 is_there=is_there,
+                response=attendance.get_response_display() if attendance.response else "",
+                responded_at=attendance.responded_at,
+                response_note=attendance.response_note,
+                is_change_requested=attendance.response in CHANGE_REQUESTS,
             )
         )
     return lines

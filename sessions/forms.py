@@ -273,3 +273,27 @@ class AttendanceForm(forms.Form):
             a.partner_id: (data[f"status_{a.partner_id}"], data[f"minutes_{a.partner_id}"] or 0)
             for a in self.attendances
         }
+
+
+class AttendanceResponseForm(forms.Form):
+    """A partner's answer to a reminder. Whose answer and for which session are never
+    fields: they come from the signed-in partner and the address."""
+
+    response = forms.ChoiceField(
+        label="Your answer",
+        # In the partner's words; the clinic pages show the model's labels ("Asked to cancel").
+        choices=[
+            (Attendance.Response.CONFIRMED, "Yes, I will be there"),
+            (Attendance.Response.RESCHEDULE_REQUESTED, "I need another time"),
+            (Attendance.Response.CANCEL_REQUESTED, "I need to cancel"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether you will be there."},
+    )
+    note = forms.CharField(
+        label="Anything your clinician should know (optional)",
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Only your clinicians see it.",
+    )

@@ -144,6 +144,12 @@ class Attendance(models.Model):
         ABSENT = "absent", "Absent"
         EXCUSED = "excused", "Excused"
 
+    class Response(models.TextChoices):
+        # A partner's answer to a reminder, for the clinician to see.
+        CONFIRMED = "confirmed", "Confirmed"
+        CANCEL_REQUESTED = "cancel_requested", "Asked to cancel"
+        RESCHEDULE_REQUESTED = "reschedule_requested", "Asked to reschedule"
+
     session = models.ForeignKey(
         TherapySession, on_delete=models.PROTECT, related_name="attendances"
     )
@@ -154,6 +160,9 @@ class Attendance(models.Model):
     marked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    response = models.CharField(max_length=30, choices=Response.choices, blank=True)
+    response_note = models.CharField(max_length=300, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["partner", "session"])]

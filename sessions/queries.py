@@ -48,6 +48,27 @@ def session_get_for_user(
     return session
 
 
+def session_attendance_get_for_user(
+    *, user: User, pk: int, request: HttpRequest | None = None
+) -> Attendance:
+    """The signed-in partner's own place in session `pk`, with the session, its clinician and
+    the partner's couple: one query. Anyone who does not take part in it, a clinician of the
+    couple included, gets the audited 404."""
+    attendance = (
+        Attendance.objects.select_related(
+            "session__clinician__user", "partner__user", "partner__couple"
+        )
+        .filter(session_id=pk, partner__user=user)
+        .first()
+    )
+    if attendance is None:
+        access_denied_record(
+            user=user, request=request, target_type="therapy_sessions.TherapySession", target_id=pk
+        )
+        raise Http404
+    return attendance
+
+
 def session_list_for_clinician_between(
     *, user: User, start: datetime.datetime, end: datetime.datetime
 ) -> QuerySet[TherapySession]:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from couples.models import AuditEvent, CareAssignment, CareRole, Clinician, Couple, Partner, User
 from couples.services import audit_record
+from sessions import notifications
 from sessions.models import (
     MULTI_COUPLE_KINDS,
     Attendance,
@@ -352,6 +353,9 @@ def session_cancel(
             request=request,
             detail={"cancelled": reason.strip()},
         )
+    notifications.session_changes_notify(
+        sessions=cancelled, kind=notifications.CANCELLED, by=by, now=timezone.now()
+    )
     return cancelled
 
 
@@ -414,6 +418,9 @@ def session_reschedule(
             request=request,
             detail={"moved_to": start.isoformat()},
         )
+    notifications.session_changes_notify(
+        sessions=moved, kind=notifications.MOVED, by=by, now=timezone.now()
+    )
     return moved
 
 
@@ -461,6 +468,47 @@ def attendance_mark(
     )
     session.save(update_fields=["status", "updated_at"])
     return session
+
+
+@transaction.atomic
+def attendance_respond(
+    *,
+    session: TherapySession,
+    partner: Partner,
+    response: str,
+    note: str,
+    request: HttpRequest | None = None,
+) -> Attendance:
+    """Record a partner's answer to a reminder (will be there, or asks to cancel or move it)
+    for the clinician to see. Only before a scheduled session starts; a new answer replaces
+    the last one. It changes nothing else: the clinician decides what to do."""
+    if response not in Attendance.Response.values:
+        raise ValidationError({"response": "Choose whether you will be there."})
+    # Lock the session: a cancellation or a move at the same moment is decided first.
+    session = TherapySession.objects.select_for_update().get(pk=session.pk)
+    if session.status != TherapySession.Status.SCHEDULED:
+        raise ValidationError(
+            f"This session is {session.get_status_display().lower()}: it takes no answer now."
+        )
+    if session.starts_at <= timezone.now():
+        raise ValidationError("This session has already started: it takes no answer now.")
+    attendance = Attendance.objects.filter(session=session, partner=partner).first()
+    if attendance is None:
+        raise ValidationError("You do not take part in this session.")
+    attendance.response = response
+    attendance.response_note = note.strip()
+    attendance.responded_at = timezone.now()
+    attendance.full_clean()
+    attendance.save(update_fields=["response", "response_note", "responded_at"])
+    audit_record(
+        actor=partner.user,
+        action=AuditEvent.Action.UPDATE,
+        target=attendance,
+        patient=partner,
+        request=request,
+        detail={"response": response},
+    )
+    return attendance
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ urlpatterns = [
     path("clinic/sessions/<int:pk>/reschedule/", clinic.session_reschedule, name="reschedule"),
     # Portal: my sessions
     path("portal/sessions/", portal.portal_sessions, name="portal_list"),
+    path("portal/sessions/<int:pk>/respond/", portal.portal_respond, name="portal_respond"),
     # Both: joining, and the private calendar feed
     path("sessions/<int:pk>/join/", portal.join, name="join"),
     path("calendar/", portal.calendar_settings, name="calendar"),

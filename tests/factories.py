@@ -4,7 +4,7 @@ import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
-from couples.models import Clinician, Couple, Partner, User
+from couples.models import Clinician, Couple, Notification, Partner, User
 from goals.models import CheckIn, GoalAcceptance, ProgressEntry
 
 PASSWORD = "a-long-test-passphrase-42"
@@ -75,6 +75,26 @@ class GoalFactory(factory.django.DjangoModelFactory):
     start_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
     status = "active"
     created_by = factory.SubFactory(UserFactory)
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    """A notification already delivered in the app, as couples.notifications leaves it."""
+
+    class Meta:
+        model = Notification
+
+    kind = "session_reminder_24h"
+    recipient = factory.SubFactory(UserFactory)
+    object_ref = factory.Sequence(lambda n: f"therapy_sessions.therapysession:{n}")
+    slot = factory.LazyFunction(timezone.now)
+    due_at = factory.LazyFunction(timezone.now)
+    next_attempt_at = factory.LazyFunction(timezone.now)
+    status = Notification.Status.SENT
+    sent_at = factory.LazyFunction(timezone.now)
+    emailed = True
+    in_app = True
+    subject = factory.Sequence(lambda n: f"Session reminder {n}")
+    link = "/portal/sessions/"
 
 
 def goal_history(couple, *, days: int, today: datetime.date | None = None) -> list:

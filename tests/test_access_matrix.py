@@ -18,7 +18,13 @@ from insurance.models import Coverage, Payer
 from insurance.permissions import insurance_staff_group
 from sessions import services as session_services
 from sessions.models import SessionKind
-from tests.factories import ClinicianFactory, GoalFactory, PartnerFactory, UserFactory
+from tests.factories import (
+    ClinicianFactory,
+    GoalFactory,
+    NotificationFactory,
+    PartnerFactory,
+    UserFactory,
+)
 from tests.insurance.test_cards import TINY_PNG
 
 VISITORS = [
@@ -48,6 +54,10 @@ MATRIX = {
     "POST /portal/goals/{goal}/accept/": (302, 302, 404, 403, 403, 403),
     "POST /portal/goals/{goal}/request-change/": (302, 200, 404, 403, 403, 403),
     "/portal/sessions/": (302, 200, 200, 403, 403, 403),
+    # A reminder's answer page: only the session's own partners find it, a clinician of the
+    # couple included gets the audited 404. Posted empty, the partner gets the form back.
+    "/portal/sessions/{session}/respond/?answer=confirmed": (302, 200, 404, 404, 404, 404),
+    "POST /portal/sessions/{session}/respond/": (302, 200, 404, 404, 404, 404),
     # The session starts in 5 minutes, so Join is open: its participants and its clinician
     # are sent on to the video room (302); everyone else is an outsider (audited 404).
     "/sessions/{session}/join/": (302, 302, 404, 302, 404, 404),
@@ -56,6 +66,13 @@ MATRIX = {
     "POST /calendar/": (302, 302, 302, 302, 302, 403),
     # No sign-in: the feed's unguessable token is the credential, whoever holds it.
     "/calendar/{feed}.ics": (200, 200, 200, 200, 200, 200),
+    # Everyone's own notifications; opening someone else's is an audited 404. Preferences
+    # have no pk (each person reaches their own); posted empty, both channels are off: refused.
+    "/notifications/": (302, 200, 200, 200, 200, 200),
+    "POST /notifications/{notification}/open/": (302, 302, 404, 404, 404, 404),
+    "POST /notifications/read/": (302, 302, 302, 302, 302, 302),
+    "/notifications/preferences/": (302, 200, 200, 200, 200, 200),
+    "POST /notifications/preferences/": (302, 200, 200, 200, 200, 200),
     "/clinic/": (302, 403, 403, 200, 200, 403),
     "/clinic/couples/{couple}/": (302, 403, 404, 200, 404, 404),
     "/clinic/couples/{couple}/goals/new/": (302, 403, 404, 200, 404, 404),
@@ -128,6 +145,10 @@ def clinic(db):
         "coverage": coverage,
         "session": session,
         "feed": session_services.calendar_feed_create(user=partner.user),
+        "notification": NotificationFactory(
+            recipient=partner.user,
+            link=f"/portal/sessions/{session.pk}/respond/?answer=confirmed",
+        ),
         "partner": partner,
         "goal": GoalFactory(couple=partner.couple),
         "private_goal": GoalFactory(couple=partner.couple, partner=partner),
@@ -156,6 +177,7 @@ def test_access_matrix(client, clinic, url, visitor):
         session=clinic["session"].pk,
         coverage=clinic["coverage"].pk,
         feed=clinic["feed"].token,
+        notification=clinic["notification"].pk,
     )
 
     response = client.post(path) if method == "POST" else client.get(path)

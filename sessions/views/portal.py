@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,9 +20,22 @@ from couples.queries import couple_time_zone, couple_today, partner_get_for_user
 from couples.roles import Role, roles_for_user
 from couples.services import audit_record
 from sessions import ics, queries, services
+from sessions.forms import AttendanceResponseForm
 from sessions.models import MULTI_COUPLE_KINDS, Attendance, TherapySession
 from sessions.queries import JoinState
 
+# What a partner reads once their answer to a reminder is saved.
+RESPONSE_MESSAGES = {
+    Attendance.Response.CONFIRMED: "Thank you: your clinician can see you will be there.",
+    Attendance.Response.CANCEL_REQUESTED: (
+        "Your request to cancel is saved and shows on your clinician's agenda. "
+        "The session stays scheduled until they cancel it."
+    ),
+    Attendance.Response.RESCHEDULE_REQUESTED: (
+        "Your request to move the session is saved and shows on your clinician's agenda. "
+        "The session stays at its time until they move it."
+    ),
+}
 UPCOMING_DAYS = 14
 PAST_DAYS = 30
 # The feed reaches a month back (for the record) and half a year ahead (for planning).
@@ -48,6 +61,7 @@ class SessionRow:
     is_cancelled: bool
     is_moved: bool
     my_attendance: Attendance | None
+    can_respond: bool  # scheduled and not started: the partner may confirm or ask for a change
 
 
 def _row(session: TherapySession, *, partner: Partner, now: datetime.datetime) -> SessionRow:
@@ -64,7 +78,18 @@ def _row(session: TherapySession, *, partner: Partner, now: datetime.datetime) -
         # A moved session keeps its reason and stays scheduled.
         is_moved=bool(session.change_reason) and not is_cancelled,
         my_attendance=next((a for a in attendances if a.partner_id == partner.pk), None),
+        can_respond=not _closed_reason(session, now=now),
     )
+
+
+def _closed_reason(session: TherapySession, *, now: datetime.datetime) -> str:
+    """Why a partner cannot answer a reminder now, "" when they can (the rule of
+    sessions.services.attendance_respond)."""
+    if session.status != TherapySession.Status.SCHEDULED:
+        return f"This session is {session.get_status_display().lower()}"
+    if session.starts_at <= now:
+        return "This session has already started"
+    return ""
 
 
 def _iop_hours(*, partner: Partner) -> dict:
@@ -99,6 +124,42 @@ def portal_sessions(request: HttpRequest) -> HttpResponse:
         "iop": _iop_hours(partner=partner),
     }
     return render(request, "sessions/portal_session_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def portal_respond(request: HttpRequest, pk: int) -> HttpResponse:
+    # Only the session's own participants find it: a clinician, another couple's partner or
+    # a partner not in this session gets the audited 404.
+    attendance = queries.session_attendance_get_for_user(user=request.user, pk=pk, request=request)
+    session, partner = attendance.session, attendance.partner
+    # A link in a reminder preselects the answer; opening it (GET) never records anything.
+    answer = request.GET.get("answer")
+    initial = {"response": answer if answer in Attendance.Response.values else attendance.response}
+    form = AttendanceResponseForm(
+        request.POST if request.method == "POST" else None,
+        initial={**initial, "note": attendance.response_note},
+    )
+    if form.is_valid():
+        try:
+            services.attendance_respond(
+                session=session, partner=partner, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, RESPONSE_MESSAGES[form.cleaned_data["response"]])
+            return redirect("sessions:portal_list")
+    zone = couple_time_zone(couple=partner.couple)
+    context = {
+        "session": session,
+        "attendance": attendance,
+        "form": form,
+        "closed_reason": _closed_reason(session, now=timezone.now()),
+        "time_zone": zone,
+        "time_zone_name": str(zone),
+    }
+    return render(request, "sessions/portal_session_respond.html", context)
 
 
 # Portal home: not a view, the sessions part of couples.views.portal_home

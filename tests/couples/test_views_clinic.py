@@ -243,8 +243,9 @@ def test_caseload_queries_do_not_grow_with_the_caseload_or_its_history(
     # recent progress, recent ratings on shared goals; sessions: each couple's next session,
     # this week's IOP minutes per partner (tests/sessions/test_views_clinic.py adds sessions);
     # insurance (+1): the partners' coverages with their current authorizations (the units
-    # used add one more only when an authorization is current, tests/insurance/test_views.py)
-    with django_assert_num_queries(15):
+    # used add one more only when an authorization is current, tests/insurance/test_views.py);
+    # the top bar's unread notifications
+    with django_assert_num_queries(16):
         response = client.get(CASELOAD, {"sort": "-days"})
     # Each couple is listed once in the table and once under "Needs attention"
     # (its partners rate a shared goal 8 and 4).
@@ -395,6 +396,7 @@ def test_couple_page_queries_do_not_grow_with_its_history(
     # service's own savepoint pair); each partner's consents (2); the goals section with
     # no goals yet (10, counted with goals in tests/goals/test_views_clinic.py); the sessions
     # section with no sessions yet (5: partners, IOP hours' partners and minutes, upcoming,
-    # past; counted with sessions in tests/sessions/test_views_clinic.py); current team, history
-    with django_assert_max_num_queries(37):
+    # past; counted with sessions in tests/sessions/test_views_clinic.py); current team,
+    # history; the top bar's unread notifications
+    with django_assert_max_num_queries(38):
         assert therapist_client.get(couple_url(couple)).status_code == 200

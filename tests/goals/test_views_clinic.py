@@ -550,8 +550,8 @@ def test_couple_page_queries_do_not_grow_with_goals_and_history(
     # acceptances, 30 days of progress, change requests, 14 days of check-ins, care-team
     # check per partner for check-ins (2), uses for each streak (2); the sessions section
     # with no sessions (5: partners, IOP hours' partners and minutes, upcoming, past);
-    # current team, history
-    with django_assert_num_queries(40):
+    # current team, history; the top bar's unread notifications
+    with django_assert_num_queries(41):
         assert therapist_client.get(couple_url(couple)).status_code == 200
 
 
@@ -564,6 +564,6 @@ def test_goal_page_queries_do_not_grow_with_its_history(
 
     # session, user, roles, authenticator, goal with couple, partners, change requests,
     # acceptances, 90 days of progress, transitions with who; one audit row per partner
-    # (2 x 5 and the outer savepoint pair)
-    with django_assert_num_queries(22):
+    # (2 x 5 and the outer savepoint pair); the top bar's unread notifications
+    with django_assert_num_queries(23):
         assert therapist_client.get(detail_url(goal), {"days": "90"}).status_code == 200

@@ -806,14 +806,15 @@ def test_the_home_uses_the_same_number_of_queries_for_any_amount_of_goals(
     grant_goals(partner_b)
     jordan.get(HOME)  # the first request stamps the session
 
-    # Measured 22 for both sizes: session, user, roles, partner with couple and user, the
+    # Measured 23 for both sizes: session, user, roles, partner with couple and user, the
     # couple's partners with users, my latest consent (status card), Alex's active consent,
     # the visible goals, their acceptances, 30 days of entries for all of them, change
     # requests of the pending goal; the disclosure row: savepoint, audit chain head (locked),
     # the event, the head's update, release; today's check-in, the days of reported use
     # (streak), my care team; the sessions part, with no session: my next session, my
-    # minutes this week; the insurance part (+1): my current coverage.
-    with django_assert_max_num_queries(22):
+    # minutes this week; the insurance part (+1): my current coverage; the top bar's unread
+    # notifications.
+    with django_assert_max_num_queries(23):
         response = jordan.get(HOME)
 
     assert response.status_code == 200
@@ -829,10 +830,10 @@ def test_the_goal_page_uses_the_same_number_of_queries_for_90_days_of_entries(
         log(shared, partner_b, days_ago(today, back), 0)
     jordan.get(detail(shared))
 
-    # Measured 10 for both: session, user, roles, the goal within my couples, partner with
+    # Measured 11 for both: session, user, roles, the goal within my couples, partner with
     # couple and user, the couple's partners with users, 90 days of entries, acceptances,
-    # change requests, status history
-    with django_assert_max_num_queries(10):
+    # change requests, status history, the top bar's unread notifications
+    with django_assert_max_num_queries(11):
         response = jordan.get(detail(shared), {"days": "90"})
 
     assert len(response.context["table_rows"]) == 90

@@ -428,3 +428,100 @@ def test_a_medical_visit_needs_the_partners_own_medical_provider(team, partner_a
             duration_minutes=30,
             by=other_doctor.user,
         )
+
+
+# A partner's answer to a reminder
+
+
+def _tomorrow(team, partner_a):
+    return _couples_session(
+        team, partner_a.couple, timezone.now() + datetime.timedelta(days=1), minutes=60
+    )
+
+
+def test_a_partners_answer_is_recorded_with_its_time_and_audited(team, partner_a, partner_b):
+    session = _tomorrow(team, partner_a)
+
+    attendance = services.attendance_respond(
+        session=session,
+        partner=partner_a,
+        response=Attendance.Response.RESCHEDULE_REQUESTED,
+        note="  Work trip that week.  ",
+    )
+
+    attendance.refresh_from_db()
+    assert attendance.response == "reschedule_requested"
+    assert attendance.response_note == "Work trip that week."
+    assert timezone.now() - attendance.responded_at < datetime.timedelta(seconds=5)
+    assert Attendance.objects.get(session=session, partner=partner_b).response == ""
+    event = AuditEvent.objects.filter(target_type="therapy_sessions.Attendance").get()
+    assert (event.actor, event.patient) == (partner_a.user, partner_a)
+    assert event.detail == {"response": "reschedule_requested"}  # the note stays out of the log
+    session.refresh_from_db()
+    assert session.status == TherapySession.Status.SCHEDULED  # the clinician decides
+
+
+def test_a_new_answer_replaces_the_last_one(team, partner_a):
+    session = _tomorrow(team, partner_a)
+    services.attendance_respond(
+        session=session, partner=partner_a, response="cancel_requested", note="Sick"
+    )
+
+    services.attendance_respond(session=session, partner=partner_a, response="confirmed", note="")
+
+    attendance = Attendance.objects.get(session=session, partner=partner_a)
+    assert (attendance.response, attendance.response_note) == ("confirmed", "")
+
+
+def test_an_answer_must_be_one_of_the_three(team, partner_a):
+    session = _tomorrow(team, partner_a)
+
+    with pytest.raises(ValidationError, match="Choose whether you will be there"):
+        services.attendance_respond(session=session, partner=partner_a, response="maybe", note="")
+
+
+def test_a_cancelled_or_started_session_takes_no_answer(team, partner_a):
+    cancelled = _tomorrow(team, partner_a)
+    services.session_cancel(session=cancelled, reason="Snow", by=team["couples"].user)
+    started = _couples_session(
+        team, partner_a.couple, timezone.now() - datetime.timedelta(minutes=5), minutes=60
+    )
+
+    with pytest.raises(ValidationError, match="is cancelled"):
+        services.attendance_respond(
+            session=cancelled, partner=partner_a, response="confirmed", note=""
+        )
+    with pytest.raises(ValidationError, match="already started"):
+        services.attendance_respond(
+            session=started, partner=partner_a, response="confirmed", note=""
+        )
+    assert not Attendance.objects.exclude(response="").exists()
+
+
+def test_a_session_cancelled_after_the_page_was_opened_takes_no_answer(team, partner_a):
+    """The service reads the session again: the copy the page loaded may be stale."""
+    session = _tomorrow(team, partner_a)
+    stale = TherapySession.objects.get(pk=session.pk)
+    services.session_cancel(session=session, reason="Snow", by=team["couples"].user)
+
+    with pytest.raises(ValidationError, match="is cancelled"):
+        services.attendance_respond(session=stale, partner=partner_a, response="confirmed", note="")
+
+
+def test_only_a_participant_can_answer(team, partner_a, outsider):
+    session = services.session_schedule(
+        kind=SessionKind.INDIVIDUAL_THERAPY,
+        clinician=team["therapist"],
+        couple=partner_a.couple,
+        partner=partner_a,
+        starts_at=timezone.now() + datetime.timedelta(days=1),
+        duration_minutes=50,
+        by=team["therapist"].user,
+    )
+    alex = partner_a.couple.partners.exclude(pk=partner_a.pk).get()
+
+    for someone in [alex, outsider]:
+        with pytest.raises(ValidationError, match="do not take part"):
+            services.attendance_respond(
+                session=session, partner=someone, response="confirmed", note=""
+            )

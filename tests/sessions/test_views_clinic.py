@@ -247,8 +247,8 @@ def test_the_week_takes_the_same_queries_however_busy_it_is(
     client.get(WEEK)  # the first request stamps the session
 
     # session, user, roles, authenticator; the week's sessions with clinician and couple,
-    # their attendances with partners and users
-    with django_assert_max_num_queries(6):
+    # their attendances with partners and users; the top bar's unread notifications
+    with django_assert_max_num_queries(7):
         response = client.get(WEEK, {"date": MONDAY.isoformat()})
     assert response.text.count('class="session-block') == count
 
@@ -303,8 +303,8 @@ def test_the_agenda_takes_the_same_queries_however_busy_the_day(
     client.get(AGENDA)
 
     # session, user, roles, authenticator; the day's sessions with clinician and couple,
-    # their attendances with partners and users
-    with django_assert_max_num_queries(6):
+    # their attendances with partners and users; the top bar's unread notifications
+    with django_assert_max_num_queries(7):
         response = client.get(AGENDA, {"date": MONDAY.isoformat()})
     assert response.text.count('<li class="card') == len(sessions) == count
 
@@ -876,10 +876,11 @@ def test_the_caseload_takes_the_same_queries_with_sessions(
     sign_in(client, maya.user)
     client.get(CASELOAD)
 
-    # The 12 of tests/couples/test_views_clinic.py, then each couple's next session (one
-    # windowed query) and this week's IOP minutes of every partner listed (one aggregate);
-    # insurance (+1): the partners' coverages with their current authorizations
-    with django_assert_num_queries(15):
+    # The 13 of tests/couples/test_views_clinic.py (the top bar's unread notifications
+    # included), then each couple's next session (one windowed query) and this week's IOP
+    # minutes of every partner listed (one aggregate); insurance (+1): the partners'
+    # coverages with their current authorizations
+    with django_assert_num_queries(16):
         response = client.get(CASELOAD)
     assert len(re.findall(r'href="/clinic/sessions/\d+/"', response.text)) == size
 
@@ -928,11 +929,59 @@ def test_the_couple_pages_sessions_take_the_same_queries_however_many(
         schedule(maya, couple=couple, starts_at=at(LAST_JANUARY, "08:00") + days)
     therapist_client.get(couple_url(couple))
 
-    # The 37 of tests/couples/test_views_clinic.py (with 5 for an empty sessions section),
+    # The 38 of tests/couples/test_views_clinic.py (with 5 for an empty sessions section),
     # plus the attendances with partners of the upcoming and of the past sessions
-    with django_assert_num_queries(39):
+    with django_assert_num_queries(40):
         assert therapist_client.get(couple_url(couple)).status_code == 200
 
 
 def test_clinicians_have_a_calendar_link(therapist_client):
     assert 'href="/clinic/sessions/week/"' in therapist_client.get(CASELOAD).text
+
+
+# Partners' answers to reminders
+
+
+def answer(session, partner, response, note="", at_moment=None):
+    services.attendance_respond(session=session, partner=partner, response=response, note=note)
+    if at_moment is not None:
+        Attendance.objects.filter(session=session, partner=partner).update(responded_at=at_moment)
+
+
+def test_the_session_page_shows_each_partners_answer_with_its_time_and_note(
+    therapist_client, session, partner_a, partner_b
+):
+    answer(session, partner_a, "confirmed", at_moment=at(MONDAY, "08:05"))
+    answer(
+        session,
+        partner_b,
+        "reschedule_requested",
+        "Could we move to Thursday?",
+        at(MONDAY, "21:40"),
+    )
+
+    page = text_of(therapist_client.get(detail_url(session)))
+
+    assert "Answers to reminders" in page
+    assert "Jordan Confirmed Jan 11, 08:05" in page
+    assert "Alex Asked to reschedule Jan 11, 21:40 “Could we move to Thursday?”" in page
+
+
+def test_a_partner_who_has_not_answered_is_shown_so(therapist_client, session, partner_a):
+    answer(session, partner_a, "confirmed")
+
+    page = text_of(therapist_client.get(detail_url(session)))
+
+    assert "Alex No answer" in page
+
+
+def test_the_agenda_marks_each_partners_answer(therapist_client, session, partner_a, partner_b):
+    answer(session, partner_a, "confirmed")
+    answer(session, partner_b, "cancel_requested", "Private detail for the session page")
+
+    response = therapist_client.get(AGENDA, {"date": TUESDAY.isoformat()})
+
+    page = text_of(response)
+    assert "Jordan: Not marked Confirmed Alex: Not marked Asked to cancel" in page
+    assert "Private detail" not in page  # the note is on the session's own page
+    assert 'class="badge text-bg-warning">Asked to cancel' in response.text

@@ -1,4 +1,5 @@
 import datetime
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,8 +11,14 @@ from icalendar import Calendar
 from couples import services as couple_services
 from couples.models import AuditEvent, CareRole
 from sessions import queries, services
-from sessions.models import CalendarFeed, SessionKind, TherapySession
-from tests.factories import ClinicianFactory, CoupleFactory, PartnerFactory, UserFactory
+from sessions.models import Attendance, CalendarFeed, SessionKind, TherapySession
+from tests.factories import (
+    ClinicianFactory,
+    CoupleFactory,
+    NotificationFactory,
+    PartnerFactory,
+    UserFactory,
+)
 
 SESSIONS = "/portal/sessions/"
 HOME = "/portal/"
@@ -283,8 +290,9 @@ def test_my_sessions_page_uses_the_same_number_of_queries_for_any_number_of_sess
     jordan.get(SESSIONS)  # the first request stamps the session
 
     # session, user, roles, partner with couple and user, the couple's partners with users,
-    # the sessions with clinicians, their participants, my minutes this week
-    with django_assert_num_queries(8):
+    # the sessions with clinicians, their participants, my minutes this week, the top bar's
+    # unread notifications
+    with django_assert_num_queries(9):
         response = jordan.get(SESSIONS)
 
     rows = response.context["upcoming"] + response.context["past"]
@@ -335,10 +343,10 @@ def test_the_homes_sessions_part_costs_the_same_queries_for_any_number_of_sessio
             mark(session, maya.user, **{str(p.pk): ("present", 60) for p in (partner_a, partner_b)})
     jordan.get(HOME)  # the first request stamps the session
 
-    # The home without sessions is pinned in tests/couples/test_views.py (14, with the
-    # insurance part's current coverage); the sessions part adds one query when there is a
-    # next session: its participants.
-    with django_assert_num_queries(15):
+    # The home without sessions is pinned in tests/couples/test_views.py (15, with the
+    # insurance part's current coverage and the top bar's unread notifications); the sessions
+    # part adds one query when there is a next session: its participants.
+    with django_assert_num_queries(16):
         response = jordan.get(HOME)
 
     assert response.context["next_session"] is not None
@@ -660,3 +668,174 @@ def test_the_feed_uses_two_queries_for_any_number_of_sessions(
         response = client.get(feed_url(feed))
 
     assert len(events_of(response)) == size
+
+
+# Answering a reminder
+
+
+def respond_url(session, answer: str | None = None) -> str:
+    url = f"/portal/sessions/{session.pk}/respond/"
+    return f"{url}?answer={answer}" if answer else url
+
+
+def my_attendance(session, partner):
+    return Attendance.objects.get(session=session, partner=partner)
+
+
+@pytest.mark.parametrize("answer", ["confirmed", "cancel_requested", "reschedule_requested"])
+def test_a_reminders_link_opens_the_page_with_its_answer_chosen_and_records_nothing(
+    jordan, maya, couple, partner_a, answer
+):
+    session = couples_session(maya, couple, starts_in=24 * 60)
+
+    response = jordan.get(respond_url(session, answer))
+
+    assert response.status_code == 200
+    assert response.context["form"]["response"].value() == answer
+    assert re.search(rf'value="{answer}"[^>]*checked', response.text)
+    local = session.starts_at.astimezone(CHICAGO)
+    assert f"{local:%A, %B} {local.day}, {local:%H:%M}–" in response.text
+    assert my_attendance(session, partner_a).responded_at is None
+    assert not AuditEvent.objects.filter(target_type="therapy_sessions.Attendance").exists()
+
+
+def test_an_unknown_answer_in_the_link_falls_back_to_my_last_answer(
+    jordan, maya, couple, partner_a
+):
+    session = couples_session(maya, couple, starts_in=24 * 60)
+    services.attendance_respond(
+        session=session, partner=partner_a, response="cancel_requested", note="Sick"
+    )
+
+    response = jordan.get(respond_url(session, "delete_everything"))
+
+    assert response.context["form"]["response"].value() == "cancel_requested"
+    assert "Your answer so far: Asked to cancel" in " ".join(response.text.split()).replace(
+        "<strong>", ""
+    ).replace("</strong>", "")
+
+
+def test_sending_an_answer_records_it_and_returns_to_my_sessions(jordan, maya, couple, partner_a):
+    session = couples_session(maya, couple, starts_in=24 * 60)
+
+    response = jordan.post(
+        respond_url(session, "confirmed"),
+        {"response": "reschedule_requested", "note": "Could we do Thursday?"},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(SESSIONS, 302)]
+    assert "Your request to move the session is saved" in response.text
+    attendance = my_attendance(session, partner_a)
+    assert attendance.response == "reschedule_requested"
+    assert attendance.response_note == "Could we do Thursday?"
+    assert "My answer: <strong>Asked to reschedule</strong>" in response.text
+
+
+def test_my_sessions_offer_an_answer_only_for_sessions_still_to_come(
+    jordan, maya, couple, partner_a
+):
+    coming = couples_session(maya, couple, starts_in=24 * 60)
+    under_way = couples_session(maya, couple, starts_in=-10)
+
+    response = jordan.get(SESSIONS)
+
+    assert f'href="{respond_url(coming)}"' in response.text
+    assert f'href="{respond_url(under_way)}"' not in response.text
+
+
+def test_the_other_partners_answer_is_not_shown_to_me(jordan, maya, couple, partner_b):
+    session = couples_session(maya, couple, starts_in=24 * 60)
+    services.attendance_respond(
+        session=session, partner=partner_b, response="cancel_requested", note="Private reason"
+    )
+
+    response = jordan.get(SESSIONS)
+
+    assert "Asked to cancel" not in response.text
+    assert "Private reason" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("posted", "message"),
+    [
+        ({}, "Choose whether you will be there."),
+        ({"response": "maybe"}, "Select a valid choice."),
+        ({"response": "confirmed", "note": "x" * 301}, "at most 300 characters"),
+    ],
+)
+def test_a_bad_answer_is_explained_and_changes_nothing(
+    jordan, maya, couple, partner_a, posted, message
+):
+    session = couples_session(maya, couple, starts_in=24 * 60)
+
+    response = jordan.post(respond_url(session), posted)
+
+    assert response.status_code == 200
+    assert message in response.text
+    assert my_attendance(session, partner_a).response == ""
+
+
+def test_a_session_that_has_started_takes_no_answer(jordan, maya, couple, partner_a):
+    session = couples_session(maya, couple, starts_in=-5)
+
+    page = jordan.get(respond_url(session, "confirmed"))
+    posted = jordan.post(respond_url(session), {"response": "confirmed"})
+
+    assert "This session has already started, so it takes no answer now." in page.text
+    assert "Send my answer" not in page.text
+    assert posted.status_code == 200
+    assert my_attendance(session, partner_a).response == ""
+
+
+def test_a_cancelled_session_says_so(jordan, maya, couple):
+    session = couples_session(maya, couple, starts_in=24 * 60)
+    services.session_cancel(session=session, reason="Snow", by=maya.user)
+
+    response = jordan.get(respond_url(session, "confirmed"))
+
+    assert "This session is cancelled, so it takes no answer now." in response.text
+
+
+@pytest.mark.parametrize("who", ["another_couples_partner", "partner_not_in_it", "clinician"])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_only_the_sessions_own_partners_find_the_page(
+    client, maya, dan, couple, partner_a, partner_b, who, method
+):
+    # Jordan's individual session: Alex is not in it, and Dan, who runs it, is a clinician.
+    session = services.session_schedule(
+        kind=SessionKind.INDIVIDUAL_THERAPY,
+        clinician=dan,
+        couple=couple,
+        partner=partner_a,
+        starts_at=minutes_from_now(24 * 60),
+        duration_minutes=50,
+        by=dan.user,
+    )
+    visitor = {
+        "another_couples_partner": other_couple_partners()[0].user,
+        "partner_not_in_it": partner_b.user,
+        "clinician": dan.user,
+    }[who]
+    sign_in_with_totp(client, visitor)
+
+    response = getattr(client, method)(respond_url(session, "confirmed"), {"response": "confirmed"})
+
+    assert response.status_code == 404
+    assert AuditEvent.objects.filter(actor=visitor, allowed=False).exists()
+    assert my_attendance(session, partner_a).response == ""
+
+
+@pytest.mark.parametrize("size", [2, 30])
+def test_the_answer_page_uses_the_same_number_of_queries_for_any_number_of_notifications(
+    jordan, maya, couple, partner_a, size, django_assert_max_num_queries
+):
+    session = couples_session(maya, couple, starts_in=24 * 60)
+    for _ in range(size):
+        NotificationFactory(recipient=partner_a.user)
+    jordan.get(respond_url(session))  # the first request stamps the session
+
+    # session, user, roles, my place in the session with the session, its clinician and my
+    # couple; the top bar's unread notifications
+    with django_assert_max_num_queries(5):
+        assert jordan.get(respond_url(session, "confirmed")).status_code == 200

@@ -1,0 +1,379 @@
+"""Goal and check-in messages: the daily check-in prompt, the weekly goal review, and the
+care team's alert when a partner has stopped checking in.
+
+A partner's day is the day where they are: their own zone (notification preferences), else
+their couple's. Each plan reads everyone it concerns in one or two queries; the rows it yields
+for people already planned are dropped by the outbox's unique key.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
+from django.utils import timezone
+
+from couples.models import (
+    CareAssignment,
+    Couple,
+    Notification,
+    NotificationPreference,
+    Partner,
+)
+from couples.notifications import (
+    Draft,
+    Kind,
+    Message,
+    Recipient,
+    kind_register,
+    local_moment,
+    object_pk,
+)
+from goals.models import CheckIn, Goal
+from goals.queries import NO_CHECKIN_ALERT_DAYS
+
+CHECKIN_PROMPT = "checkin_prompt"
+GOAL_REVIEW = "goal_review_weekly"
+CHECKINS_MISSED = "checkins_missed"
+# Intake has not started and discharge has ended: neither gets prompts or raises alerts.
+IN_TREATMENT = (Couple.Status.ACTIVE, Couple.Status.STEP_DOWN)
+REVIEW_WEEKDAY = 6  # Sunday
+DEFAULT_PROMPT_TIME = NotificationPreference._meta.get_field("checkin_prompt_time").default
+PREFERENCE = "user__notification_preference__"
+
+
+def partner_ref(partner_id: int) -> str:
+    return f"couples.partner:{partner_id}"
+
+
+def zone_named(*names: str | None) -> ZoneInfo:
+    """The first of these zones that exists, else the clinic's (as `zone_for` chooses)."""
+    for name in names:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def next_midnight(day: datetime.date, zone: ZoneInfo) -> datetime.datetime:
+    return local_moment(day + datetime.timedelta(days=1), datetime.time(), zone)
+
+
+def _partners_in_treatment() -> QuerySet[Partner]:
+    # Unordered: a plan reads every row once, and sorting costs two joins.
+    return Partner.objects.filter(couple__status__in=IN_TREATMENT, user__is_active=True).order_by()
+
+
+def _opted_in(flag: str) -> Q:
+    # No preference row means the defaults, and every prompt is on by default.
+    return Q(**{f"{PREFERENCE}isnull": True}) | Q(**{f"{PREFERENCE}{flag}": True})
+
+
+def _last_checkin_day() -> Subquery:
+    # One index lookup per partner (the unique partner/day index), not a scan of history.
+    return Subquery(
+        CheckIn.objects.filter(partner=OuterRef("pk")).order_by("-day").values("day")[:1]
+    )
+
+
+def _partner(notification: Notification) -> Partner | None:
+    return (
+        Partner.objects.select_related("couple", "user__notification_preference")
+        .filter(pk=object_pk(notification.object_ref))
+        .first()
+    )
+
+
+def _partner_zone(partner: Partner) -> ZoneInfo:
+    preference = getattr(partner.user, "notification_preference", None)
+    return zone_named(preference and preference.time_zone, partner.couple.time_zone)
+
+
+def _already_sent_that_day(notification: Notification, zone: ZoneInfo) -> bool:
+    """A prompt already went out on this local day (the prompt time was moved later after it:
+    the new time is a new slot, but one prompt a day is enough)."""
+    day = notification.slot.astimezone(zone).date()
+    return (
+        Notification.objects.filter(
+            kind=notification.kind,
+            recipient_id=notification.recipient_id,
+            object_ref=notification.object_ref,
+            status=Notification.Status.SENT,
+            slot__gte=local_moment(day, datetime.time(), zone),
+            slot__lt=next_midnight(day, zone),
+        )
+        .exclude(pk=notification.pk)
+        .exists()
+    )
+
+
+def _prompt_moments(
+    rows, now: datetime.datetime
+) -> Iterator[tuple[tuple, datetime.date, datetime.datetime]]:
+    """(row, local day, the day's prompt moment) for each row whose prompt moment has come.
+    Each row ends with the couple's zone, the partner's own zone and prompt time."""
+    for row in rows:
+        *_, couple_zone, own_zone, prompt_time = row
+        zone = zone_named(own_zone, couple_zone)
+        day = now.astimezone(zone).date()
+        moment = local_moment(day, prompt_time or DEFAULT_PROMPT_TIME, zone)
+        if moment <= now:
+            yield row, day, moment
+
+
+# --- The daily check-in prompt ------------------------------------------------------------------
+
+
+def checkin_prompts_plan(now: datetime.datetime) -> Iterator[Draft]:
+    """Every partner in treatment, prompts on, whose prompt time has come today (their day)
+    and who has not checked in for it. One query."""
+    rows = (
+        _partners_in_treatment()
+        .filter(_opted_in("checkin_prompts"))
+        .annotate(last_checkin=_last_checkin_day())
+        .values_list(
+            "pk",
+            "user_id",
+            "last_checkin",
+            "couple__time_zone",
+            f"{PREFERENCE}time_zone",
+            f"{PREFERENCE}checkin_prompt_time",
+        )
+    )
+    for (partner_id, user_id, last_checkin, *_), day, moment in _prompt_moments(rows, now):
+        if last_checkin is not None and last_checkin >= day:
+            continue
+        yield Draft(
+            kind=CHECKIN_PROMPT,
+            recipient_id=user_id,
+            object_ref=partner_ref(partner_id),
+            slot=moment,
+            due_at=moment,
+        )
+
+
+def checkin_prompt_check(notification: Notification, recipient: Recipient) -> str:
+    """Three queries: the partner, a check-in that day, a prompt already sent that day."""
+    partner = _partner(notification)
+    if partner is None or partner.user_id != recipient.user.pk:
+        return "No longer a partner"
+    if partner.couple.status not in IN_TREATMENT:
+        return "The couple is not in treatment"
+    if not recipient.preference.checkin_prompts:
+        return "Turned off by the recipient"
+    day = recipient.local(notification.slot).date()
+    if timezone.now() >= next_midnight(day, recipient.zone):
+        return "The day is over"
+    if CheckIn.objects.filter(partner=partner, day=day).exists():
+        return "Already checked in"
+    if _already_sent_that_day(notification, recipient.zone):
+        return "Already prompted that day"
+    return ""
+
+
+def checkin_prompt_message(notification: Notification, recipient: Recipient) -> Message:
+    return Message(
+        subject="Your daily check-in",
+        lines=["It is time for today's check-in. It takes about a minute."],
+        link=reverse("goals:checkin"),
+        action="Check in now",
+    )
+
+
+kind_register(
+    Kind(
+        name=CHECKIN_PROMPT,
+        label="Daily check-in prompt",
+        message=checkin_prompt_message,
+        check=checkin_prompt_check,
+        plan=checkin_prompts_plan,
+    )
+)
+
+
+# --- The weekly goal review ---------------------------------------------------------------------
+
+
+def active_goals_of(*, couple_id, partner_id) -> QuerySet[Goal]:
+    """The couple's active shared goals and the partner's own active ones."""
+    return Goal.objects.filter(couple_id=couple_id, status=Goal.Status.ACTIVE).filter(
+        Q(partner__isnull=True) | Q(partner_id=partner_id)
+    )
+
+
+def goal_reviews_plan(now: datetime.datetime) -> Iterator[Draft]:
+    """On Sunday (their day), at their check-in prompt time: every partner in treatment with
+    an active goal and goal reviews on. One query."""
+    rows = (
+        _partners_in_treatment()
+        .filter(_opted_in("goal_review_prompts"))
+        .filter(Exists(active_goals_of(couple_id=OuterRef("couple_id"), partner_id=OuterRef("pk"))))
+        .values_list(
+            "pk",
+            "user_id",
+            "couple__time_zone",
+            f"{PREFERENCE}time_zone",
+            f"{PREFERENCE}checkin_prompt_time",
+        )
+    )
+    for (partner_id, user_id, *_), day, moment in _prompt_moments(rows, now):
+        if day.weekday() != REVIEW_WEEKDAY:
+            continue
+        yield Draft(
+            kind=GOAL_REVIEW,
+            recipient_id=user_id,
+            object_ref=partner_ref(partner_id),
+            slot=moment,
+            due_at=moment,
+        )
+
+
+def goal_review_check(notification: Notification, recipient: Recipient) -> str:
+    """Three queries: the partner, an active goal, a review already sent that day."""
+    partner = _partner(notification)
+    if partner is None or partner.user_id != recipient.user.pk:
+        return "No longer a partner"
+    if partner.couple.status not in IN_TREATMENT:
+        return "The couple is not in treatment"
+    if not recipient.preference.goal_review_prompts:
+        return "Turned off by the recipient"
+    if not active_goals_of(couple_id=partner.couple_id, partner_id=partner.pk).exists():
+        return "No active goal"
+    if _already_sent_that_day(notification, recipient.zone):
+        return "Already sent that day"
+    return ""
+
+
+def goal_review_message(notification: Notification, recipient: Recipient) -> Message:
+    return Message(
+        subject="Your weekly goal review",
+        lines=[
+            "It is the end of the week: a good moment to look back at your goals together "
+            "and log any progress you have not logged yet."
+        ],
+        link=reverse("couples:portal_home") + "#shared-goals-heading",
+        action="Review your goals",
+    )
+
+
+kind_register(
+    Kind(
+        name=GOAL_REVIEW,
+        label="Weekly goal review",
+        message=goal_review_message,
+        check=goal_review_check,
+        plan=goal_reviews_plan,
+    )
+)
+
+
+# --- The care team's alert: check-ins missed ----------------------------------------------------
+
+
+def first_missed_day(
+    *, last_checkin: datetime.date | None, admitted_on: datetime.date | None
+) -> datetime.date | None:
+    """The first day without a check-in since the last one (or since admission)."""
+    if last_checkin is None:
+        return admitted_on
+    after = last_checkin + datetime.timedelta(days=1)
+    return max(after, admitted_on) if admitted_on else after
+
+
+def checkins_missed_plan(now: datetime.datetime) -> Iterator[Draft]:
+    """An alert to each clinician on the couple's care team when a partner has not checked in
+    on the two days before today (their day). The slot is the first missed day, so a gap
+    raises one alert however long it lasts. Two queries: the partners who have not checked
+    in since yesterday (UTC), then the care teams of their couples."""
+    # No zone is more than a day behind UTC: a check-in dated from yesterday (UTC) on is one
+    # of the last two days everywhere, so only partners without one can be two days behind.
+    recent = now.astimezone(datetime.UTC).date() - datetime.timedelta(days=1)
+    rows = list(
+        _partners_in_treatment()
+        .filter(~Exists(CheckIn.objects.filter(partner=OuterRef("pk"), day__gte=recent)))
+        .annotate(last_checkin=_last_checkin_day())
+        .values_list(
+            "pk",
+            "couple_id",
+            "couple__admitted_on",
+            "last_checkin",
+            "couple__time_zone",
+            f"{PREFERENCE}time_zone",
+        )
+    )
+    gaps = []
+    for partner_id, couple_id, admitted_on, last_checkin, couple_zone, own_zone in rows:
+        zone = zone_named(own_zone, couple_zone)
+        today = now.astimezone(zone).date()
+        first = first_missed_day(last_checkin=last_checkin, admitted_on=admitted_on)
+        if first is None or (today - first).days < NO_CHECKIN_ALERT_DAYS:
+            continue
+        gaps.append((partner_id, couple_id, first, zone))
+    if not gaps:
+        return
+    team: dict[int, set[int]] = defaultdict(set)
+    for couple_id, user_id in CareAssignment.objects.filter(
+        couple_id__in={couple_id for _, couple_id, _, _ in gaps},
+        ended_at__isnull=True,
+        clinician__user__is_active=True,
+    ).values_list("couple_id", "clinician__user_id"):
+        team[couple_id].add(user_id)
+    for partner_id, couple_id, first, zone in gaps:
+        for user_id in team[couple_id]:
+            yield Draft(
+                kind=CHECKINS_MISSED,
+                recipient_id=user_id,
+                object_ref=partner_ref(partner_id),
+                slot=local_moment(first, datetime.time(), zone),
+                # The moment the second missed day ended.
+                due_at=local_moment(
+                    first + datetime.timedelta(days=NO_CHECKIN_ALERT_DAYS), datetime.time(), zone
+                ),
+            )
+
+
+def checkins_missed_check(notification: Notification, recipient: Recipient) -> str:
+    """Three queries: the partner, the recipient on the care team, a check-in since."""
+    partner = _partner(notification)
+    if partner is None or partner.couple.status not in IN_TREATMENT:
+        return "The couple is not in treatment"
+    on_team = CareAssignment.objects.filter(
+        couple_id=partner.couple_id, clinician__user=recipient.user, ended_at__isnull=True
+    )
+    if not on_team.exists():
+        return "No longer on the care team"
+    first = notification.slot.astimezone(_partner_zone(partner)).date()
+    # A check-in made for one of the missed days (they may be filled in later) counts too.
+    if CheckIn.objects.filter(partner=partner, day__gte=first).exists():
+        return "The partner has checked in since"
+    return ""
+
+
+def checkins_missed_message(notification: Notification, recipient: Recipient) -> Message:
+    """Names no patient: the couple page behind the sign-in says who."""
+    partner = _partner(notification)
+    zone = _partner_zone(partner)
+    first = notification.slot.astimezone(zone).date()
+    days = (timezone.now().astimezone(zone).date() - first).days
+    return Message(
+        subject="A partner has missed check-ins",
+        lines=[f"A partner on your caseload has not checked in for {days} days."],
+        link=reverse("couples:couple_detail", args=[partner.couple_id]),
+        action="Open the couple's page",
+    )
+
+
+kind_register(
+    Kind(
+        name=CHECKINS_MISSED,
+        label="Check-ins missed (care team)",
+        message=checkins_missed_message,
+        check=checkins_missed_check,
+        plan=checkins_missed_plan,
+    )
+)

@@ -1,0 +1,260 @@
+"""Session messages: reminders 24 hours and 1 hour before, and notice of a cancelled or moved
+session. A reminder's slot is the session's start, so a moved session gets new reminders and the
+old ones are withdrawn (by the service that moved it, and again by `check` before sending)."""
+
+import datetime
+from collections.abc import Iterable, Iterator
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.urls import reverse
+from icalendar import Calendar, Event
+
+from couples.models import Notification, NotificationPreference, Partner, User
+from couples.notifications import (
+    Draft,
+    Kind,
+    Message,
+    Recipient,
+    kind_register,
+    notifications_create,
+    notifications_revive,
+    notifications_withdraw,
+    object_pk,
+    object_ref,
+)
+from sessions.models import Attendance, TherapySession
+
+REMINDER_24H = "session_reminder_24h"
+REMINDER_1H = "session_reminder_1h"
+CANCELLED = "session_cancelled"
+MOVED = "session_moved"
+REMINDERS = {REMINDER_24H: datetime.timedelta(hours=24), REMINDER_1H: datetime.timedelta(hours=1)}
+# A reminder may still go out this long after its moment (a tick missed while Redis was down,
+# a session booked 20 hours ahead gets its 24-hour reminder at once); later it is skipped.
+REMINDER_GRACE = {
+    REMINDER_24H: datetime.timedelta(hours=12),
+    REMINDER_1H: datetime.timedelta(minutes=45),
+}
+
+
+def when_text(moment: datetime.datetime, recipient: Recipient) -> str:
+    local = recipient.local(moment)
+    return f"{local:%A %-d %B at %H:%M} ({local.tzname()})"
+
+
+def _session(notification: Notification) -> TherapySession | None:
+    """The session, read once per send (check and message both need it)."""
+    if not hasattr(notification, "_session"):
+        notification._session = (
+            TherapySession.objects.select_related("clinician")
+            .filter(pk=object_pk(notification.object_ref))
+            .first()
+        )
+    return notification._session
+
+
+def _attendance(session: TherapySession, user: User) -> Attendance | None:
+    return Attendance.objects.filter(session=session, partner__user=user).first()
+
+
+def _is_clinician(session: TherapySession, user: User) -> bool:
+    return session.clinician.user_id == user.pk
+
+
+def session_invite_ics(session: TherapySession) -> bytes:
+    """One event for an email attachment: a time and a sign-in link, no kind and no names
+    (an attachment lands in calendars that other people may see)."""
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    join_url = settings.SITE_URL + reverse("sessions:join", args=[session.pk])
+    event = Event.new(
+        uid=f"session-{session.pk}@{host}",
+        start=session.starts_at.astimezone(datetime.UTC),
+        end=session.ends_at.astimezone(datetime.UTC),
+        stamp=session.updated_at.astimezone(datetime.UTC),
+        summary=f"Session · {settings.CLINIC_NAME}",
+        description=f"Join from the portal (sign-in needed): {join_url}",
+        url=join_url,
+        status="CONFIRMED",
+    )
+    calendar = Calendar.new(
+        prodid=f"-//{settings.CLINIC_NAME}//Sessions//EN", subcomponents=[event]
+    )
+    calendar.add("method", "PUBLISH")
+    return calendar.to_ical()
+
+
+# --- Reminders ----------------------------------------------------------------------------------
+
+
+def reminders_plan(kind: str, now: datetime.datetime) -> Iterator[Draft]:
+    """Every participant of a scheduled session whose reminder moment has come (within grace),
+    and its clinician when they asked for reminders."""
+    before = REMINDERS[kind]
+    sessions = TherapySession.objects.filter(
+        status=TherapySession.Status.SCHEDULED,
+        starts_at__gt=now + before - REMINDER_GRACE[kind],
+        starts_at__lte=now + before,
+    )
+    rows = Attendance.objects.filter(session__in=sessions).values_list(
+        "session_id", "session__starts_at", "partner__user_id"
+    )
+    for session_id, starts_at, user_id in rows:
+        yield Draft(
+            kind=kind,
+            recipient_id=user_id,
+            object_ref=f"therapy_sessions.therapysession:{session_id}",
+            slot=starts_at,
+            due_at=starts_at - before,
+        )
+    opted_in = NotificationPreference.objects.filter(session_reminders=True).values("user_id")
+    for session_id, starts_at, user_id in sessions.filter(
+        clinician__user_id__in=opted_in
+    ).values_list("pk", "starts_at", "clinician__user_id"):
+        yield Draft(
+            kind=kind,
+            recipient_id=user_id,
+            object_ref=f"therapy_sessions.therapysession:{session_id}",
+            slot=starts_at,
+            due_at=starts_at - before,
+        )
+
+
+def reminder_check(notification: Notification, recipient: Recipient) -> str:
+    session = _session(notification)
+    if session is None or session.status != TherapySession.Status.SCHEDULED:
+        return "The session is no longer scheduled"
+    if session.starts_at != notification.slot:
+        return "The session has moved"
+    if session.starts_at <= datetime.datetime.now(datetime.UTC):
+        return "The session has already started"
+    if _is_clinician(session, recipient.user):
+        return "" if recipient.preference.session_reminders else "Clinician did not opt in"
+    if _attendance(session, recipient.user) is None:
+        return "No longer a participant"
+    if recipient.preference.session_reminders is False:
+        return "Turned off by the recipient"
+    return ""
+
+
+def reminder_message(notification: Notification, recipient: Recipient) -> Message:
+    session = _session(notification)
+    when = when_text(session.starts_at, recipient)
+    lines = [f"A reminder of your session on {when}."]
+    if _is_clinician(session, recipient.user):
+        return Message(
+            subject=f"Session reminder: {when}",
+            lines=lines,
+            link=reverse("sessions:detail", args=[session.pk]),
+            action="Open the session",
+            attachments=[("session.ics", session_invite_ics(session), "text/calendar")],
+        )
+    respond = reverse("sessions:portal_respond", args=[session.pk])
+    lines.append("You can join from the portal 10 minutes before it starts.")
+    return Message(
+        subject=f"Session reminder: {when}",
+        lines=lines,
+        link=f"{respond}?answer=confirmed",
+        action="Confirm I will be there",
+        more_links=[
+            ("Ask to reschedule", f"{respond}?answer=reschedule_requested"),
+            ("Ask to cancel", f"{respond}?answer=cancel_requested"),
+        ],
+        attachments=[("session.ics", session_invite_ics(session), "text/calendar")],
+    )
+
+
+for _kind, _label in [
+    (REMINDER_24H, "Session reminder (24 hours)"),
+    (REMINDER_1H, "Session reminder (1 hour)"),
+]:
+    kind_register(
+        Kind(
+            name=_kind,
+            label=_label,
+            message=reminder_message,
+            check=reminder_check,
+            plan=lambda now, kind=_kind: reminders_plan(kind, now),
+        )
+    )
+
+
+# --- Cancelled and moved ------------------------------------------------------------------------
+
+
+def _participant_user_ids(sessions: Iterable[TherapySession]) -> dict[int, list[int]]:
+    users: dict[int, list[int]] = {}
+    for session_id, user_id in Partner.objects.filter(
+        attendances__session__in=[s.pk for s in sessions]
+    ).values_list("attendances__session_id", "user_id"):
+        users.setdefault(session_id, []).append(user_id)
+    return users
+
+
+def session_changes_notify(
+    *, sessions: list[TherapySession], kind: str, by: User, now: datetime.datetime
+) -> None:
+    """Withdraw the unsent reminders of changed sessions and tell their participants (and the
+    clinician, when someone else made the change). Called inside the change's transaction."""
+    users = _participant_user_ids(sessions)
+    drafts = []
+    for session in sessions:
+        ref = object_ref(session)
+        notifications_withdraw(
+            object_ref=ref,
+            kinds=[REMINDER_24H, REMINDER_1H, MOVED],
+            reason="The session was cancelled" if kind == CANCELLED else "The session has moved",
+        )
+        if kind == MOVED:
+            notifications_revive(object_ref=ref, kinds=list(REMINDERS), slot=session.starts_at)
+        recipients = list(users.get(session.pk, []))
+        if session.clinician.user_id != by.pk:
+            recipients.append(session.clinician.user_id)
+        drafts += [
+            Draft(
+                kind=kind, recipient_id=user_id, object_ref=ref, slot=session.starts_at, due_at=now
+            )
+            for user_id in recipients
+        ]
+    notifications_create(drafts)
+
+
+def change_check(notification: Notification, recipient: Recipient) -> str:
+    session = _session(notification)
+    if session is None:
+        return "The session no longer exists"
+    if notification.kind == CANCELLED:
+        return "" if session.status == TherapySession.Status.CANCELLED else "No longer cancelled"
+    if session.status != TherapySession.Status.SCHEDULED or session.starts_at != notification.slot:
+        return "The session has changed again"
+    return ""
+
+
+def change_message(notification: Notification, recipient: Recipient) -> Message:
+    session = _session(notification)
+    when = when_text(session.starts_at, recipient)
+    link = (
+        reverse("sessions:detail", args=[session.pk])
+        if _is_clinician(session, recipient.user)
+        else reverse("sessions:portal_list")
+    )
+    if notification.kind == CANCELLED:
+        return Message(
+            subject=f"Session cancelled: {when}",
+            lines=[f"Your session on {when} has been cancelled. The reason is on the portal."],
+            link=link,
+            action="See your sessions",
+        )
+    return Message(
+        subject=f"Session moved to {when}",
+        lines=[f"Your session has moved to {when}. The reason is on the portal."],
+        link=link,
+        action="See your sessions",
+        attachments=[("session.ics", session_invite_ics(session), "text/calendar")],
+    )
+
+
+kind_register(
+    Kind(name=CANCELLED, label="Session cancelled", message=change_message, check=change_check)
+)
+kind_register(Kind(name=MOVED, label="Session moved", message=change_message, check=change_check))
