@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 RUN_ENV := DEBUG=$${DEBUG:-true}
 PORT ?= 8000
 
-.PHONY: run web worker beat test lint fmt migrations-check deploy-check lock install clean
+.PHONY: run web worker beat test bench bench-notifications lint fmt migrations-check deploy-check lock install clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 or newer is needed (python3.13, python3.12 or python3)."; exit 1; fi
@@ -65,3 +65,11 @@ lock: install
 
 clean:
 	rm -rf $(VENV) data
+
+## bench: time one Celery worker (concurrency 2) sending 10,000 due reminders, in its own
+## database couples_rehab_bench beside DATABASE_URL (PostgreSQL) with REDIS_URL. Not part of
+## `make test` (tests/delivery holds a quick smoke version).
+bench: bench-notifications
+
+bench-notifications: install
+	$(BIN)/python -m bench.notifications

@@ -1,10 +1,25 @@
+import datetime
 import os
+import sys
 import uuid
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
 
 from config.celery_app import app as celery_app
+from couples.models import Notification
+from couples.notifications import notifications_tick
+from sessions.models import Attendance, SessionKind, TherapySession
+from tests.delivery import harness
+from tests.delivery.mailsink import HOLD, SUFFIX
+from tests.factories import ClinicianFactory, CoupleFactory, PartnerFactory
+
+FINAL = [Notification.Status.SENT, Notification.Status.WITHDRAWN, Notification.Status.FAILED]
 
 
 @pytest.fixture
@@ -26,5 +41,206 @@ def redis_worker(transactional_db):
             yield worker
     finally:
         celery_app.conf.update(saved)
-        with celery_app.connection_for_write() as connection:
-            connection.default_channel.queue_delete(queue)
+        with celery_app.connection_for_write() as connection_:
+            connection_.default_channel.queue_delete(queue)
+
+
+# --- Real processes: a private Redis, worker and beat subprocesses --------------------------------
+
+
+class Delivery:
+    """One test's world: a private Redis, a queue, a mail sink, and the processes it starts.
+
+    This process publishes to the same Redis and queue (its Celery conf is patched), so a
+    `tick()` here is a beat tick; subprocesses see the test database through DATABASE_URL.
+    """
+
+    def __init__(self, *, directory: Path, redis_server: harness.RedisServer, queue: str):
+        self.directory = directory
+        self.redis = redis_server
+        self.queue = queue
+        self.sink = directory / "sink"
+        self.sink.mkdir()
+        self.app_name = harness.unique_name("cr-delivery")
+        self.env = harness.subprocess_env(
+            database_url=harness.database_url(connection.settings_dict),
+            redis_url=redis_server.url,
+            sink=self.sink,
+            data_dir=directory / "data",
+            app_name=self.app_name,
+        )
+        self.processes: list[harness.Process] = []
+
+    def start_worker(self, name: str = "worker", *, wait: bool = True) -> harness.Worker:
+        worker = harness.Worker(
+            harness.unique_name(name),
+            queue=self.queue,
+            env=self.env,
+            log=self.directory / f"{name}.log",
+        )
+        self.processes.append(worker)
+        if wait:
+            worker.wait_ready()
+        return worker
+
+    def start_beat(self, name: str) -> harness.Process:
+        """`manage.py notifications_tick` in its own process: one run of a beat's tick."""
+        command = [sys.executable, "manage.py", "notifications_tick", "--queue", self.queue]
+        beat = harness.Process(name, command, self.env, self.directory / f"{name}.log")
+        self.processes.append(beat)
+        return beat
+
+    def tick(self, **kwargs) -> int:
+        return notifications_tick(**kwargs)
+
+    def hold_sends(self) -> None:
+        (self.sink / HOLD).touch()
+
+    def release_sends(self) -> None:
+        (self.sink / HOLD).unlink()
+
+    def held(self) -> list[Path]:
+        return list(self.sink.glob("held-*"))
+
+    def messages_written(self) -> int:
+        return sum(1 for _ in self.sink.glob(f"*{SUFFIX}"))
+
+    def sent_counts(self):
+        return harness.sent_counts(self.sink)
+
+    def wait_for(self, condition, *, timeout: float, what: str) -> None:
+        try:
+            harness.wait_for(condition, timeout=timeout, what=what)
+        except AssertionError as error:
+            raise AssertionError(
+                f"{error}\nrows: {statuses()}\nconnections: {self.connections()}\n{self.logs()}"
+            ) from None
+
+    def wait_until_final(self, total: int, timeout: float = 60) -> None:
+        """Until `total` rows exist and none is queued or being sent."""
+
+        def all_final() -> bool:
+            return Notification.objects.filter(status__in=FINAL).count() == total
+
+        self.wait_for(all_final, timeout=timeout, what=f"{total} notifications to be final")
+
+    @contextmanager
+    def start_line(self, runners: int):
+        """Hold the outbox table so processes started inside the block all wait at their first
+        write, then let them go together when the block ends."""
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {Notification._meta.db_table} IN EXCLUSIVE MODE")
+            yield
+            self.wait_for(
+                lambda: self._waiting_for_a_lock() == runners,
+                timeout=30,
+                what=f"{runners} processes to reach the start line",
+            )
+
+    def _waiting_for_a_lock(self) -> int:
+        return sum(1 for _, waiting, _ in self.connections() if waiting == "Lock")
+
+    def connections(self) -> list[tuple[str, str, str]]:
+        """What each connection of the started processes is doing: (state, wait, query)."""
+        with connection.cursor() as cursor:
+            # Inside a transaction the statistics views keep their first snapshot.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT state, wait_event_type, left(query, 60) FROM pg_stat_activity "
+                "WHERE application_name = %s",
+                [self.app_name],
+            )
+            return cursor.fetchall()
+
+    def logs(self) -> str:
+        return "\n".join(process.tail() for process in self.processes)
+
+    def stop_everything(self) -> None:
+        for process in self.processes:
+            process.kill()
+        # Connections of killed processes end with them; end any that linger, so the test
+        # database can be flushed and dropped.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = %s",
+                [self.app_name],
+            )
+
+
+def statuses() -> dict[str, int]:
+    return dict(Notification.objects.values_list("status").annotate(rows=Count("pk")))
+
+
+def _forget_broker_connections() -> None:
+    # The app keeps a pool of connections to the broker it first used.
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def delivery(transactional_db, tmp_path):
+    """A private Redis, worker and beat subprocesses on PostgreSQL, and a mail sink.
+
+    Everything started is killed at teardown, failure or not, and Celery's conf restored.
+    """
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "delivery tests need PostgreSQL (set DATABASE_URL): worker subprocesses share "
+            "the test database, which SQLite in memory cannot do"
+        )
+    if not Path(harness.REDIS_SERVER).exists():
+        pytest.skip(f"delivery tests start their own Redis: {harness.REDIS_SERVER} not found")
+    redis_server = harness.RedisServer(tmp_path / "redis")
+    redis_server.start()
+    queue = harness.unique_name("notifications")
+    keys = ["broker_url", "task_default_queue", "task_always_eager"]
+    saved = {key: celery_app.conf[key] for key in keys}
+    _forget_broker_connections()
+    celery_app.conf.update(
+        broker_url=redis_server.url, task_default_queue=queue, task_always_eager=False
+    )
+    world = Delivery(directory=tmp_path, redis_server=redis_server, queue=queue)
+    try:
+        yield world
+    finally:
+        try:
+            world.stop_everything()
+        finally:
+            redis_server.stop()
+            _forget_broker_connections()
+            celery_app.conf.update(saved)
+
+
+@pytest.fixture
+def due_sessions(transactional_db):
+    """Make sessions whose 24-hour reminder is due: they start 24 hours from now minus a
+    minute (or at `starts_at`), spread over a few couples, each with both partners."""
+
+    def make(count: int, *, couples: int = 5, starts_at: datetime.datetime | None = None):
+        clinician = ClinicianFactory()
+        pairs = [PartnerFactory.create_batch(2, couple=CoupleFactory()) for _ in range(couples)]
+        start = starts_at or timezone.now() + datetime.timedelta(hours=24, minutes=-1)
+        sessions = TherapySession.objects.bulk_create(
+            TherapySession(
+                kind=SessionKind.COUPLES_THERAPY,
+                clinician=clinician,
+                couple=pairs[number % couples][0].couple,
+                starts_at=start,
+                ends_at=start + datetime.timedelta(minutes=50),
+                time_zone="America/New_York",
+                created_by=clinician.user,
+            )
+            for number in range(count)
+        )
+        Attendance.objects.bulk_create(
+            Attendance(session=session, partner=partner)
+            for number, session in enumerate(sessions)
+            for partner in pairs[number % couples]
+        )
+        return sessions
+
+    return make
