@@ -81,6 +81,13 @@ def base_url(pytestconfig):
     return pytestconfig.getoption("--base-url") or pytestconfig.getini("base_url") or None
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # Bootstrap drops its transitions under reduced motion, so axe reads settled colours
+    # rather than a radio button caught half-way through its "checked" transition.
+    return {**browser_context_args, "reduced_motion": "reduce"}
+
+
 @pytest.fixture
 def page(page):
     # Fail in seconds, not after Playwright's 30 s default, when a page is not what we expect.

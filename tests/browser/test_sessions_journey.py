@@ -42,7 +42,9 @@ def test_clinician_schedules_partner_joins_and_attendance_updates_iop_hours(
     expect(page).to_have_url(re.compile(rf"/clinic/sessions/{session.pk}/$"))
 
     # The partner sees it on their phone, with Join enabled during the session.
-    partner_page = page.context.browser.new_context(viewport=PHONE, base_url=site).new_page()
+    partner_page = page.context.browser.new_context(
+        viewport=PHONE, base_url=site, reduced_motion="reduce"
+    ).new_page()
     partner_page.goto(site + "/accounts/login/")
     partner_page.locator("[name=login]").fill(jordan.user.email)
     partner_page.locator("[name=password]").fill(PASSWORD)
