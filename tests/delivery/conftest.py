@@ -13,7 +13,7 @@ from django.utils import timezone
 from kombu import pools as kombu_pools
 
 from config.celery_app import app as celery_app
-from couples.models import Notification
+from couples.models import Notification, NotificationPreference
 from couples.notifications import notifications_tick
 from sessions.models import Attendance, SessionKind, TherapySession
 from tests.delivery import harness
@@ -250,6 +250,14 @@ def due_sessions(transactional_db):
             Attendance(session=session, partner=partner)
             for number, session in enumerate(sessions)
             for partner in pairs[number % couples]
+        )
+        # Only reminders: no check-in prompt or morning digest may fall due beside them,
+        # whatever the time of day the suite runs at.
+        NotificationPreference.objects.bulk_create(
+            NotificationPreference(
+                user=user, checkin_prompts=False, goal_review_prompts=False, morning_digest=False
+            )
+            for user in [clinician.user] + [p.user for pair in pairs for p in pair]
         )
         return sessions
 
