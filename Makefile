@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 RUN_ENV := DEBUG=$${DEBUG:-true}
 PORT ?= 8000
 
-.PHONY: run web worker beat test bench bench-notifications lint fmt migrations-check deploy-check lock install clean
+.PHONY: run web worker beat test bench bench-notifications bench-pages lint fmt migrations-check deploy-check lock install clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 or newer is needed (python3.13, python3.12 or python3)."; exit 1; fi
@@ -66,10 +66,17 @@ lock: install
 clean:
 	rm -rf $(VENV) data
 
-## bench: time one Celery worker (concurrency 2) sending 10,000 due reminders, in its own
-## database couples_rehab_bench beside DATABASE_URL (PostgreSQL) with REDIS_URL. Not part of
-## `make test` (tests/delivery holds a quick smoke version).
-bench: bench-notifications
+## bench: both benchmarks below, the reminders first (the page report quotes their figure).
+## Not part of `make test` (tests/delivery and tests/bench hold quick smoke versions).
+bench: bench-notifications bench-pages
 
+## bench-notifications: time one Celery worker (concurrency 2) sending 10,000 due reminders, in
+## its own database couples_rehab_bench beside DATABASE_URL (PostgreSQL) with REDIS_URL.
 bench-notifications: install
 	$(BIN)/python -m bench.notifications
+
+## bench-pages: gunicorn as in production (2 sync workers) under 10 concurrent clients, page by
+## page against a floor view, in databases <name>_bench_scale (seeded once, about a minute) and
+## <name>_bench_demo beside DATABASE_URL, with REDIS_URL; writes bench/results/pages.md, .json.
+bench-pages: install
+	$(BIN)/python -m bench.pages

@@ -1,0 +1,34 @@
+"""Production settings for the page benchmark (bench/pages.py), plus only what it measures with.
+
+The web server gets the same environment production does (DEBUG off, its own SECRET_KEY,
+persistent connections); bench/pages.py sets it. Added here: the floor view's URLconf, its
+template folder, and the header counting queries. BENCH_STATIC_ROOT collects static files
+outside the repository; BENCH_STATIC=plain skips the manifest (for the quick smoke test), and
+BENCH_LOCMEM_CACHE=true replaces Redis when a test has none.
+"""
+
+import copy
+
+from config.settings import *  # noqa: F403
+from config.settings import (
+    BASE_DIR,
+    MIDDLEWARE,
+    STATIC_ROOT,
+    STORAGES,
+    TEMPLATES,
+    env_bool,
+    env_str,
+)
+
+ROOT_URLCONF = "bench.urls_pages"
+MIDDLEWARE = ["bench.web.QueryCountMiddleware", *MIDDLEWARE]
+TEMPLATES = copy.deepcopy(TEMPLATES)
+TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "bench" / "templates"]
+STATIC_ROOT = env_str("BENCH_STATIC_ROOT", str(STATIC_ROOT))
+if env_str("BENCH_STATIC") == "plain":
+    STORAGES = {
+        **STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+if env_bool("BENCH_LOCMEM_CACHE"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
