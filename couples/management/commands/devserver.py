@@ -8,8 +8,15 @@ from django.core.management.base import BaseCommand
 STOP_GRACE_SECONDS = 15
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
-    help = "Run the web server, a Celery worker and Celery beat together; Ctrl-C stops all three."
+    help = (
+        "Run the web server, a Celery worker and Celery beat together; "
+        "Ctrl-C (or SIGTERM) stops all three."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default="0.0.0.0:8000")
@@ -35,6 +42,8 @@ class Command(BaseCommand):
             [python, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"],
             [python, "manage.py", "runserver", addrport],
         ]
+        # `kill` (SIGTERM) stops all three as Ctrl-C does, instead of orphaning them.
+        signal.signal(signal.SIGTERM, _interrupt)
         children = [subprocess.Popen(command, start_new_session=True) for command in commands]
         try:
             while all(child.poll() is None for child in children):
