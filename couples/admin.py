@@ -17,6 +17,7 @@ from django.urls import path
 from django.utils import timezone
 
 from couples import admin_forms, queries, services
+from couples.forms import attach_service_error
 from couples.models import (
     AuditEvent,
     CareAssignment,
@@ -137,15 +138,6 @@ def audit_admin_change(request, obj, changed: list[str], patients: list[Partner]
             request=request,
             detail={"via": "admin", "changed": changed},
         )
-
-
-def attach_service_error(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's refusal on the form: on the field it names, if the form has it."""
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error)
 
 
 class ServiceFormMixin:

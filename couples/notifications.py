@@ -129,6 +129,18 @@ def preference_for(user: User) -> NotificationPreference:
         return NotificationPreference(user=user)
 
 
+def zone_named(*names: str | None) -> ZoneInfo:
+    """The first of these zones this machine knows, else the clinic's: an unknown stored
+    name must not stop a message or a page."""
+    for name in names:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo(settings.TIME_ZONE)
+
+
 def zone_for(user: User, preference: NotificationPreference) -> ZoneInfo:
     """Their own zone, else their couple's, else the clinic's."""
     couple_zone = None
@@ -136,11 +148,7 @@ def zone_for(user: User, preference: NotificationPreference) -> ZoneInfo:
         couple_zone = (
             Partner.objects.filter(user=user).values_list("couple__time_zone", flat=True).first()
         )
-    try:
-        return ZoneInfo(preference.time_zone or couple_zone or settings.TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        # A zone name this machine does not know: the clinic's, rather than no message.
-        return ZoneInfo(settings.TIME_ZONE)
+    return zone_named(preference.time_zone, couple_zone)
 
 
 def recipient_for(user: User) -> Recipient:

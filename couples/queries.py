@@ -6,7 +6,6 @@ care team; to everyone else it does not exist (404), and the attempt is audited.
 
 import datetime
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest
@@ -24,6 +23,7 @@ from couples.models import (
     SharingConsent,
     User,
 )
+from couples.notifications import preference_for, zone_named
 from couples.roles import Role, roles_for_user
 
 # How far back a partner's accounting of who saw their records reaches (Part 2: 3 years).
@@ -92,10 +92,7 @@ def partner_list_for_couple(*, couple: Couple) -> QuerySet[Partner]:
 
 def couple_time_zone(*, couple: Couple) -> datetime.tzinfo:
     """The couple's zone for dates and times; the clinic's if the stored name is unknown."""
-    try:
-        return ZoneInfo(couple.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone.get_default_timezone()
+    return zone_named(couple.time_zone)
 
 
 def couple_today(*, couple: Couple) -> datetime.date:
@@ -451,5 +448,4 @@ def notification_get_for_user(
 
 def notification_preference_for_user(*, user: User) -> NotificationPreference:
     """The saved preferences, or the defaults (unsaved) for someone who never changed them."""
-    saved = NotificationPreference.objects.filter(user=user).first()
-    return saved or NotificationPreference(user=user)
+    return preference_for(user)

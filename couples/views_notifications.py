@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from couples import notifications, queries, services
-from couples.forms import NotificationPreferenceForm
+from couples.forms import NotificationPreferenceForm, attach_service_error
 from couples.models import NotificationPreference, User
 from couples.roles import Role, roles_for_user
 
@@ -80,7 +80,7 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
                 user=request.user, changes=form.changes(), request=request
             )
         except ValidationError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, "Your notification preferences are saved.")
             return redirect("couples:notification_preferences")
@@ -101,12 +101,3 @@ def _default_zone_label(user: User) -> str:
     zone = notifications.zone_for(user, NotificationPreference(user=user))
     whose = "my couple’s" if Role.PARTNER in roles_for_user(user) else "the clinic’s"
     return f"Same as {whose} ({zone})"
-
-
-def _attach(form, error: ValidationError) -> None:
-    """A service's errors go next to their field when the form has it, else above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)

@@ -9,9 +9,8 @@ for people already planned are dropped by the outbox's unique key.
 import datetime
 from collections import defaultdict
 from collections.abc import Iterator
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +30,7 @@ from couples.notifications import (
     kind_register,
     local_moment,
     object_pk,
+    zone_named,
 )
 from goals.models import CheckIn, Goal
 from goals.queries import NO_CHECKIN_ALERT_DAYS
@@ -47,17 +47,6 @@ PREFERENCE = "user__notification_preference__"
 
 def partner_ref(partner_id: int) -> str:
     return f"couples.partner:{partner_id}"
-
-
-def zone_named(*names: str | None) -> ZoneInfo:
-    """The first of these zones that exists, else the clinic's (as `zone_for` chooses)."""
-    for name in names:
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 def next_midnight(day: datetime.date, zone: ZoneInfo) -> datetime.datetime:
@@ -87,6 +76,17 @@ def _partner(notification: Notification) -> Partner | None:
         .filter(pk=object_pk(notification.object_ref))
         .first()
     )
+
+
+def _prompt_reason(partner: Partner | None, recipient: Recipient, *, wanted: bool) -> str:
+    """Why a prompt to a partner no longer applies ("" when it does)."""
+    if partner is None or partner.user_id != recipient.user.pk:
+        return "No longer a partner"
+    if partner.couple.status not in IN_TREATMENT:
+        return "The couple is not in treatment"
+    if not wanted:
+        return "Turned off by the recipient"
+    return ""
 
 
 def _partner_zone(partner: Partner) -> ZoneInfo:
@@ -160,12 +160,9 @@ def checkin_prompts_plan(now: datetime.datetime) -> Iterator[Draft]:
 def checkin_prompt_check(notification: Notification, recipient: Recipient) -> str:
     """Three queries: the partner, a check-in that day, a prompt already sent that day."""
     partner = _partner(notification)
-    if partner is None or partner.user_id != recipient.user.pk:
-        return "No longer a partner"
-    if partner.couple.status not in IN_TREATMENT:
-        return "The couple is not in treatment"
-    if not recipient.preference.checkin_prompts:
-        return "Turned off by the recipient"
+    reason = _prompt_reason(partner, recipient, wanted=recipient.preference.checkin_prompts)
+    if reason:
+        return reason
     day = recipient.local(notification.slot).date()
     if timezone.now() >= next_midnight(day, recipient.zone):
         return "The day is over"
@@ -236,12 +233,9 @@ def goal_reviews_plan(now: datetime.datetime) -> Iterator[Draft]:
 def goal_review_check(notification: Notification, recipient: Recipient) -> str:
     """Three queries: the partner, an active goal, a review already sent that day."""
     partner = _partner(notification)
-    if partner is None or partner.user_id != recipient.user.pk:
-        return "No longer a partner"
-    if partner.couple.status not in IN_TREATMENT:
-        return "The couple is not in treatment"
-    if not recipient.preference.goal_review_prompts:
-        return "Turned off by the recipient"
+    reason = _prompt_reason(partner, recipient, wanted=recipient.preference.goal_review_prompts)
+    if reason:
+        return reason
     if not active_goals_of(couple_id=partner.couple_id, partner_id=partner.pk).exists():
         return "No active goal"
     if _already_sent_that_day(notification, recipient.zone):

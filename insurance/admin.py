@@ -10,7 +10,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from couples.admin import PatientRecordAuditMixin, ServiceFormMixin, attach_service_error
+from couples.admin import PatientRecordAuditMixin, ServiceFormMixin
+from couples.forms import attach_service_error
 from couples.models import AuditEvent
 from couples.services import access_denied_record, audit_record
 from insurance import admin_forms, queries, services

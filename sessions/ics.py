@@ -36,7 +36,26 @@ def session_calendar(
     return calendar.to_ical()
 
 
-def _event(session: TherapySession, *, host: str, clinic_name: str, site_url: str) -> Event:
+def session_invite(*, session: TherapySession, clinic_name: str, site_url: str) -> bytes:
+    """One session as an email attachment. Its summary leaves out the kind: an attachment
+    lands in calendars that other people may see."""
+    host = urlsplit(site_url).hostname or "localhost"
+    event = _event(
+        session, host=host, clinic_name=clinic_name, site_url=site_url, summary="Session"
+    )
+    calendar = Calendar.new(prodid=f"-//{clinic_name}//Sessions//EN", subcomponents=[event])
+    calendar.add("method", "PUBLISH")
+    return calendar.to_ical()
+
+
+def _event(
+    session: TherapySession,
+    *,
+    host: str,
+    clinic_name: str,
+    site_url: str,
+    summary: str | None = None,
+) -> Event:
     join_url = site_url + reverse("sessions:join", args=[session.pk])
     is_cancelled = session.status == TherapySession.Status.CANCELLED
     return Event.new(
@@ -46,7 +65,7 @@ def _event(session: TherapySession, *, host: str, clinic_name: str, site_url: st
         # No METHOD in a feed, so DTSTAMP is when the event last changed (RFC 5545).
         stamp=session.updated_at.astimezone(datetime.UTC),
         last_modified=session.updated_at.astimezone(datetime.UTC),
-        summary=f"{session.get_kind_display()} · {clinic_name}",
+        summary=f"{summary or session.get_kind_display()} · {clinic_name}",
         description=f"Join from the portal (sign-in needed): {join_url}",
         url=join_url,
         status="CANCELLED" if is_cancelled else "CONFIRMED",

@@ -4,11 +4,10 @@ old ones are withdrawn (by the service that moved it, and again by `check` befor
 
 import datetime
 from collections.abc import Iterable, Iterator
-from urllib.parse import urlsplit
+from itertools import chain
 
 from django.conf import settings
 from django.urls import reverse
-from icalendar import Calendar, Event
 
 from couples.models import Notification, NotificationPreference, Partner, User
 from couples.notifications import (
@@ -23,6 +22,7 @@ from couples.notifications import (
     object_pk,
     object_ref,
 )
+from sessions.ics import session_invite
 from sessions.models import Attendance, TherapySession
 
 REMINDER_24H = "session_reminder_24h"
@@ -63,25 +63,9 @@ def _is_clinician(session: TherapySession, user: User) -> bool:
 
 
 def session_invite_ics(session: TherapySession) -> bytes:
-    """One event for an email attachment: a time and a sign-in link, no kind and no names
-    (an attachment lands in calendars that other people may see)."""
-    host = urlsplit(settings.SITE_URL).hostname or "localhost"
-    join_url = settings.SITE_URL + reverse("sessions:join", args=[session.pk])
-    event = Event.new(
-        uid=f"session-{session.pk}@{host}",
-        start=session.starts_at.astimezone(datetime.UTC),
-        end=session.ends_at.astimezone(datetime.UTC),
-        stamp=session.updated_at.astimezone(datetime.UTC),
-        summary=f"Session · {settings.CLINIC_NAME}",
-        description=f"Join from the portal (sign-in needed): {join_url}",
-        url=join_url,
-        status="CONFIRMED",
+    return session_invite(
+        session=session, clinic_name=settings.CLINIC_NAME, site_url=settings.SITE_URL
     )
-    calendar = Calendar.new(
-        prodid=f"-//{settings.CLINIC_NAME}//Sessions//EN", subcomponents=[event]
-    )
-    calendar.add("method", "PUBLISH")
-    return calendar.to_ical()
 
 
 # --- Reminders ----------------------------------------------------------------------------------
@@ -96,21 +80,14 @@ def reminders_plan(kind: str, now: datetime.datetime) -> Iterator[Draft]:
         starts_at__gt=now + before - REMINDER_GRACE[kind],
         starts_at__lte=now + before,
     )
-    rows = Attendance.objects.filter(session__in=sessions).values_list(
+    participants = Attendance.objects.filter(session__in=sessions).values_list(
         "session_id", "session__starts_at", "partner__user_id"
     )
-    for session_id, starts_at, user_id in rows:
-        yield Draft(
-            kind=kind,
-            recipient_id=user_id,
-            object_ref=f"therapy_sessions.therapysession:{session_id}",
-            slot=starts_at,
-            due_at=starts_at - before,
-        )
     opted_in = NotificationPreference.objects.filter(session_reminders=True).values("user_id")
-    for session_id, starts_at, user_id in sessions.filter(
-        clinician__user_id__in=opted_in
-    ).values_list("pk", "starts_at", "clinician__user_id"):
+    clinicians = sessions.filter(clinician__user_id__in=opted_in).values_list(
+        "pk", "starts_at", "clinician__user_id"
+    )
+    for session_id, starts_at, user_id in chain(participants, clinicians):
         yield Draft(
             kind=kind,
             recipient_id=user_id,

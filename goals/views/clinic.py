@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from couples.forms import attach_service_error
 from couples.models import AuditEvent, Couple, Partner
 from couples.permissions import role_check
 from couples.queries import (
@@ -66,7 +67,7 @@ def goal_new(request: HttpRequest, couple_pk: int) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _created_message(goal, partner))
             return redirect("goals:clinic_goal_detail", pk=goal.pk)
@@ -124,7 +125,7 @@ def goal_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.goal_update(goal=goal, by=request.user, request=request, **form.cleaned_data)
         except ValidationError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _updated_message(goal, changed=form.has_changed()))
             return redirect("goals:clinic_goal_detail", pk=goal.pk)
@@ -251,15 +252,6 @@ def _partner_from_url(request: HttpRequest, partners: list[Partner]) -> Partner 
         )
         raise Http404
     return partner
-
-
-def _attach(form, error: ValidationError) -> None:
-    """A service's errors go next to their field when the form has it, else above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 @transaction.atomic

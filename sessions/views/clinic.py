@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from couples.forms import attach_service_error
 from couples.models import AuditEvent, Couple
 from couples.permissions import clinician_required, role_check
 from couples.queries import (
@@ -120,7 +121,7 @@ def session_new(request: HttpRequest) -> HttpResponse:
                 **data["participants"],
             )
         except ValidationError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, f"{session.get_kind_display()} is scheduled.")
             return redirect("sessions:detail", pk=session.pk)
@@ -150,7 +151,7 @@ def series_new(request: HttpRequest) -> HttpResponse:
                 **data["participants"],
             )
         except ValidationError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, f"{cards.series_label(series)}: scheduled.")
             first = series.sessions.order_by("starts_at").first()
@@ -185,7 +186,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
                 session=session, marks=form.marks(), by=request.user, request=request
             )
         except ValidationError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, f"Attendance saved: {session.get_status_display().lower()}.")
             return redirect("sessions:detail", pk=session.pk)
@@ -208,7 +209,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
                 request=request,
             )
         except ValidationError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _changed_message("cancelled", cancelled))
             return redirect("sessions:detail", pk=session.pk)
@@ -235,7 +236,7 @@ def session_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
                 request=request,
             )
         except ValidationError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _changed_message("moved", moved))
             return redirect("sessions:detail", pk=session.pk)
@@ -374,15 +375,6 @@ def _date_from(request: HttpRequest, default: datetime.date) -> datetime.date:
     except ValueError:
         return default
     return day if day.year in DATE_YEARS else default
-
-
-def _attach(form, error: ValidationError) -> None:
-    """A service's errors go next to their field when the form has it, else above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _changed_message(what: str, sessions: list[TherapySession]) -> str:
