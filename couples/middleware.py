@@ -100,6 +100,10 @@ class MFARequiredMiddleware:
 
 
 def _has_totp(user) -> bool:
+    # The request's user comes with the answer, read afresh on each request (couples.backends).
+    loaded = getattr(user, "has_totp_authenticator", None)
+    if loaded is not None:
+        return loaded
     from allauth.mfa.models import Authenticator
 
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

@@ -11,24 +11,33 @@ class Role(TextChoices):
 
 
 def roles_for_user(user) -> frozenset[Role]:
-    """The user's roles, computed with one query and cached on the user object."""
+    """The user's roles, cached on the user object. The request's user comes with them
+    (couples.backends); a user loaded anywhere else costs one query."""
     if not user.is_authenticated:
         return frozenset()
     cached = getattr(user, "_roles_cache", None)
     if cached is not None:
         return cached
-    from couples.models import User
-
-    links = User.objects.filter(pk=user.pk).values("clinician__id", "partner__id").first() or {}
+    is_partner = getattr(user, "has_partner_profile", None)
+    is_clinician = getattr(user, "has_clinician_profile", None)
+    if is_partner is None or is_clinician is None:
+        is_partner, is_clinician = _profiles_of(user)
     roles = set()
-    if links.get("partner__id"):
+    if is_partner:
         roles.add(Role.PARTNER)
-    if links.get("clinician__id"):
+    if is_clinician:
         roles.add(Role.CLINICIAN)
     if user.is_staff:
         roles.add(Role.STAFF)
     user._roles_cache = frozenset(roles)
     return user._roles_cache
+
+
+def _profiles_of(user) -> tuple[bool, bool]:
+    from couples.models import User
+
+    links = User.objects.filter(pk=user.pk).values("clinician__id", "partner__id").first() or {}
+    return bool(links.get("partner__id")), bool(links.get("clinician__id"))
 
 
 def requires_mfa(user) -> bool:
