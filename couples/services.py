@@ -85,7 +85,9 @@ def audit_record(
     """
     if actor is not None and not actor.is_authenticated:
         actor = None
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction: a failure here must roll back the
+    # caller's write too, so there is nothing to keep by rolling back only this part.
+    with transaction.atomic(savepoint=False):
         head = _chain_head_locked()
         event = AuditEvent(
             seq=head.seq + 1,

@@ -294,6 +294,8 @@ def checkin_record(
     """Record (or correct) a partner's check-in for a day; one per partner per day."""
     today = couple_today(couple=partner.couple)
     _check_day(day=day, today=today, what="Check-ins")
+    if not 0 <= craving <= 10:
+        raise ValidationError({"craving": "Craving is a number from 0 to 10."})
     values = {
         "is_sober": is_sober,
         "craving": craving,
@@ -309,17 +311,23 @@ def checkin_record(
         checkin = CheckIn(partner=partner, day=day)
     for name, value in values.items():
         setattr(checkin, name, value)
-    checkin.full_clean()
-    try:
-        with transaction.atomic():
-            checkin.save()
-    except IntegrityError:
-        # Two submissions for the same day raced: the second one corrects the first.
-        checkin = CheckIn.objects.select_for_update().get(partner=partner, day=day)
-        for name, value in values.items():
-            setattr(checkin, name, value)
-        checkin.save()
-        created = False
+    # Each check constraint is checked above in Python (the day, the craving) or by the mood's
+    # choices, and the day's row is locked: full_clean() need not ask the database again, nor
+    # look up the partner we were given. The constraints stay as the backstop.
+    checkin.full_clean(exclude=["partner"], validate_unique=False, validate_constraints=False)
+    if not created:
+        checkin.save(update_fields=[*values, "updated_at"])
+    else:
+        try:
+            with transaction.atomic():
+                checkin.save()
+        except IntegrityError:
+            # Two submissions for the same day raced: the second one corrects the first.
+            checkin = CheckIn.objects.select_for_update().get(partner=partner, day=day)
+            for name, value in values.items():
+                setattr(checkin, name, value)
+            checkin.save(update_fields=[*values, "updated_at"])
+            created = False
     audit_record(
         actor=partner.user,
         action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,

@@ -33,6 +33,11 @@ STATUS_SYMBOLS = {
     Coverage.Status.DENIED: "✖",
     Coverage.Status.EXPIRED: "⌛",
 }
+# The list draws one badge per row: build each status's once.
+STATUS_BADGES = {
+    status: format_html("<strong>{} {}</strong>", symbol, status.label)
+    for status, symbol in STATUS_SYMBOLS.items()
+}
 EXPIRING_WITHIN = datetime.timedelta(days=30)
 CARD_HELP = "A photo of the insurance card: JPEG, PNG or WebP, up to 5 MB. Replaces the old one."
 
@@ -204,6 +209,8 @@ class CoverageAdmin(ServiceFormMixin, PatientRecordAuditMixin, admin.ModelAdmin)
     autocomplete_fields = ["payer"]
     inlines = [BenefitInline, AuthorizationInline, StatusHistoryInline]
     actions = ["mark_verified", "mark_denied", "request_reverification"]
+    # A work queue read from the top: 25 rows a page cost a quarter of 100 to draw.
+    list_per_page = 25
     show_full_result_count = False
 
     def get_changelist(self, request, **kwargs):
@@ -223,9 +230,7 @@ class CoverageAdmin(ServiceFormMixin, PatientRecordAuditMixin, admin.ModelAdmin)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, coverage: Coverage) -> str:
-        return format_html(
-            "<strong>{} {}</strong>", STATUS_SYMBOLS[coverage.status], coverage.get_status_display()
-        )
+        return STATUS_BADGES[coverage.status]
 
     @admin.display(description="Verify")
     def verification_steps(self, coverage: Coverage) -> str:

@@ -84,6 +84,8 @@ class Coverage(models.Model):
         indexes = [
             models.Index(fields=["status", "reverify_on"]),
             models.Index(fields=["terminates_on"]),
+            # The admin's work queue in its order (the admin adds -pk), whole or by status.
+            models.Index(fields=["status", "partner", "-id"], name="coverage_queue_order_idx"),
         ]
         constraints = [
             models.CheckConstraint(

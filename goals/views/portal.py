@@ -64,13 +64,8 @@ def checkin(request: HttpRequest) -> HttpResponse:
     partner = partner_get_for_user(user=request.user)
     today = couple_today(couple=partner.couple)
     day = _day_from(request.GET.get("day"), default=today)
-    recent = queries.checkin_list_for_partner(
-        partner=partner, since=today - datetime.timedelta(days=EDIT_WINDOW_DAYS)
-    )
-    saved = next((entry for entry in recent if entry.day == day), None)
-    initial = CheckInForm.initial_from(saved, day=day)
-    form = CheckInForm(request.POST if request.method == "POST" else None, initial=initial)
-    if form.is_valid():
+    form = CheckInForm(request.POST) if request.method == "POST" else None
+    if form is not None and form.is_valid():
         try:
             entry = services.checkin_record(partner=partner, request=request, **form.cleaned_data)
         except ValidationError as error:
@@ -78,6 +73,13 @@ def checkin(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _checkin_message(entry, partner=partner, today=today))
             return redirect("couples:portal_home")
+    # Read only to draw the page: a submitted form shows what was typed, not what was saved.
+    recent = queries.checkin_list_for_partner(
+        partner=partner, since=today - datetime.timedelta(days=EDIT_WINDOW_DAYS)
+    )
+    saved = next((entry for entry in recent if entry.day == day), None)
+    if form is None:
+        form = CheckInForm(initial=CheckInForm.initial_from(saved, day=day))
     context = {
         "form": form,
         "day": day,

@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from couples import services as couple_services
 from couples.models import AuditEvent, CareRole
@@ -215,11 +216,53 @@ def test_one_checkin_per_partner_per_day_and_a_second_one_corrects_it(partner_a,
     assert CheckIn.objects.get().craving == 3
 
 
-@pytest.mark.parametrize(("field", "value"), [("craving", 11), ("mood", 0), ("mood", 6)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("craving", 11), ("craving", -1), ("mood", 0), ("mood", 6), ("note", "x" * 1001)],
+)
 def test_checkin_values_outside_their_range_are_refused(partner_a, today, field, value):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as refused:
         _checkin(partner_a, today, **{field: value})
+    assert field in refused.value.message_dict
     assert not CheckIn.objects.exists()
+
+
+def test_a_correction_outside_the_range_is_refused_and_keeps_the_saved_checkin(partner_a, today):
+    _checkin(partner_a, today, craving=4)
+
+    with pytest.raises(ValidationError, match="from 0 to 10"):
+        _checkin(partner_a, today, craving=12)
+
+    assert CheckIn.objects.get().craving == 4
+
+
+def test_the_database_refuses_a_checkin_the_service_would_refuse(partner_a, today):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CheckIn.objects.create(
+            partner=partner_a,
+            day=today,
+            is_sober=True,
+            craving=11,
+            mood=3,
+            had_trust_discussion=False,
+            attended_meeting=False,
+            recorded_on=today,
+        )
+
+
+def test_a_checkin_that_raced_another_for_the_same_day_corrects_it(partner_a, today, monkeypatch):
+    _checkin(partner_a, today, craving=7)
+    # The second submission looked for the day's check-in before the first one was saved.
+    first = QuerySet.first
+    monkeypatch.setattr(
+        QuerySet, "first", lambda queryset: None if queryset.model is CheckIn else first(queryset)
+    )
+
+    checkin = _checkin(partner_a, today, craving=3)
+
+    assert list(CheckIn.objects.values_list("pk", "craving")) == [(checkin.pk, 3)]
+    last = AuditEvent.objects.filter(target_type="goals.CheckIn").latest("seq")
+    assert (last.action, last.target_id) == (AuditEvent.Action.UPDATE, str(checkin.pk))
 
 
 def test_checkins_for_future_or_locked_days_are_refused(partner_a, today):

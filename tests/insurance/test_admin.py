@@ -67,13 +67,40 @@ def test_the_coverage_list_keeps_a_constant_number_of_queries(
         for coverage in _coverages(size)
     )
 
-    # session, user, roles, authenticator, group and user permissions, the count, the page
-    # (partner user and payer joined), current authorizations, their attendance, the
-    # payers for the filter, and the admin's own bookkeeping (14 with 10 or 500 rows)
-    with django_assert_max_num_queries(14):
+    # session, user with roles and authenticator, group and user permissions, the count,
+    # the page (partner user and payer joined), current authorizations, their attendance,
+    # the payers for the filter, and the admin's own bookkeeping (12 with 10 or 500 rows)
+    with django_assert_max_num_queries(12):
         response = verifier.get(reverse("admin:insurance_coverage_changelist"))
     assert response.status_code == 200
     assert "0 of 20 used, 20 left" in response.text
+
+
+def test_the_coverage_list_shows_25_a_page_with_the_rest_on_the_next(verifier):
+    coverages = _coverages(27, status="pending") + _coverages(3, status="unverified")
+    url = reverse("admin:insurance_coverage_changelist")
+
+    first = verifier.get(url)
+    second = verifier.get(url, {"p": 2})
+
+    assert first.context["cl"].result_count == 30
+    assert len(first.context["cl"].result_list) == 25
+    assert "?p=2" in first.text
+    # In the queue's order (status, then partner), each coverage on exactly one page.
+    rest = [coverage.status for coverage in second.context["cl"].result_list]
+    assert rest == ["pending", "pending", "unverified", "unverified", "unverified"]
+    shown = [c.pk for page in (first, second) for c in page.context["cl"].result_list]
+    assert sorted(shown) == sorted(c.pk for c in coverages)
+
+
+def test_the_coverage_list_marks_each_status_with_a_symbol_and_its_name(verifier):
+    _coverages(1, status="pending")
+    _coverages(1, status="denied")
+
+    response = verifier.get(reverse("admin:insurance_coverage_changelist"))
+
+    assert "<strong>◐ Verification pending</strong>" in response.text
+    assert "<strong>✖ Denied</strong>" in response.text
 
 
 def test_marking_verified_needs_a_method_and_reference(verifier, insurance_staff):
@@ -156,7 +183,7 @@ def test_a_coverage_page_reads_authorization_use_once_for_all_its_authorizations
         )
 
     # The change page with its inlines; the same for 1 or 6 authorizations.
-    with django_assert_max_num_queries(34):
+    with django_assert_max_num_queries(32):
         response = verifier.get(reverse("admin:insurance_coverage_change", args=[coverage.pk]))
 
     assert response.status_code == 200
