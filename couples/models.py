@@ -177,7 +177,12 @@ class Partner(models.Model):
 
     @property
     def display_name(self) -> str:
-        return self.preferred_name or self.user.first_name or self.user.email
+        return self.name_from(self.preferred_name, self.user.first_name, self.user.email)
+
+    @staticmethod
+    def name_from(preferred_name: str, first_name: str, email: str) -> str:
+        """The name shown for a partner, from plain values (queries that read no instances)."""
+        return preferred_name or first_name or email
 
 
 class CareRole(models.TextChoices):

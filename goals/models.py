@@ -162,7 +162,11 @@ class ProgressEntry(models.Model):
 
     class Meta:
         ordering = ["day"]
-        indexes = [models.Index(fields=["partner", "day"])]
+        indexes = [
+            models.Index(fields=["partner", "day"]),
+            # A goal's latest and recent entries, whichever partner logged them.
+            models.Index(fields=["goal", "day"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["goal", "partner", "day"], name="progress_one_per_goal_partner_day"

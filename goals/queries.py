@@ -9,7 +9,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Max, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest
 
 from couples.models import Couple, Partner, User
@@ -132,7 +132,8 @@ def sober_streak(*, partner: Partner, today: datetime.date) -> Streak:
 
 
 def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int, list[str]]:
-    """couple id -> the reasons its care team should look, in four queries for any number.
+    """couple id -> the reasons its care team should look, in four queries for any number,
+    each reading only the recent or the latest rows through an index.
 
     Expects each couple's partners prefetched (with users) for the names.
     """
@@ -143,11 +144,13 @@ def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int,
     couple_ids = [couple.pk for couple in couples]
     recent = today - datetime.timedelta(days=RECENT_DAYS)
 
+    # Each partner's latest day, one index lookup per partner rather than all their days.
+    latest_checkin = CheckIn.objects.filter(partner=OuterRef("pk")).order_by("-day").values("day")
     last_checkins = dict(
-        CheckIn.objects.filter(partner_id__in=partners)
-        .values("partner_id")
-        .annotate(last=Max("day"))
-        .values_list("partner_id", "last")
+        Partner.objects.filter(pk__in=partners)
+        .annotate(last=Subquery(latest_checkin[:1]))
+        .order_by()
+        .values_list("pk", "last")
     )
     for couple in couples:
         for partner in couple.partners.all():
@@ -160,7 +163,9 @@ def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int,
                 )
 
     concerning = (
-        CheckIn.objects.filter(partner_id__in=partners, day__gte=recent)
+        # Partners as a subquery rather than a list of ids: PostgreSQL then reads each
+        # partner's recent days from the (partner, day) index, not all their days.
+        CheckIn.objects.filter(partner__in=Partner.objects.filter(pk__in=partners), day__gte=recent)
         .filter(Q(is_sober=False) | Q(craving__gte=HIGH_CRAVING))
         .order_by("-day")
         .values_list("partner_id", "day", "is_sober", "craving")
@@ -176,14 +181,17 @@ def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int,
             )
 
     stale_before = today - datetime.timedelta(days=STALE_GOAL_DAYS)
+    # Two lookups in the (goal, day) index rather than the maximum of all a goal's entries:
+    # is there an entry since the cut-off, and for the stale ones, the latest day.
+    progress = ProgressEntry.objects.filter(goal=OuterRef("pk"))
     stale = (
         # A milestone is logged once, when reached: silence is expected until then.
         Goal.objects.filter(
             couple_id__in=couple_ids, status=Goal.Status.ACTIVE, start_on__lte=stale_before
         )
         .exclude(measure=Goal.Measure.MILESTONE)
-        .annotate(last=Max("progress_entries__day"))
-        .filter(Q(last__isnull=True) | Q(last__lt=stale_before))
+        .filter(~Exists(progress.filter(day__gte=stale_before)))
+        .annotate(last=Subquery(progress.order_by("-day").values("day")[:1]))
         .values_list("couple_id", "partner_id", "title", "start_on", "last")
     )
     for couple_id, partner_id, title, start_on, last in stale:
@@ -197,6 +205,9 @@ def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int,
         goal__couple_id__in=couple_ids,
         goal__partner__isnull=True,
         goal__status=Goal.Status.ACTIVE,
+        # An entry repeats its goal's measure: asking the goal too means only the rating
+        # goals' recent entries are read, not those of every shared goal.
+        goal__measure=Goal.Measure.RATING,
         measure=Goal.Measure.RATING,
         day__gte=recent,
     ).values_list("goal_id", "goal__couple_id", "goal__title", "partner_id", "day", "value")

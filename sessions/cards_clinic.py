@@ -6,15 +6,23 @@ Nothing here queries the database: the views load sessions with their participan
 
 import datetime
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils import dateformat
 
 from couples.models import Partner, User
 from sessions import queries
 from sessions.forms import WEEKDAYS
-from sessions.models import MULTI_COUPLE_KINDS, Attendance, SessionSeries, TherapySession
+from sessions.models import (
+    MULTI_COUPLE_KINDS,
+    Attendance,
+    SessionKind,
+    SessionSeries,
+    TherapySession,
+)
 
 STATUS_BADGES = {
     TherapySession.Status.SCHEDULED: "text-bg-primary",
@@ -22,6 +30,10 @@ STATUS_BADGES = {
     TherapySession.Status.CANCELLED: "text-bg-secondary",
     TherapySession.Status.NO_SHOW: "text-bg-warning",
 }
+# The labels get_kind_display() and get_status_display() give, looked up without their
+# per-call work (they rebuild the choices dict each time), for pages with dozens of sessions.
+KIND_LABELS = dict(SessionKind.choices)
+STATUS_LABELS = dict(TherapySession.Status.choices)
 THERE = (Attendance.Status.PRESENT, Attendance.Status.LATE)
 CHANGE_REQUESTS = (Attendance.Response.CANCEL_REQUESTED, Attendance.Response.RESCHEDULE_REQUESTED)
 
@@ -52,11 +64,28 @@ class SessionRow:
 
 
 @dataclass(frozen=True)
+class CalendarEntry:
+    """One session in the week calendar, with the few labels it shows."""
+
+    times: str  # "18:00–19:00" in the calendar's zone
+    kind: str
+    status: str
+    badge: str
+    who: str
+    url: str | None  # None when the viewer may not open it
+    is_cancelled: bool
+
+
+@dataclass(frozen=True)
 class CalendarDay:
     day: datetime.date
     is_today: bool
     agenda_url: str
-    rows: list[SessionRow]
+    entries: list[CalendarEntry]
+    # As the `date` filter writes them: "2026-01-12", "Tue Jan 12", "Tuesday, January 12".
+    iso: str
+    heading: str
+    long_name: str
 
 
 @dataclass(frozen=True)
@@ -81,16 +110,33 @@ class IopHours:
 
 
 def day_url(name: str, day: datetime.date | None) -> str:
-    query = f"?{urlencode({'date': day.isoformat()})}" if day else ""
-    return reverse(name) + query
+    return with_date(reverse(name), day)
+
+
+def with_date(path: str, day: datetime.date | None) -> str:
+    return f"{path}?{urlencode({'date': day.isoformat()})}" if day else path
+
+
+def path_for_pk(name: str) -> Callable[[int], str]:
+    """URL `name` for any pk from a single reverse(), for pages that link dozens of rows:
+    the int converter writes just the number, so the rest of the path is the same for all."""
+    marker = "9876543210"
+    before, found, after = reverse(name, kwargs={"pk": int(marker)}).rpartition(marker)
+    if not found:  # a converter that writes pks otherwise
+        return lambda pk: reverse(name, kwargs={"pk": pk})
+    return lambda pk: f"{before}{pk}{after}"
 
 
 def who_takes_part(session: TherapySession) -> str:
+    names = [attendance.partner.display_name for attendance in session.attendances.all()]
+    return participants_label(session.kind, names)
+
+
+def participants_label(kind: str, names: list[str]) -> str:
     """First names for one couple's session; a head count for a group (it spans couples)."""
-    people = session.attendances.all()
-    if session.kind in MULTI_COUPLE_KINDS:
-        return f"{len(people)} participant{'s' if len(people) != 1 else ''}"
-    return " & ".join(attendance.partner.display_name for attendance in people)
+    if kind in MULTI_COUPLE_KINDS:
+        return f"{len(names)} participant{'s' if len(names) != 1 else ''}"
+    return " & ".join(names)
 
 
 def attendance_lines(attendances) -> list[AttendanceLine]:
@@ -121,7 +167,14 @@ def attendance_lines(attendances) -> list[AttendanceLine]:
 def may_open(session: TherapySession, *, viewer: User) -> bool:
     """What sessions.queries.session_list_for_user lets a clinician open: the sessions they
     run and those of their couples; another clinician's group spans couples, so not that."""
-    return session.couple_id is not None or session.clinician.user_id == viewer.pk
+    return may_open_values(
+        couple_id=session.couple_id, clinician_user_id=session.clinician.user_id, viewer=viewer
+    )
+
+
+def may_open_values(*, couple_id: int | None, clinician_user_id: int, viewer: User) -> bool:
+    """may_open on plain values (the week calendar reads no model instances)."""
+    return couple_id is not None or clinician_user_id == viewer.pk
 
 
 def session_row(
@@ -159,26 +212,51 @@ def session_row(
 
 
 def week_days(
-    sessions,
+    sessions: list[queries.CalendarSession],
     *,
     viewer: User,
     monday: datetime.date,
     zone: datetime.tzinfo,
     today: datetime.date,
 ) -> list[CalendarDay]:
-    """Monday to Sunday, each day with its sessions, days taken in the given zone."""
+    """Monday to Sunday, each day with its sessions, days and times taken in the given zone.
+
+    Labels are made here once rather than by template filters, which look up the language
+    and its formats on every call: a busy week has dozens of sessions. Times are strftime's
+    "%H:%M" (the `time` filter's "H:i"), links come from one reverse() each.
+    """
+    detail_url = path_for_pk("sessions:detail")
     by_day = defaultdict(list)
     for session in sessions:
-        by_day[session.starts_at.astimezone(zone).date()].append(
-            session_row(session, viewer=viewer)
+        starts_at = session.starts_at.astimezone(zone)
+        ends_at = session.ends_at.astimezone(zone)
+        may_open = may_open_values(
+            couple_id=session.couple_id,
+            clinician_user_id=session.clinician_user_id,
+            viewer=viewer,
         )
+        by_day[starts_at.date()].append(
+            CalendarEntry(
+                times=f"{starts_at:%H:%M}–{ends_at:%H:%M}",
+                kind=KIND_LABELS.get(session.kind, session.kind),
+                status=STATUS_LABELS.get(session.status, session.status),
+                badge=STATUS_BADGES[session.status],
+                who=participants_label(session.kind, session.names),
+                url=detail_url(session.pk) if may_open else None,
+                is_cancelled=session.status == TherapySession.Status.CANCELLED,
+            )
+        )
+    agenda_path = reverse("sessions:clinic_agenda")
     days = [monday + datetime.timedelta(days=offset) for offset in range(7)]
     return [
         CalendarDay(
             day=day,
             is_today=day == today,
-            agenda_url=day_url("sessions:clinic_agenda", day),
-            rows=by_day[day],
+            agenda_url=with_date(agenda_path, day),
+            entries=by_day[day],
+            iso=day.isoformat(),
+            heading=dateformat.format(day, "D M j"),
+            long_name=dateformat.format(day, "l, F j"),
         )
         for day in days
     ]

@@ -105,6 +105,13 @@ class TherapySession(models.Model):
             models.Index(fields=["clinician", "starts_at"]),
             models.Index(fields=["couple", "starts_at"]),
             models.Index(fields=["status", "starts_at"]),
+            # Covering indexes, read without visiting the table: the sessions of a week (IOP
+            # hours) and the scheduled sessions not yet over (each couple's next session).
+            # Key columns rather than INCLUDE, which SQLite does not know.
+            models.Index(fields=["starts_at", "id"], name="session_starts_at"),
+            models.Index(
+                fields=["status", "ends_at", "starts_at", "id"], name="session_status_ends"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -165,7 +172,13 @@ class Attendance(models.Model):
     responded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["partner", "session"])]
+        indexes = [
+            # Covering: a caseload's places with all that IOP hours and the next session read.
+            models.Index(
+                fields=["partner", "session", "status", "minutes_attended", "id"],
+                name="attendance_partner_session",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["session", "partner"], name="attendance_once"),
             models.CheckConstraint(

@@ -5,6 +5,8 @@ run and those of the couples whose care team they are on. Everyone else gets 404
 """
 
 import datetime
+from collections import defaultdict
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -79,6 +81,49 @@ def session_list_for_clinician_between(
     return _with_people(sessions)
 
 
+@dataclass(frozen=True)
+class CalendarSession:
+    """A session as the week calendar shows it, read as plain values: for a busy week, model
+    instances of its sessions, attendances, partners and users cost more than the whole page."""
+
+    pk: int
+    kind: str
+    status: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    couple_id: int | None
+    clinician_user_id: int
+    names: list[str]  # the participants' display names, by partner id
+
+
+def session_calendar_for_clinician(
+    *, user: User, start: datetime.datetime, end: datetime.datetime
+) -> list[CalendarSession]:
+    """What session_list_for_clinician_between gives, for the week calendar: two queries."""
+    sessions = TherapySession.objects.filter(
+        clinician__user=user, starts_at__gte=start, starts_at__lt=end
+    ).order_by("starts_at", "pk")
+    rows = list(
+        sessions.values_list(
+            "pk", "kind", "status", "starts_at", "ends_at", "couple_id", "clinician__user_id"
+        )
+    )
+    people = (
+        Attendance.objects.filter(session__in=[row[0] for row in rows])
+        .order_by("partner_id")
+        .values_list(
+            "session_id",
+            "partner__preferred_name",
+            "partner__user__first_name",
+            "partner__user__email",
+        )
+    )
+    names = defaultdict(list)
+    for session_id, preferred_name, first_name, email in people:
+        names[session_id].append(Partner.name_from(preferred_name, first_name, email))
+    return [CalendarSession(*row, names=names[row[0]]) for row in rows]
+
+
 def session_list_for_partner(
     *,
     partner: Partner,
@@ -109,7 +154,10 @@ def week_bounds(
 def iop_minutes_for_partners(
     *, partners: list[Partner], start: datetime.datetime, end: datetime.datetime
 ) -> dict[int, int]:
-    """partner id -> minutes attended (present or late) in sessions starting in the range."""
+    """partner id -> minutes attended (present or late) in sessions starting in the range.
+
+    One query that reads only covering indexes: the partners' places with their marks, and
+    the sessions by start (PostgreSQL hashes the range's sessions and matches the places)."""
     rows = (
         Attendance.objects.filter(
             partner__in=partners,
@@ -225,21 +273,35 @@ def session_next_for_couples(
     *, couples: list[Couple], now: datetime.datetime
 ) -> dict[int, TherapySession]:
     """couple id -> the next scheduled session one of its partners takes part in (a group
-    too), going on now or coming up. One query for the whole caseload: a window numbers each
-    couple's sessions by start and the first is kept."""
-    by_couple = F("attendances__partner__couple_id")
-    upcoming = (
-        TherapySession.objects.filter(
-            status=TherapySession.Status.SCHEDULED,
-            ends_at__gt=now,
-            attendances__partner__couple__in=couples,
+    too), going on now or coming up. One query for the whole caseload.
+
+    1. The inner query numbers each couple's places in upcoming sessions by start and keeps
+       the first. It reads only two covering indexes, the partners' places and the scheduled
+       sessions by end, and never a session row.
+    2. The outer query loads just those places' sessions, with their clinicians (a group
+       that comes first for two couples is read once for each).
+    """
+    firsts = (
+        Attendance.objects.filter(
+            partner__couple__in=couples,
+            session__status=TherapySession.Status.SCHEDULED,
+            session__ends_at__gt=now,
         )
         .annotate(
-            for_couple=by_couple,
-            place=Window(RowNumber(), partition_by=by_couple, order_by=["starts_at", "pk"]),
+            place=Window(
+                RowNumber(),
+                partition_by=F("partner__couple_id"),
+                order_by=["session__starts_at", "session_id"],
+            )
         )
         .filter(place=1)
+        .values("pk")
+    )
+    upcoming = (
+        TherapySession.objects.filter(attendances__in=firsts)
+        .annotate(for_couple=F("attendances__partner__couple_id"))
         .select_related("clinician")
+        .order_by("starts_at", "pk")
     )
     return {session.for_couple: session for session in upcoming}
 

@@ -58,7 +58,7 @@ def clinic_week(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     start, end = queries.week_bounds(day=_date_from(request, today), time_zone=settings.TIME_ZONE)
     monday = start.date()
-    sessions = queries.session_list_for_clinician_between(user=request.user, start=start, end=end)
+    sessions = queries.session_calendar_for_clinician(user=request.user, start=start, end=end)
     context = {
         "days": cards.week_days(
             sessions, viewer=request.user, monday=monday, zone=start.tzinfo, today=today
