@@ -781,16 +781,24 @@ def results_markdown(result: dict) -> str:
         "workers), and one request in-process without load.",
         "",
         "| Page | Django ms | of it SQL ms | gunicorn CPU ms | PostgreSQL CPU ms | in-process ms "
-        "| load avg after |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| nothing kept: ms, queries | load avg after |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for page in result["pages"].values():
         load, scale = page["load"], page["in_process"]["scale"]
+        cold = f"{scale.get('ms_per_request_in_process_cold', '')}, {scale.get('queries_cold', '')}"
         lines.append(
             f"| {page['title']} | {load['server_app_ms_mean']} | {load['server_db_ms_mean']} | "
             f"{load['gunicorn_cpu_ms_per_request']} | {load['postgres_cpu_ms_per_request']} | "
-            f"{scale['ms_per_request_in_process']} | {load['load_average_after']} |"
+            f"{scale['ms_per_request_in_process']} | {cold} | {load['load_average_after']} |"
         )
+    lines += [
+        "",
+        "Pages keep their rendered parts about each couple until the couple's revision changes "
+        "(couples/fragments.py), so the load measures what a page costs while nothing it shows "
+        "changed; *nothing kept* is the same request right after a change (rendered in full "
+        "and kept again).",
+    ]
     lines += _hot_spot_lines(result)
     lines += _query_difference_lines(result)
     master = memory["gunicorn"]["master"]

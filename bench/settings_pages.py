@@ -31,4 +31,7 @@ if env_str("BENCH_STATIC") == "plain":
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 if env_bool("BENCH_LOCMEM_CACHE"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "fragments": CACHES["fragments"],  # noqa: F405
+    }

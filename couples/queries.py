@@ -7,7 +7,17 @@ care team; to everyone else it does not exist (404), and the attempt is audited.
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -343,6 +353,12 @@ def caseload_for_clinician(*, user: User, search: str = "", sort: str = "") -> Q
 
     Three queries whatever the caseload's size: couples, partners with users, my roles.
     """
+    return _caseload(user=user, search=search, sort=sort).prefetch_related(
+        *_caseload_people(user=user)
+    )
+
+
+def _caseload(*, user: User, search: str, sort: str) -> QuerySet[Couple]:
     mine = CareAssignment.objects.filter(clinician__user=user, ended_at__isnull=True)
     couples = Couple.objects.filter(pk__in=mine.values("couple_id"))
     search = search.strip()
@@ -353,14 +369,19 @@ def caseload_for_clinician(*, user: User, search: str = "", sort: str = "") -> Q
             | Q(preferred_name__icontains=search)
         )
         couples = couples.filter(pk__in=matching.values("couple_id"))
-    return couples.prefetch_related(
+    return couples.order_by(*CASELOAD_SORTS.get(sort, CASELOAD_SORTS["status"]), "pk")
+
+
+def _caseload_people(*, user: User) -> list[Prefetch]:
+    mine = CareAssignment.objects.filter(clinician__user=user, ended_at__isnull=True)
+    return [
         Prefetch("partners", queryset=Partner.objects.select_related("user").order_by("pk")),
         Prefetch(
             "care_assignments",
             queryset=mine.select_related("partner__user"),
             to_attr="my_assignments",
         ),
-    ).order_by(*CASELOAD_SORTS.get(sort, CASELOAD_SORTS["status"]), "pk")
+    ]
 
 
 def days_in_program(*, couple: Couple, now: datetime.datetime | None = None) -> int | None:
@@ -390,11 +411,25 @@ class CaseloadRow:
     flags: list[str] = field(default_factory=list)
 
 
-def caseload_rows_for_clinician(
-    *, user: User, search: str = "", sort: str = ""
-) -> list[CaseloadRow]:
-    """The caseload ready to display; the same three queries as caseload_for_clinician."""
-    rows = [
+def caseload_couples_for_clinician(*, user: User, search: str = "", sort: str = "") -> list[Couple]:
+    """The clinician's current couples in the order asked for, without their people: one
+    query. The page keeps each couple's row (couples/fragments.py) and asks for the people
+    of the couples whose row it must render (caseload_rows_for_couples)."""
+    couples = list(_caseload(user=user, search=search, sort=sort))
+    if sort in ("days", "-days"):
+        # Discharge stops the count and zones differ, so admission order is not quite it.
+        days = {couple.pk: days_in_program(couple=couple) for couple in couples}
+        counted = [couple for couple in couples if days[couple.pk] is not None]
+        counted.sort(key=lambda couple: days[couple.pk], reverse=sort == "-days")
+        couples = counted + [couple for couple in couples if days[couple.pk] is None]
+    return couples
+
+
+def caseload_rows_for_couples(*, user: User, couples: list[Couple]) -> list[CaseloadRow]:
+    """Rows ready to display for some of the clinician's couples (from
+    caseload_couples_for_clinician): two queries, partners with users and my roles."""
+    prefetch_related_objects(couples, *_caseload_people(user=user))
+    return [
         CaseloadRow(
             couple=couple,
             partner_names=[partner.display_name for partner in couple.partners.all()],
@@ -402,14 +437,8 @@ def caseload_rows_for_clinician(
             days_in_program=days_in_program(couple=couple),
             is_discharged=couple.status == Couple.Status.DISCHARGED,
         )
-        for couple in caseload_for_clinician(user=user, search=search, sort=sort)
+        for couple in couples
     ]
-    if sort in ("days", "-days"):
-        # Discharge stops the count and zones differ, so admission order is not quite it.
-        counted = [row for row in rows if row.days_in_program is not None]
-        counted.sort(key=lambda row: row.days_in_program, reverse=sort == "-days")
-        rows = counted + [row for row in rows if row.days_in_program is None]
-    return rows
 
 
 def _role_label(assignment: CareAssignment) -> str:

@@ -8,12 +8,13 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import base36_to_int
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from couples import queries, services
+from couples import fragments, queries, services
 from couples.forms import ConsentGrantForm, InvitationAcceptForm
 from couples.models import SharingConsent, User
 from couples.permissions import clinician_required, partner_required, role_check
@@ -23,6 +24,7 @@ from goals.views import clinic as clinic_goals
 from goals.views import portal as portal_goals
 from insurance import queries as insurance_queries
 from insurance import views as portal_insurance
+from sessions import queries as session_queries
 from sessions.views import clinic as clinic_sessions
 from sessions.views import portal as portal_sessions
 
@@ -38,8 +40,29 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @partner_required
 def portal_home(request: HttpRequest) -> HttpResponse:
+    revision = fragments.revision_for_partner_user(user=request.user)  # before what it keys
     partner = queries.partner_get_for_user(user=request.user)
+    key = fragments.key_for(
+        "portal-home",
+        couple_id=partner.couple_id,
+        revision=revision,
+        viewer_id=request.user.pk,
+        day=queries.couple_today(couple=partner.couple).isoformat(),
+    )
+    parts = fragments.fragments_get_or_render(
+        {partner.couple_id: key},
+        lambda _: {partner.couple_id: _portal_home_render(request, partner)},
+    )[partner.couple_id]
+    context = {"partner": partner, "content": fragments.with_csrf(parts["content"], request)}
+    return render(request, "couples/portal_home.html", context)
+
+
+def _portal_home_render(request: HttpRequest, partner) -> fragments.Rendered:
+    """The portal home's content, and until when it holds: the next session's answer and
+    join button change as it nears, starts and ends."""
     context = {
+        "request": request,  # for the path the goal cards' forms come back to
+        "csrf_token": fragments.CSRF_PLACEHOLDER,
         "partner": partner,
         "couple": partner.couple,
         "other_partner": _other_partner(partner),
@@ -49,7 +72,25 @@ def portal_home(request: HttpRequest) -> HttpResponse:
     context.update(portal_goals.home_context(request=request, partner=partner))
     context.update(portal_sessions.home_context(request=request, partner=partner))
     context.update(portal_insurance.home_context(request=request, partner=partner))
-    return render(request, "couples/portal_home.html", context)
+    row = context["next_session"]
+    moments = _session_moments([row.session] if row else [])
+    return fragments.Rendered(
+        parts={"content": render_to_string("couples/portal_home.html#portal-content", context)},
+        valid_until=fragments.earliest_future(timezone.now(), moments),
+    )
+
+
+def _session_moments(sessions) -> list:
+    """When a line about each session changes by itself: its join opens, it starts, it ends."""
+    return [
+        moment
+        for session in sessions
+        for moment in (
+            session_queries.join_opens_at(session=session),
+            session.starts_at,
+            session.ends_at,
+        )
+    ]
 
 
 @partner_required
@@ -123,24 +164,33 @@ def clinic_home(request: HttpRequest) -> HttpResponse:
     clinician = queries.clinician_get_for_user(user=request.user)
     search = request.GET.get("q", "").strip()[:100]
     sort = request.GET.get("sort") if request.GET.get("sort") in CASELOAD_SORTS else "status"
-    rows = queries.caseload_rows_for_clinician(user=request.user, search=search, sort=sort)
+    couples = queries.caseload_couples_for_clinician(user=request.user, search=search, sort=sort)
     # The clinic's date: one "today" for the whole list, as the alerts are read together.
-    attention = goal_queries.needs_attention(
-        couples=[row.couple for row in rows], today=timezone.localdate()
-    )
-    partners = [partner for row in rows for partner in row.couple.partners.all()]
-    coverage = insurance_queries.coverage_flags_for_partners(
-        partners=partners, today=timezone.localdate()
-    )
-    for row in rows:
-        row.flags = attention.get(row.couple.pk, []) + [
-            flag for partner in row.couple.partners.all() for flag in coverage.get(partner.pk, [])
-        ]
-    clinic_sessions.caseload_sessions_fill(request=request, rows=rows)
+    today = timezone.localdate()
+    revisions = fragments.revisions_for(couple.pk for couple in couples)
+    keys = {
+        couple.pk: fragments.key_for(
+            "caseload-row",
+            couple_id=couple.pk,
+            revision=revisions[couple.pk],
+            viewer_id=request.user.pk,
+            day=today.isoformat(),
+        )
+        for couple in couples
+    }
+    by_pk = {couple.pk: couple for couple in couples}
+
+    def render_missing(couple_ids: list[int]) -> dict[int, fragments.Rendered]:
+        missing = [by_pk[pk] for pk in couple_ids]
+        rows = queries.caseload_rows_for_couples(user=request.user, couples=missing)
+        return _caseload_rows_render(request, rows, today)
+
+    parts = fragments.fragments_get_or_render(keys, render_missing)
+    rows = [parts[couple.pk] for couple in couples]
     context = {
         "clinician": clinician,
         "rows": rows,
-        "attention_rows": [row for row in rows if row.flags],
+        "attention_rows": [row for row in rows if row["attention"]],
         "search": search,
         "sort": sort,
         "headers": _caseload_headers(sort=sort, search=search),
@@ -148,6 +198,38 @@ def clinic_home(request: HttpRequest) -> HttpResponse:
         "has_couples": bool(rows) or queries.caseload_for_clinician(user=request.user).exists(),
     }
     return render(request, "couples/clinic_home.html", context)
+
+
+def _caseload_rows_render(
+    request: HttpRequest, rows: list[queries.CaseloadRow], today
+) -> dict[int, fragments.Rendered]:
+    """Each row's table line and its "needs attention" item (empty without flags), for the
+    couples whose kept parts are missing: the same queries for one couple as for forty."""
+    attention = goal_queries.needs_attention(couples=[row.couple for row in rows], today=today)
+    partners = [partner for row in rows for partner in row.couple.partners.all()]
+    coverage = insurance_queries.coverage_flags_for_partners(partners=partners, today=today)
+    for row in rows:
+        row.flags = attention.get(row.couple.pk, []) + [
+            flag for partner in row.couple.partners.all() for flag in coverage.get(partner.pk, [])
+        ]
+    clinic_sessions.caseload_sessions_fill(request=request, rows=rows)
+    rendered = {}
+    for row in rows:
+        context = {"row": row}
+        next_session = getattr(row.next_session, "session", None)
+        rendered[row.couple.pk] = fragments.Rendered(
+            parts={
+                "row": render_to_string("couples/clinic_home.html#caseload-row", context),
+                "attention": (
+                    render_to_string("couples/clinic_home.html#attention-item", context)
+                    if row.flags
+                    else ""
+                ),
+            },
+            # The next session is next until it ends.
+            valid_until=next_session.ends_at if next_session is not None else None,
+        )
+    return rendered
 
 
 def _caseload_headers(*, sort: str, search: str) -> dict:
@@ -171,12 +253,36 @@ def _caseload_headers(*, sort: str, search: str) -> dict:
 def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Scope before role: anyone outside the couple, a partner of another couple included,
     # gets the audited 404; only this couple's own partners learn it is a clinic page (403).
+    revision = fragments.revisions_for([pk])[pk]  # before reading what it keys
     couple = queries.couple_get_for_user(user=request.user, pk=pk, request=request)
     role_check(request.user, Role.CLINICIAN)
     partners = list(queries.partner_list_for_couple(couple=couple))
+    # Every opening is audited, whether the page is rendered or kept.
     services.couple_record_read(
         viewer=request.user, couple=couple, partners=partners, request=request
     )
+    key = fragments.key_for(
+        "couple-page",
+        couple_id=couple.pk,
+        revision=revision,
+        viewer_id=request.user.pk,
+        day=queries.couple_today(couple=couple).isoformat(),
+        clinic_day=timezone.localdate().isoformat(),
+    )
+    parts = fragments.fragments_get_or_render(
+        {couple.pk: key}, lambda _: {couple.pk: _couple_page_render(request, couple, partners)}
+    )[couple.pk]
+    context = {
+        "couple": couple,
+        "partner_names": [partner.display_name for partner in partners],
+        "content": fragments.with_csrf(parts["content"], request),
+    }
+    return render(request, "couples/couple_detail.html", context)
+
+
+def _couple_page_render(request: HttpRequest, couple, partners) -> fragments.Rendered:
+    """The couple page's content, and until when it holds: sessions move from upcoming to
+    past when they start, and their join links open and close."""
     context = {
         "couple": couple,
         "partners": [
@@ -188,10 +294,16 @@ def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "care_team": queries.care_team_for_couple(couple=couple),
         "care_history": queries.care_history_for_couple(couple=couple),
         "time_zone": queries.couple_time_zone(couple=couple),
+        "csrf_token": fragments.CSRF_PLACEHOLDER,
     }
     context.update(clinic_goals.couple_goals_context(request=request, couple=couple))
     context.update(clinic_sessions.couple_sessions_context(request=request, couple=couple))
-    return render(request, "couples/couple_detail.html", context)
+    rows = context["upcoming_sessions"] + context["past_sessions"]
+    moments = _session_moments([row.session for row in rows])
+    return fragments.Rendered(
+        parts={"content": render_to_string("couples/couple_detail.html#couple-content", context)},
+        valid_until=fragments.earliest_future(timezone.now(), moments),
+    )
 
 
 @login_required

@@ -133,9 +133,9 @@ def test_the_list_uses_the_same_number_of_queries_for_any_number_of_notification
         sent(partner_a.user)
     jordan.get(LIST)  # the first request stamps the session
 
-    # session, user, roles, the top bar's unread notifications; the page's count, one page
-    # of notifications, my preferences, my couple's time zone, my unread count
-    with django_assert_max_num_queries(9):
+    # session, user with roles, the top bar's unread notifications; the page's count, one
+    # page of notifications, my preferences, my couple's time zone, my unread count
+    with django_assert_max_num_queries(8):
         response = jordan.get(LIST)
 
     assert len(response.context["page"].object_list) == min(size, 20)
@@ -540,9 +540,9 @@ def test_the_preferences_page_uses_the_same_number_of_queries_for_any_number_of_
     saved_preference(partner_a.user)
     jordan.get(PREFERENCES)  # the first request stamps the session
 
-    # session, user, roles, my preferences, my couple's time zone (the empty choice's name),
-    # the top bar's unread notifications
-    with django_assert_max_num_queries(6):
+    # session, user with roles, my preferences, my couple's time zone (the empty choice's
+    # name), the top bar's unread notifications
+    with django_assert_max_num_queries(5):
         assert jordan.get(PREFERENCES).status_code == 200
 
 

@@ -304,10 +304,10 @@ def test_consent_page_uses_a_fixed_number_of_queries(
         grant(partner_a)
     jordan.get(SHARING)
 
-    # session, user, roles, partner with couple and user, the couple's partners with users,
-    # my consents with recipients and who granted and revoked them, the top bar's unread
-    # notifications
-    with django_assert_max_num_queries(7):
+    # session, user with roles, partner with couple and user, the couple's partners with
+    # users, my consents with recipients and who granted and revoked them, the top bar's
+    # unread notifications
+    with django_assert_max_num_queries(6):
         assert jordan.get(SHARING).status_code == 200
 
 
@@ -402,8 +402,8 @@ def test_record_access_uses_a_fixed_number_of_queries(
         )
     jordan.get(RECORD_ACCESS)
 
-    # session, user, roles, partner with couple and user, the couple's partners with users,
-    # count, one page of events with their actors and clinician profiles, the top bar's
-    # unread notifications
-    with django_assert_max_num_queries(8):
+    # session, user with roles, partner with couple and user, the couple's partners with
+    # users, count, one page of events with their actors and clinician profiles, the top
+    # bar's unread notifications
+    with django_assert_max_num_queries(7):
         assert jordan.get(RECORD_ACCESS).status_code == 200

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.core.cache import caches
 from django.utils import timezone
 
 from couples import services as couple_services
@@ -246,9 +247,9 @@ def test_the_week_takes_the_same_queries_however_busy_it_is(
     sign_in(client, maya.user)
     client.get(WEEK)  # the first request stamps the session
 
-    # session, user, roles, authenticator; the week's sessions with clinician and couple,
-    # their attendances with partners and users; the top bar's unread notifications
-    with django_assert_max_num_queries(7):
+    # session, user with roles and authenticator; the week's sessions with clinician and
+    # couple, their attendances with partners and users; the top bar's unread notifications
+    with django_assert_max_num_queries(5):
         response = client.get(WEEK, {"date": MONDAY.isoformat()})
     assert response.text.count('class="session-block') == count
 
@@ -302,9 +303,9 @@ def test_the_agenda_takes_the_same_queries_however_busy_the_day(
     sign_in(client, maya.user)
     client.get(AGENDA)
 
-    # session, user, roles, authenticator; the day's sessions with clinician and couple,
-    # their attendances with partners and users; the top bar's unread notifications
-    with django_assert_max_num_queries(7):
+    # session, user with roles and authenticator; the day's sessions with clinician and
+    # couple, their attendances with partners and users; the top bar's unread notifications
+    with django_assert_max_num_queries(5):
         response = client.get(AGENDA, {"date": MONDAY.isoformat()})
     assert response.text.count('<li class="card') == len(sessions) == count
 
@@ -875,12 +876,12 @@ def test_the_caseload_takes_the_same_queries_with_sessions(
         )
     sign_in(client, maya.user)
     client.get(CASELOAD)
+    caches["fragments"].clear()  # rows rendered afresh
 
-    # The 13 of tests/couples/test_views_clinic.py (the top bar's unread notifications
-    # included), then each couple's next session (one windowed query) and this week's IOP
-    # minutes of every partner listed (one aggregate); insurance (+1): the partners'
-    # coverages with their current authorizations
-    with django_assert_num_queries(16):
+    # The 15 of tests/couples/test_views_clinic.py, with sessions: each couple's next session
+    # (one windowed query) and this week's IOP minutes of every partner listed (one
+    # aggregate) are among them either way
+    with django_assert_num_queries(15):
         response = client.get(CASELOAD)
     assert len(re.findall(r'href="/clinic/sessions/\d+/"', response.text)) == size
 
@@ -928,10 +929,13 @@ def test_the_couple_pages_sessions_take_the_same_queries_however_many(
         schedule(maya, couple=couple, starts_at=at(MONDAY, "08:00") + days)
         schedule(maya, couple=couple, starts_at=at(LAST_JANUARY, "08:00") + days)
     therapist_client.get(couple_url(couple))
+    caches["fragments"].clear()  # content rendered afresh
 
-    # The 38 of tests/couples/test_views_clinic.py (with 5 for an empty sessions section),
-    # plus the attendances with partners of the upcoming and of the past sessions
-    with django_assert_num_queries(40):
+    # The couple page of tests/goals/test_views_clinic.py (36 there, with 5 for an empty
+    # sessions section) less the 3 reads behind goals (acceptances, progress, change
+    # requests: this couple has none), plus the attendances with partners of the upcoming
+    # and of the past sessions
+    with django_assert_num_queries(35):
         assert therapist_client.get(couple_url(couple)).status_code == 200
 
 

@@ -1,0 +1,103 @@
+"""Rendered parts of pages, kept until what they show changes.
+
+A part about a couple is kept under the couple's revision (couples/revisions.py: the database
+raises it with every change to what is shown about the couple), the person viewing it (what
+they may see and the links they get differ), and the day and zone it was rendered for. A part
+that shows something time makes stale (a session that will have ended, a join button that will
+open) says until when it holds. Nothing is kept longer than FRAGMENT_CACHE_SECONDS either.
+
+The parts stay in the web process that rendered them (a local-memory cache, settings
+CACHES["fragments"]): patient data is not copied to Redis, and a lost part is only rendered
+again. A form inside a part carries CSRF_PLACEHOLDER for its token, replaced per request.
+"""
+
+import datetime
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+from django.middleware.csrf import get_token
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from couples.models import CoupleRevision
+
+# Unguessable per process, so no text a person entered can contain it.
+CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
+
+
+def fragment_cache():
+    return caches["fragments"]
+
+
+def revisions_for(couple_ids: Iterable[int]) -> dict[int, int]:
+    """couple id -> its revision (0 when nothing changed since the triggers were installed).
+
+    Read before the data it keys: a part rendered after a change that raced this read is
+    newer than its key says, never older."""
+    ids = list(couple_ids)
+    found = dict(CoupleRevision.objects.filter(couple_id__in=ids).values_list("couple_id", "value"))
+    return {pk: found.get(pk, 0) for pk in ids}
+
+
+def revision_for_partner_user(*, user) -> int:
+    """The revision of the signed-in partner's couple, read before their data."""
+    value = (
+        CoupleRevision.objects.filter(couple__partners__user=user)
+        .values_list("value", flat=True)
+        .first()
+    )
+    return value or 0
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What a render function returns: the parts, and until when they hold (None: as long
+    as the revision and the day do)."""
+
+    parts: dict[str, str]
+    valid_until: datetime.datetime | None = None
+
+
+def key_for(name: str, *, couple_id: int, revision: int, viewer_id: int, **extra) -> str:
+    details = ":".join(f"{k}={v}" for k, v in sorted(extra.items()))
+    zone = timezone.get_current_timezone_name()
+    return f"{name}:{couple_id}:{revision}:{viewer_id}:{zone}:{details}"
+
+
+def fragments_get_or_render(
+    keys: dict[int, str], render: Callable[[list[int]], dict[int, Rendered]]
+) -> dict[int, dict[str, SafeString]]:
+    """For each couple id in `keys`, its parts: from the cache, or from one call of `render`
+    with the ids that were missing (so a page pays for the missing couples only)."""
+    cache = fragment_cache()
+    found = cache.get_many(list(keys.values())) if keys else {}
+    missing = [pk for pk, key in keys.items() if key not in found]
+    result = {pk: found[key] for pk, key in keys.items() if key in found}
+    if missing:
+        now = timezone.now()
+        for pk, rendered in render(missing).items():
+            result[pk] = rendered.parts
+            seconds = settings.FRAGMENT_CACHE_SECONDS
+            if rendered.valid_until is not None:
+                seconds = min(seconds, int((rendered.valid_until - now).total_seconds()))
+            if seconds > 0:
+                cache.set(keys[pk], rendered.parts, timeout=seconds)
+    return {
+        pk: {name: mark_safe(html) for name, html in parts.items()} for pk, parts in result.items()
+    }
+
+
+def with_csrf(html: str, request) -> SafeString:
+    """A kept part with the requesting person's CSRF token in its forms."""
+    if CSRF_PLACEHOLDER not in html:
+        return mark_safe(html)
+    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+
+
+def earliest_future(now: datetime.datetime, moments: Iterable[datetime.datetime | None]):
+    """The first of `moments` after now, or None: when a part that shows them changes."""
+    future = [moment for moment in moments if moment is not None and moment > now]
+    return min(future, default=None)
