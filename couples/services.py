@@ -83,31 +83,62 @@ def audit_record(
     row commit or roll back together. If this raises, the caller must not go on:
     a page whose read cannot be recorded is not served.
     """
+    (event,) = audit_record_many(
+        actor=actor,
+        action=action,
+        target=target,
+        patients=[patient],
+        request=request,
+        allowed=allowed,
+        detail=detail,
+    )
+    return event
+
+
+def audit_record_many(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model | None = None,
+    patients: list[Partner | None],
+    request: HttpRequest | None = None,
+    allowed: bool = True,
+    detail: dict | None = None,
+) -> list[AuditEvent]:
+    """One event per patient, chained one after the other under a single lock of the chain
+    head: three queries however many (lock, insert, move the head). As audit_record."""
+    if not patients:
+        return []
     if actor is not None and not actor.is_authenticated:
         actor = None
     # No savepoint inside the caller's transaction: a failure here must roll back the
     # caller's write too, so there is nothing to keep by rolling back only this part.
     with transaction.atomic(savepoint=False):
         head = _chain_head_locked()
-        event = AuditEvent(
-            seq=head.seq + 1,
-            at=timezone.now(),
-            actor=actor,
-            actor_label=actor.email if actor else "",
-            action=action,
-            target_type=target._meta.label if target is not None else "",
-            target_id=str(target.pk) if target is not None else "",
-            patient=patient,
-            ip_address=client_ip(request),
-            allowed=allowed,
-            detail=detail or {},
-            prev_hash=head.hash,
-        )
-        event.hash = event.compute_hash()
-        event.save()
-        head.seq, head.hash = event.seq, event.hash
+        at, ip_address = timezone.now(), client_ip(request)
+        events = []
+        for patient in patients:
+            event = AuditEvent(
+                seq=head.seq + 1,
+                at=at,
+                actor=actor,
+                actor_label=actor.email if actor else "",
+                action=action,
+                target_type=target._meta.label if target is not None else "",
+                target_id=str(target.pk) if target is not None else "",
+                patient=patient,
+                ip_address=ip_address,
+                allowed=allowed,
+                detail=detail or {},
+                prev_hash=head.hash,
+            )
+            event.hash = event.compute_hash()
+            head.seq, head.hash = event.seq, event.hash
+            events.append(event)
+        # Only new rows: the log is append-only (AuditEvent.save refuses any other write).
+        AuditEvent.objects.bulk_create(events)
         head.save(update_fields=["seq", "hash"])
-    return event
+    return events
 
 
 def access_denied_record(
@@ -524,17 +555,15 @@ def disclosure_record(
 def couple_record_read(
     *, viewer: User, couple: Couple, partners: list[Partner], request: HttpRequest | None
 ) -> list[AuditEvent]:
-    """A clinician opening a couple's page reads both partners' records: one row each."""
-    return [
-        audit_record(
-            actor=viewer,
-            action=AuditEvent.Action.READ,
-            target=couple,
-            patient=partner,
-            request=request,
-        )
-        for partner in partners
-    ]
+    """A clinician opening a couple's page reads both partners' records: one row each,
+    written together."""
+    return audit_record_many(
+        actor=viewer,
+        action=AuditEvent.Action.READ,
+        target=couple,
+        patients=partners,
+        request=request,
+    )
 
 
 # Notification preferences: which fields each role is offered (the others never reach them).
