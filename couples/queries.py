@@ -74,19 +74,23 @@ def couple_get_for_user(*, user: User, pk: int, request: HttpRequest | None = No
     return couple
 
 
-def partner_get_for_user(*, user: User) -> Partner:
-    """The signed-in partner's own profile with their couple and both partners."""
-    partner = (
-        Partner.objects.select_related("user", "couple")
-        .prefetch_related(
-            Prefetch("couple__partners", queryset=Partner.objects.select_related("user"))
-        )
-        .filter(user=user)
-        .first()
-    )
+def partner_get_for_user(*, user: User, with_couple_partners: bool = True) -> Partner:
+    """The signed-in partner's own profile with their couple and, unless a page needs
+    only the person and the couple (one query then), both partners."""
+    partner = Partner.objects.select_related("user", "couple").filter(user=user).first()
     if partner is None:
         raise Http404
+    if with_couple_partners:
+        couple_partners_load(partner=partner)
     return partner
+
+
+def couple_partners_load(*, partner: Partner) -> None:
+    """Read the partner's couple's partners with their users (one query), for
+    partner.couple.partners.all()."""
+    prefetch_related_objects(
+        [partner], Prefetch("couple__partners", queryset=Partner.objects.select_related("user"))
+    )
 
 
 def clinician_get_for_user(*, user: User) -> Clinician:

@@ -41,7 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @partner_required
 def portal_home(request: HttpRequest) -> HttpResponse:
     revision = fragments.revision_for_partner_user(user=request.user)  # before what it keys
-    partner = queries.partner_get_for_user(user=request.user)
+    partner = queries.partner_get_for_user(user=request.user, with_couple_partners=False)
     key = fragments.key_for(
         "portal-home",
         couple_id=partner.couple_id,
@@ -60,6 +60,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
 def _portal_home_render(request: HttpRequest, partner) -> fragments.Rendered:
     """The portal home's content, and until when it holds: the next session's answer and
     join button change as it nears, starts and ends."""
+    queries.couple_partners_load(partner=partner)
     context = {
         "request": request,  # for the path the goal cards' forms come back to
         "csrf_token": fragments.CSRF_PLACEHOLDER,

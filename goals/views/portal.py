@@ -61,7 +61,7 @@ CRISIS_LINES = [
 
 @partner_required
 def checkin(request: HttpRequest) -> HttpResponse:
-    partner = partner_get_for_user(user=request.user)
+    partner = partner_get_for_user(user=request.user, with_couple_partners=False)
     today = couple_today(couple=partner.couple)
     day = _day_from(request.GET.get("day"), default=today)
     form = CheckInForm(request.POST) if request.method == "POST" else None

@@ -58,8 +58,8 @@ def test_portal_home_uses_a_fixed_number_of_queries(
     # this week; the insurance part (+1): my current coverage; the top bar's unread count
     with django_assert_num_queries(15, info="rendering the content"):
         assert client.get("/portal/").status_code == 200
-    # Nothing changed: session, user, revision, partner, the couple's partners, the top bar.
-    with django_assert_num_queries(6, info="content kept"):
+    # Nothing changed: session, user, revision, partner with couple, the top bar.
+    with django_assert_num_queries(5, info="content kept"):
         assert client.get("/portal/").status_code == 200
 
 

@@ -206,11 +206,11 @@ def test_correcting_a_checkin_takes_a_fixed_number_of_queries(
 ):
     jordan.post(CHECKIN, checkin_data(today, craving="5"))
 
-    # session, user with roles, partner with couple and user, the couple's partners with
-    # users; the service's savepoint (its own transaction outside tests), the day's check-in
-    # (locked), its update, the audit row: chain head (locked), the event, the head's update,
-    # release; the streak for the message: the days of reported use.
-    with django_assert_num_queries(12):
+    # session, user with roles, partner with couple and user; the service's savepoint (its
+    # own transaction outside tests), the day's check-in (locked), its update, the audit row:
+    # chain head (locked), the event, the head's update, release; the streak for the
+    # message: the days of reported use.
+    with django_assert_num_queries(11):
         response = jordan.post(CHECKIN, checkin_data(today, craving="3"))
 
     assert response.status_code == 302
