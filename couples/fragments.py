@@ -32,18 +32,9 @@ def fragment_cache():
     return caches["fragments"]
 
 
-def revisions_for(couple_ids: Iterable[int]) -> dict[int, int]:
-    """couple id -> its revision (0 when nothing changed since the triggers were installed).
-
-    Read before the data it keys: a part rendered after a change that raced this read is
-    newer than its key says, never older."""
-    ids = list(couple_ids)
-    found = dict(CoupleRevision.objects.filter(couple_id__in=ids).values_list("couple_id", "value"))
-    return {pk: found.get(pk, 0) for pk in ids}
-
-
 def revision_for_partner_user(*, user) -> int:
-    """The revision of the signed-in partner's couple, read before their data."""
+    """The revision of the signed-in partner's couple, read before their data (clinic pages
+    read it with the couple: couples.queries.REVISION)."""
     value = (
         CoupleRevision.objects.filter(couple__partners__user=user)
         .values_list("value", flat=True)

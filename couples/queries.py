@@ -18,6 +18,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -50,6 +51,10 @@ STATUS_ORDER = Case(
 )
 
 
+# A couple's revision (couples/revisions.py), read with the couple: no row means 0.
+REVISION = Coalesce(F("revision__value"), 0)
+
+
 def couple_list_for_user(*, user: User) -> QuerySet[Couple]:
     """The couples this user may see: their own, or those whose care team they are on."""
     roles = roles_for_user(user)
@@ -63,7 +68,9 @@ def couple_list_for_user(*, user: User) -> QuerySet[Couple]:
 
 
 def couple_get_for_user(*, user: User, pk: int, request: HttpRequest | None = None) -> Couple:
-    couple = couple_list_for_user(user=user).filter(pk=pk).first()
+    """The couple if this user may see it, with its revision read in the same statement
+    (couple.revision_value, for couples/fragments.py); everyone else gets the audited 404."""
+    couple = couple_list_for_user(user=user).annotate(revision_value=REVISION).filter(pk=pk).first()
     if couple is None:
         from couples import services  # services import this module's helpers
 
@@ -364,7 +371,9 @@ def caseload_for_clinician(*, user: User, search: str = "", sort: str = "") -> Q
 
 def _caseload(*, user: User, search: str, sort: str) -> QuerySet[Couple]:
     mine = CareAssignment.objects.filter(clinician__user=user, ended_at__isnull=True)
-    couples = Couple.objects.filter(pk__in=mine.values("couple_id"))
+    couples = Couple.objects.filter(pk__in=mine.values("couple_id")).annotate(
+        revision_value=REVISION
+    )
     search = search.strip()
     if search:
         matching = Partner.objects.filter(
@@ -416,9 +425,10 @@ class CaseloadRow:
 
 
 def caseload_couples_for_clinician(*, user: User, search: str = "", sort: str = "") -> list[Couple]:
-    """The clinician's current couples in the order asked for, without their people: one
-    query. The page keeps each couple's row (couples/fragments.py) and asks for the people
-    of the couples whose row it must render (caseload_rows_for_couples)."""
+    """The clinician's current couples in the order asked for, without their people, each
+    with its revision (couple.revision_value): one query. The page keeps each couple's row
+    (couples/fragments.py) and asks for the people of the couples whose row it must render
+    (caseload_rows_for_couples)."""
     couples = list(_caseload(user=user, search=search, sort=sort))
     if sort in ("days", "-days"):
         # Discharge stops the count and zones differ, so admission order is not quite it.

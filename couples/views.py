@@ -168,12 +168,11 @@ def clinic_home(request: HttpRequest) -> HttpResponse:
     couples = queries.caseload_couples_for_clinician(user=request.user, search=search, sort=sort)
     # The clinic's date: one "today" for the whole list, as the alerts are read together.
     today = timezone.localdate()
-    revisions = fragments.revisions_for(couple.pk for couple in couples)
     keys = {
         couple.pk: fragments.key_for(
             "caseload-row",
             couple_id=couple.pk,
-            revision=revisions[couple.pk],
+            revision=couple.revision_value,  # read with the list, before the rows' data
             viewer_id=request.user.pk,
             day=today.isoformat(),
         )
@@ -254,9 +253,10 @@ def _caseload_headers(*, sort: str, search: str) -> dict:
 def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Scope before role: anyone outside the couple, a partner of another couple included,
     # gets the audited 404; only this couple's own partners learn it is a clinic page (403).
-    revision = fragments.revisions_for([pk])[pk]  # before reading what it keys
+    # The revision comes with the couple, before what it keys is read.
     couple = queries.couple_get_for_user(user=request.user, pk=pk, request=request)
     role_check(request.user, Role.CLINICIAN)
+    revision = couple.revision_value
     partners = list(queries.partner_list_for_couple(couple=couple))
     # Every opening is audited, whether the page is rendered or kept.
     services.couple_record_read(

@@ -240,18 +240,18 @@ def test_caseload_queries_do_not_grow_with_the_caseload_or_its_history(
     client.get(CASELOAD)  # the first request stamps the session
 
     caches["fragments"].clear()  # as after a change to every couple
-    # session, user (with roles and authenticator), clinician, couples, partners with users,
-    # my roles, the couples' revisions; needs attention: last check-in per partner, recent uses and
+    # session, user (with roles and authenticator), clinician, couples with their revisions,
+    # partners with users, my roles; needs attention: last check-in per partner, recent uses and
     # cravings, goals without recent progress, recent ratings on shared goals; sessions: each
     # couple's next session, this week's IOP minutes per partner
     # (tests/sessions/test_views_clinic.py adds sessions); insurance (+1): the partners'
     # coverages with their current authorizations (the units used add one more only when an
     # authorization is current, tests/insurance/test_views.py); the top bar's unread count
-    with django_assert_num_queries(15, info="rendering every row"):
+    with django_assert_num_queries(14, info="rendering every row"):
         client.get(CASELOAD, {"sort": "-days"})
-    # Nothing changed: every row is kept. Session, user, clinician, couples, their
+    # Nothing changed: every row is kept. Session, user, clinician, couples with their
     # revisions, the top bar's unread count.
-    with django_assert_num_queries(6, info="every row kept"):
+    with django_assert_num_queries(5, info="every row kept"):
         response = client.get(CASELOAD, {"sort": "-days"})
     # Each couple is listed once in the table and once under "Needs attention"
     # (its partners rate a shared goal 8 and 4).
@@ -398,12 +398,12 @@ def test_couple_page_queries_do_not_grow_with_its_history(
     therapist_client.get(couple_url(couple))
     caches["fragments"].clear()  # content rendered afresh
 
-    # session, user with roles and authenticator, the couple's revision, couple, partners;
+    # session, user with roles and authenticator, couple with its revision, partners;
     # the partners' audit rows, written together (lock the chain head, insert, move the head,
     # plus the service's savepoint pair); each partner's consents (2); the goals section with
     # no goals yet (10, counted with goals in tests/goals/test_views_clinic.py); the sessions
     # section with no sessions yet (5: partners, IOP hours' partners and minutes, upcoming,
     # past; counted with sessions in tests/sessions/test_views_clinic.py); current team,
     # history; the top bar's unread notifications
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(29):
         assert therapist_client.get(couple_url(couple)).status_code == 200

@@ -545,7 +545,7 @@ def test_couple_page_queries_do_not_grow_with_goals_and_history(
     therapist_client.get(couple_url(couple))
     caches["fragments"].clear()  # as after a change to the couple
 
-    # session, user (with roles and authenticator), the couple's revision, couple, partners;
+    # session, user (with roles and authenticator), couple with its revision, partners;
     # one audit row per partner, written together (lock the chain head, insert both, move
     # the head; plus the outer savepoint pair); each partner's consents (2); the goals
     # section: partners, the partners again for goal_list_for_user, care-team check per
@@ -553,10 +553,10 @@ def test_couple_page_queries_do_not_grow_with_goals_and_history(
     # check-ins, care-team check per partner for check-ins (2), uses for each streak (2); the
     # sessions section with no sessions (5: partners, IOP hours' partners and minutes,
     # upcoming, past); current team, history; the top bar's unread notifications
-    with django_assert_num_queries(33, info="rendering the content"):
+    with django_assert_num_queries(32, info="rendering the content"):
         assert therapist_client.get(couple_url(couple)).status_code == 200
     # Nothing changed: the content is kept; access, the audit rows and the top bar remain.
-    with django_assert_num_queries(11, info="content kept"):
+    with django_assert_num_queries(10, info="content kept"):
         assert therapist_client.get(couple_url(couple)).status_code == 200
 
 

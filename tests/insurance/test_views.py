@@ -299,8 +299,8 @@ def test_the_caseloads_coverage_flags_cost_two_queries_for_any_caseload(
     client.get(CASELOAD)  # the first request stamps the session
     caches["fragments"].clear()  # rows rendered afresh
 
-    # The 15 of tests/couples/test_views_clinic.py (coverages with current authorizations
+    # The 14 of tests/couples/test_views_clinic.py (coverages with current authorizations
     # included), and the units used of the current authorizations
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         response = client.get(CASELOAD)
     assert response.text.count("Coverage unverified for Pat") == 2 * size  # table and list
