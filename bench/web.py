@@ -10,9 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-QUERIES_HEADER = "X-Bench-Queries"
-DB_MS_HEADER = "X-Bench-DB-ms"
-APP_MS_HEADER = "X-Bench-App-ms"
+# The load generator reads them: one spelling for both sides.
+from bench.loadgen import APP_MS_HEADER, DB_MS_HEADER, QUERIES_HEADER
 
 
 @login_required

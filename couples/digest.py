@@ -8,9 +8,8 @@ Counts only: the names are on the caseload page, behind the sign-in.
 import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, Min, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +23,15 @@ from couples.models import (
     Partner,
     User,
 )
-from couples.notifications import Draft, Kind, Message, Recipient, kind_register, local_moment
+from couples.notifications import (
+    Draft,
+    Kind,
+    Message,
+    Recipient,
+    kind_register,
+    local_moment,
+    zone_named,
+)
 from goals.queries import needs_attention
 from sessions.models import TherapySession
 from sessions.queries import day_bounds
@@ -37,14 +44,6 @@ DIGEST_LATEST = datetime.timedelta(hours=4)
 PREFERENCE = "user__notification_preference__"
 
 
-def _zone(name: str | None) -> ZoneInfo:
-    """The clinician's own zone, else the clinic's (clinicians have no couple)."""
-    try:
-        return ZoneInfo(name) if name else ZoneInfo(settings.TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
-
-
 def digests_plan(now: datetime.datetime) -> Iterator[Draft]:
     """Every active clinician with the digest on whose digest time has come today (their
     day), within DIGEST_LATEST. One query; what it says is read when it is sent."""
@@ -55,7 +54,7 @@ def digests_plan(now: datetime.datetime) -> Iterator[Draft]:
         .values_list("user_id", f"{PREFERENCE}time_zone", f"{PREFERENCE}digest_time")
     )
     for user_id, zone_name, digest_time in rows:
-        zone = _zone(zone_name)
+        zone = zone_named(zone_name)  # their own zone, else the clinic's (no couple)
         moment = local_moment(now.astimezone(zone).date(), digest_time or DEFAULT_DIGEST_TIME, zone)
         if moment <= now < moment + DIGEST_LATEST:
             yield Draft(

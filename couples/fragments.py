@@ -22,25 +22,12 @@ from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from couples.models import CoupleRevision
-
 # Unguessable per process, so no text a person entered can contain it.
 CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
 
 
 def fragment_cache():
     return caches["fragments"]
-
-
-def revision_for_partner_user(*, user) -> int:
-    """The revision of the signed-in partner's couple, read before their data (clinic pages
-    read it with the couple: couples.queries.REVISION)."""
-    value = (
-        CoupleRevision.objects.filter(couple__partners__user=user)
-        .values_list("value", flat=True)
-        .first()
-    )
-    return value or 0
 
 
 @dataclass(frozen=True)

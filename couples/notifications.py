@@ -21,6 +21,7 @@ import random
 import smtplib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -94,6 +95,11 @@ KINDS: dict[str, Kind] = {}
 def kind_register(kind: Kind) -> Kind:
     KINDS[kind.name] = kind
     return kind
+
+
+def site_host(site_url: str) -> str:
+    """The host name in SITE_URL, for Message-IDs and calendar UIDs."""
+    return urlsplit(site_url).hostname or "localhost"
 
 
 def object_ref(obj: models.Model) -> str:
@@ -320,7 +326,7 @@ def notification_email(*, notification: Notification, recipient: Recipient, mess
         "more_links": [(label, settings.SITE_URL + path) for label, path in message.more_links],
         "preferences_link": settings.SITE_URL + "/notifications/preferences/",
     }
-    host = settings.SITE_URL.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "localhost"
+    host = site_host(settings.SITE_URL)
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=render_to_string("emails/notification_body.txt", context),

@@ -51,8 +51,14 @@ STATUS_ORDER = Case(
 )
 
 
-# A couple's revision (couples/revisions.py), read with the couple: no row means 0.
-REVISION = Coalesce(F("revision__value"), 0)
+def revision_of(couple: str = "") -> Coalesce:
+    """A couple's revision (couples/revisions.py) read in the statement that reads the couple,
+    so before what it keys; `couple` is the path to it ("couple__" from a partner). No row
+    means 0."""
+    return Coalesce(F(f"{couple}revision__value"), 0)
+
+
+REVISION = revision_of()
 
 
 def couple_list_for_user(*, user: User) -> QuerySet[Couple]:
@@ -82,9 +88,15 @@ def couple_get_for_user(*, user: User, pk: int, request: HttpRequest | None = No
 
 
 def partner_get_for_user(*, user: User, with_couple_partners: bool = True) -> Partner:
-    """The signed-in partner's own profile with their couple and, unless a page needs
-    only the person and the couple (one query then), both partners."""
-    partner = Partner.objects.select_related("user", "couple").filter(user=user).first()
+    """The signed-in partner's own profile with their couple (and its revision, as
+    partner.couple_revision) and, unless a page needs only the person and the couple (one
+    query then), both partners."""
+    partner = (
+        Partner.objects.select_related("user", "couple")
+        .annotate(couple_revision=revision_of("couple__"))
+        .filter(user=user)
+        .first()
+    )
     if partner is None:
         raise Http404
     if with_couple_partners:

@@ -40,12 +40,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @partner_required
 def portal_home(request: HttpRequest) -> HttpResponse:
-    revision = fragments.revision_for_partner_user(user=request.user)  # before what it keys
+    # The revision comes with the partner and couple, before what it keys is read.
     partner = queries.partner_get_for_user(user=request.user, with_couple_partners=False)
     key = fragments.key_for(
         "portal-home",
         couple_id=partner.couple_id,
-        revision=revision,
+        revision=partner.couple_revision,
         viewer_id=request.user.pk,
         day=queries.couple_today(couple=partner.couple).isoformat(),
     )

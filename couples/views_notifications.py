@@ -30,7 +30,6 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     zone = notifications.zone_for(request.user, preference)
     context = {
         "page": page,
-        "unread_count": queries.notification_unread_count_for_user(user=request.user),
         "time_zone": zone,
         "time_zone_name": str(zone),
     }

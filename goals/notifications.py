@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,8 +32,9 @@ from couples.notifications import (
     object_pk,
     zone_named,
 )
+from couples.queries import is_on_care_team
 from goals.models import CheckIn, Goal
-from goals.queries import NO_CHECKIN_ALERT_DAYS
+from goals.queries import NO_CHECKIN_ALERT_DAYS, latest_checkin_day
 
 CHECKIN_PROMPT = "checkin_prompt"
 GOAL_REVIEW = "goal_review_weekly"
@@ -61,13 +62,6 @@ def _partners_in_treatment() -> QuerySet[Partner]:
 def _opted_in(flag: str) -> Q:
     # No preference row means the defaults, and every prompt is on by default.
     return Q(**{f"{PREFERENCE}isnull": True}) | Q(**{f"{PREFERENCE}{flag}": True})
-
-
-def _last_checkin_day() -> Subquery:
-    # One index lookup per partner (the unique partner/day index), not a scan of history.
-    return Subquery(
-        CheckIn.objects.filter(partner=OuterRef("pk")).order_by("-day").values("day")[:1]
-    )
 
 
 def _partner(notification: Notification) -> Partner | None:
@@ -135,7 +129,7 @@ def checkin_prompts_plan(now: datetime.datetime) -> Iterator[Draft]:
     rows = (
         _partners_in_treatment()
         .filter(_opted_in("checkin_prompts"))
-        .annotate(last_checkin=_last_checkin_day())
+        .annotate(last_checkin=latest_checkin_day())
         .values_list(
             "pk",
             "user_id",
@@ -290,7 +284,7 @@ def checkins_missed_plan(now: datetime.datetime) -> Iterator[Draft]:
     rows = list(
         _partners_in_treatment()
         .filter(~Exists(CheckIn.objects.filter(partner=OuterRef("pk"), day__gte=recent)))
-        .annotate(last_checkin=_last_checkin_day())
+        .annotate(last_checkin=latest_checkin_day())
         .values_list(
             "pk",
             "couple_id",
@@ -336,10 +330,7 @@ def checkins_missed_check(notification: Notification, recipient: Recipient) -> s
     partner = _partner(notification)
     if partner is None or partner.couple.status not in IN_TREATMENT:
         return "The couple is not in treatment"
-    on_team = CareAssignment.objects.filter(
-        couple_id=partner.couple_id, clinician__user=recipient.user, ended_at__isnull=True
-    )
-    if not on_team.exists():
+    if not is_on_care_team(user=recipient.user, couple_id=partner.couple_id):
         return "No longer on the care team"
     first = notification.slot.astimezone(_partner_zone(partner)).date()
     # A check-in made for one of the missed days (they may be filled in later) counts too.

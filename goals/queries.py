@@ -131,6 +131,14 @@ def sober_streak(*, partner: Partner, today: datetime.date) -> Streak:
     return Streak(current=current, longest=max(longest, current))
 
 
+def latest_checkin_day() -> Subquery:
+    """Annotates partners with their latest check-in's day: one lookup per partner in the
+    unique (partner, day) index rather than all their days."""
+    return Subquery(
+        CheckIn.objects.filter(partner=OuterRef("pk")).order_by("-day").values("day")[:1]
+    )
+
+
 def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int, list[str]]:
     """couple id -> the reasons its care team should look, in four queries for any number,
     each reading only the recent or the latest rows through an index.
@@ -144,11 +152,9 @@ def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int,
     couple_ids = [couple.pk for couple in couples]
     recent = today - datetime.timedelta(days=RECENT_DAYS)
 
-    # Each partner's latest day, one index lookup per partner rather than all their days.
-    latest_checkin = CheckIn.objects.filter(partner=OuterRef("pk")).order_by("-day").values("day")
     last_checkins = dict(
         Partner.objects.filter(pk__in=partners)
-        .annotate(last=Subquery(latest_checkin[:1]))
+        .annotate(last=latest_checkin_day())
         .order_by()
         .values_list("pk", "last")
     )

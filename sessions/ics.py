@@ -6,11 +6,11 @@ only what kind of session it is and where to join: no names, no notes, no clinic
 
 import datetime
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from django.urls import reverse
 from icalendar import Calendar, Event
 
+from couples.notifications import site_host
 from sessions.models import TherapySession
 
 # How often calendar apps should fetch the feed again (they may choose to wait longer).
@@ -21,7 +21,7 @@ def session_calendar(
     *, sessions: Iterable[TherapySession], calendar_uid: str, clinic_name: str, site_url: str
 ) -> bytes:
     """The ICS bytes: one event per session, times in UTC, cancelled ones marked so."""
-    host = urlsplit(site_url).hostname or "localhost"
+    host = site_host(site_url)
     events = [
         _event(session, host=host, clinic_name=clinic_name, site_url=site_url)
         for session in sessions
@@ -39,7 +39,7 @@ def session_calendar(
 def session_invite(*, session: TherapySession, clinic_name: str, site_url: str) -> bytes:
     """One session as an email attachment. Its summary leaves out the kind: an attachment
     lands in calendars that other people may see."""
-    host = urlsplit(site_url).hostname or "localhost"
+    host = site_host(site_url)
     event = _event(
         session, host=host, clinic_name=clinic_name, site_url=site_url, summary="Session"
     )

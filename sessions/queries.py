@@ -75,10 +75,16 @@ def session_list_for_clinician_between(
     *, user: User, start: datetime.datetime, end: datetime.datetime
 ) -> QuerySet[TherapySession]:
     """The sessions a clinician runs in a time range, with participants: two queries."""
-    sessions = TherapySession.objects.filter(
+    return _with_people(_run_by_between(user=user, start=start, end=end))
+
+
+def _run_by_between(
+    *, user: User, start: datetime.datetime, end: datetime.datetime
+) -> QuerySet[TherapySession]:
+    """The sessions a clinician runs that start in a time range, in order."""
+    return TherapySession.objects.filter(
         clinician__user=user, starts_at__gte=start, starts_at__lt=end
     ).order_by("starts_at", "pk")
-    return _with_people(sessions)
 
 
 @dataclass(frozen=True)
@@ -100,11 +106,8 @@ def session_calendar_for_clinician(
     *, user: User, start: datetime.datetime, end: datetime.datetime
 ) -> list[CalendarSession]:
     """What session_list_for_clinician_between gives, for the week calendar: two queries."""
-    sessions = TherapySession.objects.filter(
-        clinician__user=user, starts_at__gte=start, starts_at__lt=end
-    ).order_by("starts_at", "pk")
     rows = list(
-        sessions.values_list(
+        _run_by_between(user=user, start=start, end=end).values_list(
             "pk", "kind", "status", "starts_at", "ends_at", "couple_id", "clinician__user_id"
         )
     )

@@ -50,16 +50,16 @@ def test_portal_home_uses_a_fixed_number_of_queries(
     client.get("/portal/")  # the first request stamps the session
     caches["fragments"].clear()  # as after a change to the couple
 
-    # session, user with roles, the couple's revision, partner with couple and user, the
-    # couple's partners with users, my care team, my latest consent; the goals part
+    # session, user with roles, partner with user, couple and its revision, the couple's
+    # partners with users, my care team, my latest consent; the goals part
     # (tests/goals/test_views_portal.py pins it with goals and entries): my partner's consent,
     # the goals, today's check-in, the days of reported use; the sessions part
     # (tests/sessions/test_views_portal.py pins it with sessions): my next session, my minutes
     # this week; the insurance part (+1): my current coverage; the top bar's unread count
-    with django_assert_num_queries(15, info="rendering the content"):
+    with django_assert_num_queries(14, info="rendering the content"):
         assert client.get("/portal/").status_code == 200
-    # Nothing changed: session, user, revision, partner with couple, the top bar.
-    with django_assert_num_queries(5, info="content kept"):
+    # Nothing changed: session, user, partner with couple and its revision, the top bar.
+    with django_assert_num_queries(4, info="content kept"):
         assert client.get("/portal/").status_code == 200
 
 

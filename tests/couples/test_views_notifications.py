@@ -133,9 +133,9 @@ def test_the_list_uses_the_same_number_of_queries_for_any_number_of_notification
         sent(partner_a.user)
     jordan.get(LIST)  # the first request stamps the session
 
-    # session, user with roles, the top bar's unread notifications; the page's count, one
-    # page of notifications, my preferences, my couple's time zone, my unread count
-    with django_assert_max_num_queries(8):
+    # session, user with roles, the unread count (the top bar's, which the page shows too);
+    # the page's count, one page of notifications, my preferences, my couple's time zone
+    with django_assert_max_num_queries(7):
         response = jordan.get(LIST)
 
     assert len(response.context["page"].object_list) == min(size, 20)

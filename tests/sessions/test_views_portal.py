@@ -345,10 +345,10 @@ def test_the_homes_sessions_part_costs_the_same_queries_for_any_number_of_sessio
     jordan.get(HOME)  # the first request stamps the session
     caches["fragments"].clear()  # content rendered afresh
 
-    # The home without sessions is pinned in tests/couples/test_views.py (15, with the
+    # The home without sessions is pinned in tests/couples/test_views.py (14, with the
     # insurance part's current coverage and the top bar's unread notifications); the sessions
     # part adds one query when there is a next session: its participants.
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         response = jordan.get(HOME)
 
     assert response.context["next_session"] is not None
