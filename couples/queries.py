@@ -11,9 +11,11 @@ from django.db.models import (
     Case,
     F,
     IntegerField,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
     prefetch_related_objects,
@@ -28,6 +30,7 @@ from couples.models import (
     CareRole,
     Clinician,
     Couple,
+    CoupleRevision,
     Notification,
     NotificationPreference,
     Partner,
@@ -51,11 +54,13 @@ STATUS_ORDER = Case(
 )
 
 
-def revision_of(couple: str = "") -> Coalesce:
+def revision_of(couple_id: str = "pk") -> Coalesce:
     """A couple's revision (couples/revisions.py) read in the statement that reads the couple,
-    so before what it keys; `couple` is the path to it ("couple__" from a partner). No row
-    means 0."""
-    return Coalesce(F(f"{couple}revision__value"), 0)
+    so before what it keys; `couple_id` is the path to the couple's id ("couple_id" from a
+    partner). No row means 0. A subquery rather than joins: a page's query is planned faster
+    with one join fewer per step to the couple."""
+    revision = CoupleRevision.objects.filter(couple_id=OuterRef(couple_id)).values("value")
+    return Coalesce(Subquery(revision), 0)
 
 
 REVISION = revision_of()
@@ -93,7 +98,7 @@ def partner_get_for_user(*, user: User, with_couple_partners: bool = True) -> Pa
     query then), both partners."""
     partner = (
         Partner.objects.select_related("user", "couple")
-        .annotate(couple_revision=revision_of("couple__"))
+        .annotate(couple_revision=revision_of("couple_id"))
         .filter(user=user)
         .first()
     )

@@ -1,18 +1,24 @@
 import datetime
+import hashlib
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.templatetags.admin_list import items_for_result
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from couples.admin import PatientRecordAuditMixin, ServiceFormMixin
 from couples.forms import attach_service_error
+from couples.fragments import Rendered, fragments_get_or_render, key_for
 from couples.models import AuditEvent
+from couples.queries import revision_of
 from couples.services import access_denied_record, audit_record
 from insurance import admin_forms, queries, services
 from insurance.models import (
@@ -86,24 +92,81 @@ def authorization_use_label(authorization: Authorization, *, used: int, today) -
 
 
 class CoverageChangeList(ChangeList):
-    """The coverage list with each row's current authorization use, read for the whole
-    page in two queries (the authorizations, then the attendance behind them)."""
+    """The coverage list, each row kept once drawn (couples/fragments.py) under its couple's
+    revision, read in the statement that reads the page's rows: the database raises it with
+    any change to the coverage, its authorizations, the attendance that uses them, the payer
+    or the partner's name. Rows drawn again read their current authorization use together,
+    in two queries (the authorizations, then the attendance behind them)."""
 
     def get_results(self, request):
         super().get_results(request)
-        self.result_list = list(self.result_list)
-        today = timezone.localdate()
-        current = list(
-            Authorization.objects.filter(
-                coverage__in=self.result_list, starts_on__lte=today, ends_on__gte=today
-            ).select_related("coverage")
+        # Which coverages the page shows and their couples' revisions, in one statement that
+        # joins nothing else (the count has no need of them); rows() reads in full only the
+        # rows it must draw again.
+        self.result_list = (
+            self.result_list.select_related(None)
+            .only("pk", "partner_id")
+            .annotate(
+                row_couple_id=F("partner__couple_id"),
+                revision_value=revision_of("partner__couple_id"),
+            )
         )
-        used = queries.units_used_for_authorizations(authorizations=current)
-        labels = {
-            a.coverage_id: authorization_use_label(a, used=used[a.pk], today=today) for a in current
+
+    def rows(self, request) -> list[SafeString]:
+        """Each row's cells, as Django's own items_for_result draws them."""
+        today = timezone.localdate()
+        # Besides the coverage and the day (which authorization is current, which expired),
+        # a row's cells follow the columns and the filters its link carries back to the list.
+        shape = hashlib.sha256(
+            repr(
+                (
+                    self.list_display,
+                    self.list_display_links,
+                    self.preserved_filters,
+                    self.is_popup,
+                    self.to_field,
+                )
+            ).encode()
+        ).hexdigest()[:16]
+        keys = {
+            coverage.pk: key_for(
+                "coverage-row",
+                couple_id=coverage.row_couple_id,
+                revision=coverage.revision_value,
+                viewer_id=request.user.pk,
+                coverage=coverage.pk,
+                day=today,
+                shape=shape,
+            )
+            for coverage in self.result_list
         }
-        for coverage in self.result_list:
-            coverage.authorization_use = labels.get(coverage.pk, "—")
+
+        def render(missing: list[int]) -> dict[int, Rendered]:
+            # Read after the revisions, so never older than the revision they are kept under.
+            coverages = list(self.apply_select_related(self.root_queryset).filter(pk__in=missing))
+            authorization_use_read(coverages, today=today)
+            return {
+                coverage.pk: Rendered({"row": "".join(items_for_result(self, coverage, None))})
+                for coverage in coverages
+            }
+
+        parts = fragments_get_or_render(keys, render)
+        return [parts[coverage.pk]["row"] for coverage in self.result_list]
+
+
+def authorization_use_read(coverages: list[Coverage], *, today: datetime.date) -> None:
+    """Sets each coverage's authorization_use: its current authorization's use, or "—"."""
+    current = list(
+        Authorization.objects.filter(
+            coverage__in=coverages, starts_on__lte=today, ends_on__gte=today
+        ).select_related("coverage")
+    )
+    used = queries.units_used_for_authorizations(authorizations=current)
+    labels = {
+        a.coverage_id: authorization_use_label(a, used=used[a.pk], today=today) for a in current
+    }
+    for coverage in coverages:
+        coverage.authorization_use = labels.get(coverage.pk, "—")
 
 
 class StatusHistoryInline(admin.TabularInline):

@@ -68,9 +68,10 @@ def test_the_coverage_list_keeps_a_constant_number_of_queries(
     )
 
     # session, user with roles and authenticator, group and user permissions, the count,
-    # the page (partner user and payer joined), current authorizations, their attendance,
-    # the payers for the filter, and the admin's own bookkeeping (12 with 10 or 500 rows)
-    with django_assert_max_num_queries(12):
+    # the page's coverages with their revisions, then the rows to draw (partner user and
+    # payer joined), current authorizations, their attendance, the payers for the filter,
+    # and the admin's own bookkeeping (13 with 10 or 500 rows; see the kept list below)
+    with django_assert_max_num_queries(13):
         response = verifier.get(reverse("admin:insurance_coverage_changelist"))
     assert response.status_code == 200
     assert "0 of 20 used, 20 left" in response.text
@@ -215,3 +216,74 @@ def test_the_list_actions_refuse_several_coverages_at_once_and_change_nothing(ve
 
     assert "Select one coverage" in response.text
     assert set(Coverage.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def _tbody(html: str) -> str:
+    return html[html.index("<tbody>") : html.index("</tbody>")]
+
+
+def test_the_coverage_list_draws_its_rows_as_djangos_own_list_does(verifier, monkeypatch):
+    from insurance.admin import CoverageAdmin
+
+    _coverages(2, status="pending")
+    _coverages(1, status="denied")
+    url = reverse("admin:insurance_coverage_changelist")
+
+    drawn = verifier.get(url).text
+    kept = verifier.get(url).text
+    monkeypatch.setattr(CoverageAdmin, "change_list_template", "admin/change_list.html")
+    djangos = verifier.get(url).text
+
+    assert _tbody(kept) == _tbody(drawn) == _tbody(djangos)
+    assert _tbody(drawn).count("<tr>") == 3
+
+
+def test_a_change_to_a_kept_coverage_row_shows_on_the_next_view(verifier, insurance_staff):
+    from insurance import services
+
+    coverage = _coverages(1)[0]
+    url = reverse("admin:insurance_coverage_changelist")
+    assert "◐ Verification pending" in verifier.get(url).text
+    assert "◐ Verification pending" in verifier.get(url).text  # kept
+
+    services.coverage_mark_verified(
+        coverage=coverage, method="phone", reference_number="R-1", by=insurance_staff
+    )
+    user = coverage.partner.user
+    user.first_name = "Renamed"
+    user.save()
+
+    text = verifier.get(url).text
+    assert "✔ Verified" in text
+    assert "◐ Verification pending" not in text
+    assert "Renamed" in text
+
+
+def test_kept_coverage_rows_link_back_to_the_list_they_were_listed_in(verifier):
+    _coverages(1)
+    url = reverse("admin:insurance_coverage_changelist")
+
+    filtered = verifier.get(url, {"status__exact": "pending"}).text
+    plain = verifier.get(url).text
+
+    assert "_changelist_filters=status__exact%3Dpending" in _tbody(filtered)
+    assert "_changelist_filters" not in _tbody(plain)
+
+
+def test_a_kept_coverage_list_reads_no_authorizations(verifier, django_assert_max_num_queries):
+    today = datetime.date.today()
+    for coverage in _coverages(3):
+        Authorization.objects.create(
+            coverage=coverage,
+            number=f"A{coverage.pk}",
+            starts_on=today,
+            ends_on=today,
+            units_authorized=4,
+        )
+    url = reverse("admin:insurance_coverage_changelist")
+    verifier.get(url)
+
+    # As the first view, less the authorizations and their attendance.
+    with django_assert_max_num_queries(10):
+        response = verifier.get(url)
+    assert response.text.count("0 of 4 used, 4 left") == 3
