@@ -4,26 +4,42 @@ from functools import cache
 
 from allauth.account.auth_backends import AuthenticationBackend
 from allauth.mfa.models import Authenticator
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from couples.models import Clinician, Partner, User
+from couples.models import Clinician, Notification, Partner, User
 
 
 @cache
 def _users_with_access_flags() -> QuerySet[User]:
-    """Users with three booleans: couples.roles and the MFA middleware read them instead of
-    running a query each on every page.
+    """Users with three booleans, which couples.roles and the MFA middleware read instead of
+    running a query each on every page, and the count of their unread notifications for the
+    top bar's badge (couples.context_processors).
 
-    Built once per process, because building the three subqueries takes longer than the
+    Built once per process, because building the subqueries takes longer than the
     database takes to run them. It holds the query only: get() runs a fresh copy each time,
     so no row is ever kept between requests.
     """
+    # As couples.queries.notification_unread_count_for_user counts them.
+    unread = (
+        Notification.objects.filter(
+            recipient=OuterRef("pk"),
+            status=Notification.Status.SENT,
+            in_app=True,
+            read_at__isnull=True,
+        )
+        .order_by()
+        .values("recipient")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     return User.objects.annotate(
         has_partner_profile=Exists(Partner.objects.filter(user=OuterRef("pk"))),
         has_clinician_profile=Exists(Clinician.objects.filter(user=OuterRef("pk"))),
         has_totp_authenticator=Exists(
             Authenticator.objects.filter(user=OuterRef("pk"), type=Authenticator.Type.TOTP)
         ),
+        unread_notification_count=Coalesce(Subquery(unread), 0),
     )
 
 

@@ -8,8 +8,8 @@ from couples.roles import Role, roles_for_user
 
 
 class NotificationBadge:
-    """The top bar's unread count: counted once, and only when a page shows the bar
-    (the admin, a feed or a fragment never pays for it)."""
+    """The top bar's unread count, as counted in the query that loaded the request's user
+    (couples.backends); counted here only for a user loaded some other way."""
 
     def __init__(self, user):
         self.user = user
@@ -17,6 +17,9 @@ class NotificationBadge:
 
     @cached_property
     def count(self) -> int:
+        counted = getattr(self.user, "unread_notification_count", None)
+        if counted is not None:
+            return counted
         return notification_unread_count_for_user(user=self.user)
 
     @property

@@ -12,12 +12,13 @@ from django.contrib.auth import BACKEND_SESSION_KEY
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from couples.backends import ClinicAuthenticationBackend
 from couples.middleware import _has_totp
 from couples.models import User
 from couples.roles import Role, requires_mfa, roles_for_user
-from tests.factories import PASSWORD, ClinicianFactory, PartnerFactory
+from tests.factories import PASSWORD, ClinicianFactory, NotificationFactory, PartnerFactory
 
 BACKEND = "couples.backends.ClinicAuthenticationBackend"
 ALLAUTH_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
@@ -122,7 +123,7 @@ def test_a_user_made_a_clinician_must_set_up_totp_on_the_next_request(client, pl
     assert response["Location"] == reverse("mfa_activate_totp")
 
 
-def test_a_signed_in_clinic_page_takes_two_queries_fewer_than_with_allauths_backend(
+def test_a_signed_in_clinic_page_takes_three_queries_fewer_than_with_allauths_backend(
     client, clinician, settings
 ):
     settings.AUTHENTICATION_BACKENDS = [BACKEND, ALLAUTH_BACKEND]
@@ -135,5 +136,23 @@ def test_a_signed_in_clinic_page_takes_two_queries_fewer_than_with_allauths_back
             assert client.get(WEEK).status_code == 200
         counts[backend] = len(captured)
 
-    # The roles and the authenticator come with the user.
-    assert counts[BACKEND] == counts[ALLAUTH_BACKEND] - 2
+    # The roles, the authenticator and the unread count come with the user.
+    assert counts[BACKEND] == counts[ALLAUTH_BACKEND] - 3
+
+
+def test_the_unread_badge_counts_with_the_user_and_follows_the_next_request(client, clinician):
+    TOTP.activate(clinician.user, generate_totp_secret())
+    client.force_login(clinician.user)
+    unread = NotificationFactory(recipient=clinician.user)
+    NotificationFactory(recipient=clinician.user, in_app=False)  # went by email only
+    client.get(WEEK)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(WEEK)
+    assert response.context["notification_badge"].label == "1 unread notification"
+    # Counted in the query that loads the user, not in one of its own.
+    assert not any(q["sql"].startswith("SELECT COUNT(*)") for q in captured)
+
+    unread.read_at = timezone.now()
+    unread.save()
+    assert client.get(WEEK).context["notification_badge"].label == "Notifications, none unread"

@@ -55,11 +55,13 @@ def test_portal_home_uses_a_fixed_number_of_queries(
     # (tests/goals/test_views_portal.py pins it with goals and entries): my partner's consent,
     # the goals, today's check-in, the days of reported use; the sessions part
     # (tests/sessions/test_views_portal.py pins it with sessions): my next session, my minutes
-    # this week; the insurance part (+1): my current coverage; the top bar's unread count
-    with django_assert_num_queries(14, info="rendering the content"):
+    # this week; the insurance part (+1): my current coverage (the top bar's unread count
+    # comes with the user)
+    with django_assert_num_queries(13, info="rendering the content"):
         assert client.get("/portal/").status_code == 200
-    # Nothing changed: session, user, partner with couple and its revision, the top bar.
-    with django_assert_num_queries(4, info="content kept"):
+    # Nothing changed: session, user (with the unread count), partner with couple and its
+    # revision.
+    with django_assert_num_queries(3, info="content kept"):
         assert client.get("/portal/").status_code == 200
 
 

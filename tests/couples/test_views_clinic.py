@@ -247,11 +247,12 @@ def test_caseload_queries_do_not_grow_with_the_caseload_or_its_history(
     # (tests/sessions/test_views_clinic.py adds sessions); insurance (+1): the partners'
     # coverages with their current authorizations (the units used add one more only when an
     # authorization is current, tests/insurance/test_views.py); the top bar's unread count
-    with django_assert_num_queries(14, info="rendering every row"):
+    # comes with the user
+    with django_assert_num_queries(13, info="rendering every row"):
         client.get(CASELOAD, {"sort": "-days"})
-    # Nothing changed: every row is kept. Session, user, clinician, couples with their
-    # revisions, the top bar's unread count.
-    with django_assert_num_queries(5, info="every row kept"):
+    # Nothing changed: every row is kept. Session, user (with the unread count),
+    # clinician, couples with their revisions.
+    with django_assert_num_queries(4, info="every row kept"):
         response = client.get(CASELOAD, {"sort": "-days"})
     # Each couple is listed once in the table and once under "Needs attention"
     # (its partners rate a shared goal 8 and 4).

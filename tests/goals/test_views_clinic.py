@@ -552,11 +552,11 @@ def test_couple_page_queries_do_not_grow_with_goals_and_history(
     # partner (2), goals, their acceptances, 30 days of progress, change requests, 14 days of
     # check-ins, care-team check per partner for check-ins (2), uses for each streak (2); the
     # sessions section with no sessions (5: partners, IOP hours' partners and minutes,
-    # upcoming, past); current team, history; the top bar's unread notifications
-    with django_assert_num_queries(32, info="rendering the content"):
+    # upcoming, past); current team, history (the top bar's unread count comes with the user)
+    with django_assert_num_queries(31, info="rendering the content"):
         assert therapist_client.get(couple_url(couple)).status_code == 200
-    # Nothing changed: the content is kept; access, the audit rows and the top bar remain.
-    with django_assert_num_queries(10, info="content kept"):
+    # Nothing changed: the content is kept; access and the audit rows remain.
+    with django_assert_num_queries(9, info="content kept"):
         assert therapist_client.get(couple_url(couple)).status_code == 200
 
 
@@ -569,6 +569,6 @@ def test_goal_page_queries_do_not_grow_with_its_history(
 
     # session, user with roles and authenticator, goal with couple, partners, change
     # requests, acceptances, 90 days of progress, transitions with who; one audit row per
-    # partner (2 x 3 and the outer savepoint pair); the top bar's unread notifications
-    with django_assert_num_queries(17):
+    # partner (2 x 3 and the outer savepoint pair)
+    with django_assert_num_queries(16):
         assert therapist_client.get(detail_url(goal), {"days": "90"}).status_code == 200

@@ -174,8 +174,8 @@ def test_my_coverage_uses_a_fixed_number_of_queries(
     jordan.get(COVERAGE)  # the first request stamps the session
 
     # session, user with roles, partner with couple and user, the couple's partners with
-    # users, my coverages with payers, their benefits, the top bar's unread notifications
-    with django_assert_num_queries(7):
+    # users, my coverages with payers, their benefits
+    with django_assert_num_queries(6):
         assert jordan.get(COVERAGE).status_code == 200
 
 
@@ -299,8 +299,8 @@ def test_the_caseloads_coverage_flags_cost_two_queries_for_any_caseload(
     client.get(CASELOAD)  # the first request stamps the session
     caches["fragments"].clear()  # rows rendered afresh
 
-    # The 14 of tests/couples/test_views_clinic.py (coverages with current authorizations
+    # The 13 of tests/couples/test_views_clinic.py (coverages with current authorizations
     # included), and the units used of the current authorizations
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         response = client.get(CASELOAD)
     assert response.text.count("Coverage unverified for Pat") == 2 * size  # table and list

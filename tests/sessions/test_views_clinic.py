@@ -878,10 +878,10 @@ def test_the_caseload_takes_the_same_queries_with_sessions(
     client.get(CASELOAD)
     caches["fragments"].clear()  # rows rendered afresh
 
-    # The 14 of tests/couples/test_views_clinic.py, with sessions: each couple's next session
+    # The 13 of tests/couples/test_views_clinic.py, with sessions: each couple's next session
     # (one windowed query) and this week's IOP minutes of every partner listed (one
     # aggregate) are among them either way
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = client.get(CASELOAD)
     assert len(re.findall(r'href="/clinic/sessions/\d+/"', response.text)) == size
 
@@ -931,11 +931,11 @@ def test_the_couple_pages_sessions_take_the_same_queries_however_many(
     therapist_client.get(couple_url(couple))
     caches["fragments"].clear()  # content rendered afresh
 
-    # The couple page of tests/goals/test_views_clinic.py (32 there, with 5 for an empty
+    # The couple page of tests/goals/test_views_clinic.py (31 there, with 5 for an empty
     # sessions section) less the 3 reads behind goals (acceptances, progress, change
     # requests: this couple has none), plus the attendances with partners of the upcoming
     # and of the past sessions
-    with django_assert_num_queries(31):
+    with django_assert_num_queries(30):
         assert therapist_client.get(couple_url(couple)).status_code == 200
 
 

@@ -291,9 +291,8 @@ def test_my_sessions_page_uses_the_same_number_of_queries_for_any_number_of_sess
     jordan.get(SESSIONS)  # the first request stamps the session
 
     # session, user with roles, partner with couple and user, the couple's partners with
-    # users, the sessions with clinicians, their participants, my minutes this week, the top
-    # bar's unread notifications
-    with django_assert_num_queries(8):
+    # users, the sessions with clinicians, their participants, my minutes this week
+    with django_assert_num_queries(7):
         response = jordan.get(SESSIONS)
 
     rows = response.context["upcoming"] + response.context["past"]
@@ -345,10 +344,10 @@ def test_the_homes_sessions_part_costs_the_same_queries_for_any_number_of_sessio
     jordan.get(HOME)  # the first request stamps the session
     caches["fragments"].clear()  # content rendered afresh
 
-    # The home without sessions is pinned in tests/couples/test_views.py (14, with the
-    # insurance part's current coverage and the top bar's unread notifications); the sessions
+    # The home without sessions is pinned in tests/couples/test_views.py (13, with the
+    # insurance part's current coverage); the sessions
     # part adds one query when there is a next session: its participants.
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         response = jordan.get(HOME)
 
     assert response.context["next_session"] is not None
