@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -55,16 +55,73 @@ def client_ip(request: HttpRequest | None) -> str | None:
         return None
 
 
-def _chain_head_locked() -> AuditChainHead:
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is not None:
-        return head
-    try:
-        with transaction.atomic():
-            AuditChainHead.objects.create(pk=1)
-    except IntegrityError:
-        pass  # Another process created it first.
-    return AuditChainHead.objects.select_for_update().get(pk=1)
+# The audit log's three statements (lock the head, insert, move the head) are written out here
+# rather than built by the ORM: they run on every page that shows a record, and building them
+# took most of the CPU of appending (2.6 ms of a couple page's 10). Values are prepared by the
+# model's own fields, as bulk_create prepares them.
+
+
+def _quoted(model: type[models.Model], field: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(field).column)
+
+
+def _chain_head_locked() -> tuple[int, str]:
+    """The head's (seq, hash), its row locked until the transaction ends."""
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = (
+        f"SELECT {_quoted(AuditChainHead, 'seq')}, {_quoted(AuditChainHead, 'hash')}"
+        f" FROM {table} WHERE {_quoted(AuditChainHead, 'id')} = %s{lock}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [1])
+        row = cursor.fetchone()
+        if row is not None:
+            return row
+        try:
+            with transaction.atomic():
+                AuditChainHead.objects.create(pk=1)
+        except IntegrityError:
+            pass  # Another process created it first.
+        cursor.execute(sql, [1])
+        return cursor.fetchone()
+
+
+def _chain_head_move(seq: int, last_hash: str) -> None:
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {_quoted(AuditChainHead, 'seq')} = %s,"
+            f" {_quoted(AuditChainHead, 'hash')} = %s WHERE {_quoted(AuditChainHead, 'id')} = %s",
+            [seq, last_hash, 1],
+        )
+
+
+def _audit_events_insert(events: list[AuditEvent]) -> None:
+    """One INSERT of new rows (the log is append-only: AuditEvent.save refuses any other
+    write), giving each event its id where the database returns them."""
+    fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(AuditEvent._meta.db_table)}"
+        f" ({', '.join(connection.ops.quote_name(field.column) for field in fields)})"
+        f" VALUES {', '.join([placeholders] * len(events))}"
+    )
+    params = [
+        field.get_db_prep_save(field.pre_save(event, True), connection)
+        for event in events
+        for field in fields
+    ]
+    returning = connection.features.can_return_rows_from_bulk_insert
+    if returning:
+        sql += f" RETURNING {_quoted(AuditEvent, 'seq')}, {_quoted(AuditEvent, 'id')}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = dict(cursor.fetchall()) if returning else {}
+    for event in events:
+        event.pk = ids.get(event.seq)
+        event._state.adding = False
+        event._state.db = connection.alias
 
 
 def audit_record(
@@ -114,12 +171,12 @@ def audit_record_many(
     # No savepoint inside the caller's transaction: a failure here must roll back the
     # caller's write too, so there is nothing to keep by rolling back only this part.
     with transaction.atomic(savepoint=False):
-        head = _chain_head_locked()
+        seq, prev_hash = _chain_head_locked()
         at, ip_address = timezone.now(), client_ip(request)
         events = []
         for patient in patients:
             event = AuditEvent(
-                seq=head.seq + 1,
+                seq=seq + 1,
                 at=at,
                 actor=actor,
                 actor_label=actor.email if actor else "",
@@ -130,14 +187,13 @@ def audit_record_many(
                 ip_address=ip_address,
                 allowed=allowed,
                 detail=detail or {},
-                prev_hash=head.hash,
+                prev_hash=prev_hash,
             )
             event.hash = event.compute_hash()
-            head.seq, head.hash = event.seq, event.hash
+            seq, prev_hash = event.seq, event.hash
             events.append(event)
-        # Only new rows: the log is append-only (AuditEvent.save refuses any other write).
-        AuditEvent.objects.bulk_create(events)
-        head.save(update_fields=["seq", "hash"])
+        _audit_events_insert(events)
+        _chain_head_move(seq, prev_hash)
     return events
 
 
