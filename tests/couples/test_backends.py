@@ -156,3 +156,33 @@ def test_the_unread_badge_counts_with_the_user_and_follows_the_next_request(clie
     unread.read_at = timezone.now()
     unread.save()
     assert client.get(WEEK).context["notification_badge"].label == "Notifications, none unread"
+
+
+def test_permissions_from_the_user_and_their_groups_are_read_in_one_query(
+    plain_user, django_assert_num_queries
+):
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.create(name="Verifiers")
+    group.permissions.add(Permission.objects.get(codename="view_coverage"))
+    plain_user.groups.add(group)
+    plain_user.user_permissions.add(Permission.objects.get(codename="change_payer"))
+    loaded = ClinicAuthenticationBackend().get_user(plain_user.pk)
+
+    with django_assert_num_queries(1):
+        assert loaded.has_perm("insurance.view_coverage")
+        assert loaded.has_perm("insurance.change_payer")
+        assert not loaded.has_perm("insurance.change_coverage")
+        assert loaded.has_module_perms("insurance")
+
+    plain_user.is_active = False
+    assert ClinicAuthenticationBackend().get_all_permissions(plain_user) == set()
+
+
+def test_a_superuser_has_every_permission(plain_user):
+    from django.contrib.auth.models import Permission
+
+    plain_user.is_superuser = True
+    permissions = ClinicAuthenticationBackend().get_all_permissions(plain_user)
+
+    assert len(permissions) == Permission.objects.count()
