@@ -12,6 +12,7 @@ again. A form inside a part carries CSRF_PLACEHOLDER for its token, replaced per
 """
 
 import datetime
+import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -66,6 +67,24 @@ def fragments_get_or_render(
     return {
         pk: {name: mark_safe(html) for name, html in parts.items()} for pk, parts in result.items()
     }
+
+
+def digest_key(name: str, *inputs) -> str:
+    """The key of a part drawn from `inputs` alone (plain values with a stable repr, the
+    viewer among them where it matters): it changes whenever they do, so the part needs no
+    revision to go stale by."""
+    return f"{name}:{hashlib.sha256(repr(inputs).encode()).hexdigest()}"
+
+
+def fragment_get_or_render(key: str, render: Callable[[], str]) -> SafeString:
+    """One part: kept, or rendered now and kept."""
+    cache = fragment_cache()
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        if settings.FRAGMENT_CACHE_SECONDS > 0:
+            cache.set(key, html, timeout=settings.FRAGMENT_CACHE_SECONDS)
+    return mark_safe(html)
 
 
 def with_csrf(html: str, request) -> SafeString:

@@ -15,10 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from couples import fragments
 from couples.forms import attach_service_error
 from couples.models import AuditEvent, Couple
 from couples.permissions import clinician_required, role_check
@@ -59,6 +61,18 @@ def clinic_week(request: HttpRequest) -> HttpResponse:
     start, end = queries.week_bounds(day=_date_from(request, today), time_zone=settings.TIME_ZONE)
     monday = start.date()
     sessions = queries.session_calendar_for_clinician(user=request.user, start=start, end=end)
+    # The grid is drawn from these values alone, so it is kept under their digest.
+    key = fragments.digest_key(
+        "clinic-week", sessions, request.user.pk, monday, today, settings.TIME_ZONE
+    )
+    content = fragments.fragment_get_or_render(
+        key, lambda: _week_render(request, sessions, monday=monday, start=start, today=today)
+    )
+    context = {"monday": monday, "content": content}
+    return render(request, "sessions/clinic_session_week.html", context)
+
+
+def _week_render(request, sessions, *, monday, start, today) -> str:
     context = {
         "days": cards.week_days(
             sessions, viewer=request.user, monday=monday, zone=start.tzinfo, today=today
@@ -71,7 +85,7 @@ def clinic_week(request: HttpRequest) -> HttpResponse:
         "this_week_url": cards.day_url("sessions:clinic_week", None),
         "zone_name": settings.TIME_ZONE,
     }
-    return render(request, "sessions/clinic_session_week.html", context)
+    return render_to_string("sessions/clinic_session_week.html#week-content", context)
 
 
 @clinician_required

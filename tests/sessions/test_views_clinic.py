@@ -218,6 +218,36 @@ def test_a_cancelled_session_stays_on_the_calendar_marked_cancelled(therapist_cl
     assert "18:00–19:00 Couples therapy Jordan & Alex Cancelled" in page
 
 
+def test_a_kept_week_shows_a_change_on_the_next_view(therapist_client, maya, session, partner_a):
+    week = {"date": TUESDAY.isoformat()}
+    assert "Jordan & Alex Scheduled" in text_of(therapist_client.get(WEEK, week))
+    assert "Jordan & Alex Scheduled" in text_of(therapist_client.get(WEEK, week))  # kept
+
+    services.session_cancel(session=session, reason="Snow storm", by=maya.user)
+    partner_a.preferred_name = "Jo"
+    partner_a.save()
+    schedule(
+        maya, couple=session.couple, starts_at=at(TUESDAY + datetime.timedelta(days=1), "09:00")
+    )
+
+    page = text_of(therapist_client.get(WEEK, week))
+    assert "18:00–19:00 Couples therapy Jo & Alex Cancelled" in page
+    assert "09:00–10:00 Couples therapy Jo & Alex Scheduled" in page
+
+
+def test_a_kept_week_is_no_other_clinicians(client, therapist_client, maya, couple, session):
+    colleague = ClinicianFactory()
+    treat(colleague, couple)
+    therapist_client.get(WEEK, {"date": TUESDAY.isoformat()})  # kept for Maya
+    therapist_client.logout()
+    sign_in(client, colleague.user)
+
+    page = text_of(client.get(WEEK, {"date": TUESDAY.isoformat()}))
+
+    assert "Couples therapy" not in page  # Maya runs it: not on her colleague's calendar
+    assert "No sessions" in page
+
+
 def busy_week(clinician, count: int) -> list[TherapySession]:
     """`count` sessions in the week of MONDAY, couples sessions and groups of several couples."""
     couples = [couple_of([f"P{n}a", f"P{n}b"]) for n in range(6)]
