@@ -30,6 +30,7 @@ from couples.notifications import (
     Recipient,
     kind_register,
     local_moment,
+    object_ref_of,
     zone_named,
 )
 from goals.queries import needs_attention
@@ -60,7 +61,7 @@ def digests_plan(now: datetime.datetime) -> Iterator[Draft]:
             yield Draft(
                 kind=CLINICIAN_DIGEST,
                 recipient_id=user_id,
-                object_ref=f"couples.user:{user_id}",
+                object_ref=object_ref_of(User, user_id),
                 slot=moment,
                 due_at=moment,
             )

@@ -103,7 +103,12 @@ def site_host(site_url: str) -> str:
 
 
 def object_ref(obj: models.Model) -> str:
-    return f"{obj._meta.label_lower}:{obj.pk}"
+    return object_ref_of(type(obj), obj.pk)
+
+
+def object_ref_of(model: type[models.Model], pk: int) -> str:
+    """What object_ref gives for the row of `model` with this pk, without loading it."""
+    return f"{model._meta.label_lower}:{pk}"
 
 
 def object_pk(ref: str) -> int:

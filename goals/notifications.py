@@ -30,6 +30,7 @@ from couples.notifications import (
     kind_register,
     local_moment,
     object_pk,
+    object_ref_of,
     zone_named,
 )
 from couples.queries import is_on_care_team
@@ -47,7 +48,7 @@ PREFERENCE = "user__notification_preference__"
 
 
 def partner_ref(partner_id: int) -> str:
-    return f"couples.partner:{partner_id}"
+    return object_ref_of(Partner, partner_id)
 
 
 def next_midnight(day: datetime.date, zone: ZoneInfo) -> datetime.datetime:

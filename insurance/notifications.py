@@ -22,6 +22,7 @@ from couples.notifications import (
     kind_register,
     local_moment,
     object_pk,
+    object_ref_of,
 )
 from insurance.models import Authorization, Coverage
 from insurance.permissions import INSURANCE_STAFF
@@ -94,7 +95,7 @@ def reverifications_plan(now: datetime.datetime) -> Iterator[Draft]:
             yield Draft(
                 kind=REVERIFICATION_DUE,
                 recipient_id=user_id,
-                object_ref=f"insurance.coverage:{coverage_id}",
+                object_ref=object_ref_of(Coverage, coverage_id),
                 slot=_clinic_midnight(reverify_on),
                 due_at=local_moment(reverify_on, REVERIFY_ALERT_TIME, zone),
             )
@@ -144,7 +145,7 @@ kind_register(
 
 
 def _authorization_ref(pk) -> str:
-    return f"insurance.authorization:{pk}"
+    return object_ref_of(Authorization, pk)
 
 
 def _is_high(used: int, authorization: Authorization) -> bool:

@@ -21,6 +21,7 @@ from couples.notifications import (
     notifications_withdraw,
     object_pk,
     object_ref,
+    object_ref_of,
 )
 from sessions.ics import session_invite
 from sessions.models import Attendance, TherapySession
@@ -91,7 +92,7 @@ def reminders_plan(kind: str, now: datetime.datetime) -> Iterator[Draft]:
         yield Draft(
             kind=kind,
             recipient_id=user_id,
-            object_ref=f"therapy_sessions.therapysession:{session_id}",
+            object_ref=object_ref_of(TherapySession, session_id),
             slot=starts_at,
             due_at=starts_at - before,
         )

@@ -75,6 +75,8 @@ def test_a_due_reminder_is_one_row_per_participant_and_planning_again_adds_none(
     assert sorted(first) == sorted(rows.values_list("pk", flat=True))
     assert second == []  # dispatched already, within the dispatch lease
     assert {r.recipient_id for r in rows} == {p.user_id for p in session.participants.all()}
+    # Planned from ids, the rows name the session as a withdrawal by the session would.
+    assert {r.object_ref for r in rows} == {notifications.object_ref(session)}
 
 
 def test_the_reminder_email_holds_a_time_and_login_links_but_not_the_kind(session, partner_a):
