@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -152,19 +152,23 @@ def zone_named(*names: str | None) -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def zone_for(user: User, preference: NotificationPreference) -> ZoneInfo:
-    """Their own zone, else their couple's, else the clinic's."""
-    couple_zone = None
-    if not preference.time_zone:
+def zone_for(
+    user: User, preference: NotificationPreference, *, couple_zone: str | None = None
+) -> ZoneInfo:
+    """Their own zone, else their couple's (read here unless the caller read it with the
+    user), else the clinic's."""
+    if not preference.time_zone and not couple_zone:
         couple_zone = (
             Partner.objects.filter(user=user).values_list("couple__time_zone", flat=True).first()
         )
     return zone_named(preference.time_zone, couple_zone)
 
 
-def recipient_for(user: User) -> Recipient:
+def recipient_for(user: User, *, couple_zone: str | None = None) -> Recipient:
     preference = preference_for(user)
-    return Recipient(user=user, preference=preference, zone=zone_for(user, preference))
+    return Recipient(
+        user=user, preference=preference, zone=zone_for(user, preference, couple_zone=couple_zone)
+    )
 
 
 def is_quiet_at(
@@ -347,19 +351,28 @@ def notification_email(*, notification: Notification, recipient: Recipient, mess
     return email
 
 
+# A partner's couple's zone, read with the row to send (a recipient's own zone comes first).
+_COUPLE_ZONE_OF_RECIPIENT = Partner.objects.filter(user=OuterRef("recipient_id")).values(
+    "couple__time_zone"
+)[:1]
+
+
 def notification_send(*, notification_id: int, now: datetime.datetime | None = None) -> int | None:
     """Send one row if it is still due and still true. Returns seconds until a retry, if one
     is wanted; the caller (the task) schedules it."""
     now = now or timezone.now()
     notification = (
         Notification.objects.select_related("recipient", "recipient__notification_preference")
+        .annotate(recipient_couple_zone=Subquery(_COUPLE_ZONE_OF_RECIPIENT))
         .filter(pk=notification_id, status=Notification.Status.QUEUED)
         .first()
     )
     if notification is None or notification.next_attempt_at > now + datetime.timedelta(seconds=5):
         return None  # sent, withdrawn, failed, claimed elsewhere, or not due yet
     kind = KINDS.get(notification.kind)
-    recipient = recipient_for(notification.recipient)
+    recipient = recipient_for(
+        notification.recipient, couple_zone=notification.recipient_couple_zone
+    )
     if kind is not None and kind.respects_quiet_hours:
         until = quiet_until(recipient, now)
         if until is not None:

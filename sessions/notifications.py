@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from couples.models import Notification, NotificationPreference, Partner, User
@@ -45,18 +46,19 @@ def when_text(moment: datetime.datetime, recipient: Recipient) -> str:
 
 
 def _session(notification: Notification) -> TherapySession | None:
-    """The session, read once per send (check and message both need it)."""
+    """The session, read once per send (check and message both need it), with whether the
+    recipient has a place in it (session.recipient_takes_part)."""
     if not hasattr(notification, "_session"):
+        place = Attendance.objects.filter(
+            session=OuterRef("pk"), partner__user_id=notification.recipient_id
+        )
         notification._session = (
             TherapySession.objects.select_related("clinician")
+            .annotate(recipient_takes_part=Exists(place))
             .filter(pk=object_pk(notification.object_ref))
             .first()
         )
     return notification._session
-
-
-def _attendance(session: TherapySession, user: User) -> Attendance | None:
-    return Attendance.objects.filter(session=session, partner__user=user).first()
 
 
 def _is_clinician(session: TherapySession, user: User) -> bool:
@@ -108,7 +110,7 @@ def reminder_check(notification: Notification, recipient: Recipient) -> str:
         return "The session has already started"
     if _is_clinician(session, recipient.user):
         return "" if recipient.preference.session_reminders else "Clinician did not opt in"
-    if _attendance(session, recipient.user) is None:
+    if not session.recipient_takes_part:
         return "No longer a participant"
     if recipient.preference.session_reminders is False:
         return "Turned off by the recipient"
