@@ -26,7 +26,11 @@ from couples.notifications import (
 )
 from insurance.models import Authorization, Coverage
 from insurance.permissions import INSURANCE_STAFF
-from insurance.queries import AUTHORIZATION_ALERT_PERCENT, units_used_for_authorizations
+from insurance.queries import (
+    AUTHORIZATION_ALERT_PERCENT,
+    authorization_is_high,
+    units_used_for_authorizations,
+)
 
 REVERIFICATION_DUE = "coverage_reverification_due"
 AUTHORIZATION_HIGH = "authorization_use_high"
@@ -149,7 +153,7 @@ def _authorization_ref(pk) -> str:
 
 
 def _is_high(used: int, authorization: Authorization) -> bool:
-    return 100 * used >= AUTHORIZATION_ALERT_PERCENT * authorization.units_authorized
+    return authorization_is_high(used=used, units_authorized=authorization.units_authorized)
 
 
 def authorizations_high_plan(now: datetime.datetime) -> Iterator[Draft]:

@@ -55,6 +55,12 @@ ENDING_SOON_DAYS = 30
 AUTHORIZATION_ALERT_PERCENT = 80
 
 
+def authorization_is_high(*, used: int, units_authorized: int) -> bool:
+    """At least AUTHORIZATION_ALERT_PERCENT of the units used: the caseload's flag and the
+    staff alert (insurance/notifications.py) both ask this."""
+    return 100 * used >= AUTHORIZATION_ALERT_PERCENT * units_authorized
+
+
 @dataclass
 class BenefitLine:
     category: str
@@ -212,8 +218,9 @@ def coverage_flags_for_partners(
             authorizations.append(_current_authorization(coverage))
     used = units_used_for_authorizations(authorizations=authorizations)
     for authorization in authorizations:
-        percent = 100 * used[authorization.pk] // authorization.units_authorized
-        if percent >= AUTHORIZATION_ALERT_PERCENT:
+        units_used = used[authorization.pk]
+        if authorization_is_high(used=units_used, units_authorized=authorization.units_authorized):
+            percent = 100 * units_used // authorization.units_authorized
             name = names[authorization.coverage.partner_id]
             flags[authorization.coverage.partner_id].append(
                 f"Authorization {percent}% used for {name}"
