@@ -18,6 +18,7 @@ from sessions.models import (
     SessionSeries,
     TherapySession,
 )
+from sessions.permissions import response_closed_reason
 
 # Which care-team role a one-partner kind needs from its clinician.
 PARTNER_KIND_ROLE = {
@@ -486,12 +487,9 @@ def attendance_respond(
         raise ValidationError({"response": "Choose whether you will be there."})
     # Lock the session: a cancellation or a move at the same moment is decided first.
     session = TherapySession.objects.select_for_update().get(pk=session.pk)
-    if session.status != TherapySession.Status.SCHEDULED:
-        raise ValidationError(
-            f"This session is {session.get_status_display().lower()}: it takes no answer now."
-        )
-    if session.starts_at <= timezone.now():
-        raise ValidationError("This session has already started: it takes no answer now.")
+    closed = response_closed_reason(session=session, now=timezone.now())
+    if closed:
+        raise ValidationError(f"{closed}: it takes no answer now.")
     attendance = Attendance.objects.filter(session=session, partner=partner).first()
     if attendance is None:
         raise ValidationError("You do not take part in this session.")

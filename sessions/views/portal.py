@@ -22,6 +22,7 @@ from couples.services import audit_record
 from sessions import ics, queries, services
 from sessions.forms import AttendanceResponseForm
 from sessions.models import MULTI_COUPLE_KINDS, Attendance, TherapySession
+from sessions.permissions import response_closed_reason
 from sessions.queries import JoinState
 
 # What a partner reads once their answer to a reminder is saved.
@@ -78,18 +79,8 @@ def _row(session: TherapySession, *, partner: Partner, now: datetime.datetime) -
         # A moved session keeps its reason and stays scheduled.
         is_moved=bool(session.change_reason) and not is_cancelled,
         my_attendance=next((a for a in attendances if a.partner_id == partner.pk), None),
-        can_respond=not _closed_reason(session, now=now),
+        can_respond=not response_closed_reason(session=session, now=now),
     )
-
-
-def _closed_reason(session: TherapySession, *, now: datetime.datetime) -> str:
-    """Why a partner cannot answer a reminder now, "" when they can (the rule of
-    sessions.services.attendance_respond)."""
-    if session.status != TherapySession.Status.SCHEDULED:
-        return f"This session is {session.get_status_display().lower()}"
-    if session.starts_at <= now:
-        return "This session has already started"
-    return ""
 
 
 def _iop_hours(*, partner: Partner) -> dict:
@@ -155,7 +146,7 @@ def portal_respond(request: HttpRequest, pk: int) -> HttpResponse:
         "session": session,
         "attendance": attendance,
         "form": form,
-        "closed_reason": _closed_reason(session, now=timezone.now()),
+        "closed_reason": response_closed_reason(session=session, now=timezone.now()),
         "time_zone": zone,
         "time_zone_name": str(zone),
     }
