@@ -85,6 +85,9 @@ class Kind:
     check: Callable[[Notification, "Recipient"], str]
     # What has fallen due by `now`; None for kinds created by a service when something happens.
     plan: Callable[[datetime.datetime], Iterable[Draft]] | None = None
+    # How often the tick asks `plan`: every minute, or at the minutes of the clinic's clock
+    # that this divides (a plan with a heavy read and no hurry).
+    plan_every_minutes: int = 1
     # Quiet hours hold the message back until they end.
     respects_quiet_hours: bool = True
 
@@ -252,8 +255,9 @@ def notifications_revive(*, object_ref: str, kinds: Iterable[str], slot: datetim
 def notifications_plan(*, now: datetime.datetime) -> int:
     """Ask every kind what has fallen due and write the rows that do not exist yet."""
     planned = 0
+    minute = timezone.localtime(now).minute
     for kind in KINDS.values():
-        if kind.plan is not None:
+        if kind.plan is not None and minute % kind.plan_every_minutes == 0:
             planned += notifications_create(kind.plan(now))
     return planned
 

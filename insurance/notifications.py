@@ -158,10 +158,9 @@ def _is_high(used: int, authorization: Authorization) -> bool:
 
 def authorizations_high_plan(now: datetime.datetime) -> Iterator[Draft]:
     """Current authorizations with 80% of their units used, to each staff member, once per
-    authorization (the slot is its start). Every quarter of an hour, three queries: the staff,
-    the current authorizations not yet alerted, the attendance behind their units."""
-    if timezone.localtime(now).minute % AUTHORIZATION_PLAN_EVERY_MINUTES:
-        return
+    authorization (the slot is its start). Asked every quarter of an hour (the kind's
+    plan_every_minutes); three queries: the staff, the current authorizations not yet
+    alerted, the attendance behind their units."""
     today = timezone.localdate(now)
     staff = _staff_user_ids()
     if not staff:
@@ -252,5 +251,6 @@ kind_register(
         message=authorization_high_message,
         check=authorization_high_check,
         plan=authorizations_high_plan,
+        plan_every_minutes=AUTHORIZATION_PLAN_EVERY_MINUTES,
     )
 )

@@ -216,8 +216,10 @@ def test_authorizations_are_planned_every_quarter_hour(billing, partner_a, payer
     authorization = authorization_for(verified_coverage(partner_a, payer), units=10)
     attended(partner_a, day_count=8, since=authorization.starts_on)
 
-    assert list(notifications.authorizations_high_plan(at(TUESDAY, 9, 7))) == []
-    assert list(notifications.authorizations_high_plan(at(TUESDAY, 9, 15))) != []
+    notifications_plan(now=at(TUESDAY, 9, 7))
+    assert not Notification.objects.filter(kind=notifications.AUTHORIZATION_HIGH).exists()
+    notifications_plan(now=at(TUESDAY, 9, 15))
+    assert Notification.objects.filter(kind=notifications.AUTHORIZATION_HIGH).exists()
 
 
 def test_an_authorization_is_alerted_once(clock, billing, partner_a, payer):
