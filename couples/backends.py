@@ -5,10 +5,10 @@ from functools import cache
 from allauth.account.auth_backends import AuthenticationBackend
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Permission
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from couples.models import Clinician, Notification, Partner, User
+from couples.models import Clinician, Partner, User
+from couples.queries import notification_unread_count_of
 
 
 @cache
@@ -21,26 +21,13 @@ def _users_with_access_flags() -> QuerySet[User]:
     database takes to run them. It holds the query only: get() runs a fresh copy each time,
     so no row is ever kept between requests.
     """
-    # As couples.queries.notification_unread_count_for_user counts them.
-    unread = (
-        Notification.objects.filter(
-            recipient=OuterRef("pk"),
-            status=Notification.Status.SENT,
-            in_app=True,
-            read_at__isnull=True,
-        )
-        .order_by()
-        .values("recipient")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
     return User.objects.annotate(
         has_partner_profile=Exists(Partner.objects.filter(user=OuterRef("pk"))),
         has_clinician_profile=Exists(Clinician.objects.filter(user=OuterRef("pk"))),
         has_totp_authenticator=Exists(
             Authenticator.objects.filter(user=OuterRef("pk"), type=Authenticator.Type.TOTP)
         ),
-        unread_notification_count=Coalesce(Subquery(unread), 0),
+        unread_notification_count=notification_unread_count_of(OuterRef("pk")),
     )
 
 

@@ -76,17 +76,6 @@ def digest_key(name: str, *inputs) -> str:
     return f"{name}:{hashlib.sha256(repr(inputs).encode()).hexdigest()}"
 
 
-def fragment_get_or_render(key: str, render: Callable[[], str]) -> SafeString:
-    """One part: kept, or rendered now and kept."""
-    cache = fragment_cache()
-    html = cache.get(key)
-    if html is None:
-        html = render()
-        if settings.FRAGMENT_CACHE_SECONDS > 0:
-            cache.set(key, html, timeout=settings.FRAGMENT_CACHE_SECONDS)
-    return mark_safe(html)
-
-
 def with_csrf(html: str, request) -> SafeString:
     """A kept part with the requesting person's CSRF token in its forms."""
     if CSRF_PLACEHOLDER not in html:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import (
     Case,
+    Count,
     F,
     IntegerField,
     OuterRef,
@@ -480,16 +481,35 @@ def _role_label(assignment: CareAssignment) -> str:
 # Notifications: each person sees only their own, and only what reached them in the app.
 
 
-def notification_list_for_user(*, user: User) -> QuerySet[Notification]:
-    """The user's delivered in-app notifications, newest first. A row sent while the
-    person had the app channel off (in_app False) went by email only and is not listed."""
-    return user.notifications.filter(status=Notification.Status.SENT, in_app=True).order_by(
-        "-sent_at", "-pk"
+def _delivered_in_app(recipient) -> QuerySet[Notification]:
+    """What reached `recipient` (a user, or an OuterRef to one) in the app. A row sent while
+    the person had the app channel off (in_app False) went by email only."""
+    return Notification.objects.filter(
+        recipient=recipient, status=Notification.Status.SENT, in_app=True
     )
 
 
+def notification_list_for_user(*, user: User) -> QuerySet[Notification]:
+    """The user's delivered in-app notifications, newest first."""
+    return _delivered_in_app(user).order_by("-sent_at", "-pk")
+
+
 def notification_unread_count_for_user(*, user: User) -> int:
-    return notification_list_for_user(user=user).filter(read_at__isnull=True).count()
+    return _delivered_in_app(user).filter(read_at__isnull=True).count()
+
+
+def notification_unread_count_of(recipient: OuterRef) -> Coalesce:
+    """notification_unread_count_for_user as an annotation, for the query that loads the
+    request's user (couples.backends)."""
+    unread = (
+        _delivered_in_app(recipient)
+        .filter(read_at__isnull=True)
+        .order_by()
+        .values("recipient")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(unread), 0)
 
 
 def notification_get_for_user(

@@ -607,7 +607,6 @@ def disclosure_record(
     )
 
 
-@transaction.atomic
 def couple_record_read(
     *, viewer: User, couple: Couple, partners: list[Partner], request: HttpRequest | None
 ) -> list[AuditEvent]:

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from couples.models import Clinician, Couple, Notification, Partner, User
 from goals.models import CheckIn, GoalAcceptance, ProgressEntry
+from sessions.models import MULTI_COUPLE_KINDS, Attendance, TherapySession
 
 PASSWORD = "a-long-test-passphrase-42"
 
@@ -148,3 +149,25 @@ def goal_history(couple, *, days: int, today: datetime.date | None = None) -> li
     CheckIn.objects.bulk_create(checkins)
     ProgressEntry.objects.bulk_create(entries)
     return [*shared, *own.values(), proposed]
+
+
+def session_written(
+    clinician, partners, *, starts_at, kind, minutes, status=TherapySession.Status.SCHEDULED
+) -> TherapySession:
+    """A session with the partners' places, written straight to the tables so that a test can
+    place it anywhere in time, whatever the scheduling rules would allow today. A kind that
+    spans couples has no couple; otherwise it is the first partner's."""
+    session = TherapySession.objects.create(
+        kind=kind,
+        clinician=clinician,
+        couple=None if kind in MULTI_COUPLE_KINDS else partners[0].couple,
+        starts_at=starts_at,
+        # In UTC: across the clocks going back, wall-clock arithmetic would add an hour.
+        ends_at=starts_at.astimezone(datetime.UTC) + datetime.timedelta(minutes=minutes),
+        time_zone="America/New_York",
+        status=status,
+        created_by=clinician.user,
+    )
+    for partner in partners:
+        Attendance.objects.create(session=session, partner=partner)
+    return session

@@ -65,14 +65,15 @@ def clinic_week(request: HttpRequest) -> HttpResponse:
     key = fragments.digest_key(
         "clinic-week", sessions, request.user.pk, monday, today, settings.TIME_ZONE
     )
-    content = fragments.fragment_get_or_render(
-        key, lambda: _week_render(request, sessions, monday=monday, start=start, today=today)
-    )
+    content = fragments.fragments_get_or_render(
+        {0: key},
+        lambda _: {0: _week_render(request, sessions, monday=monday, start=start, today=today)},
+    )[0]["content"]
     context = {"monday": monday, "content": content}
     return render(request, "sessions/clinic_session_week.html", context)
 
 
-def _week_render(request, sessions, *, monday, start, today) -> str:
+def _week_render(request, sessions, *, monday, start, today) -> fragments.Rendered:
     context = {
         "days": cards.week_days(
             sessions, viewer=request.user, monday=monday, zone=start.tzinfo, today=today
@@ -85,7 +86,8 @@ def _week_render(request, sessions, *, monday, start, today) -> str:
         "this_week_url": cards.day_url("sessions:clinic_week", None),
         "zone_name": settings.TIME_ZONE,
     }
-    return render_to_string("sessions/clinic_session_week.html#week-content", context)
+    html = render_to_string("sessions/clinic_session_week.html#week-content", context)
+    return fragments.Rendered(parts={"content": html})
 
 
 @clinician_required

@@ -547,16 +547,16 @@ def test_couple_page_queries_do_not_grow_with_goals_and_history(
 
     # session, user (with roles and authenticator), couple with its revision, partners;
     # one audit row per partner, written together (lock the chain head, insert both, move
-    # the head; plus the outer savepoint pair); each partner's consents (2); the goals
+    # the head); each partner's consents (2); the goals
     # section: partners, the partners again for goal_list_for_user, care-team check per
     # partner (2), goals, their acceptances, 30 days of progress, change requests, 14 days of
     # check-ins, care-team check per partner for check-ins (2), uses for each streak (2); the
     # sessions section with no sessions (5: partners, IOP hours' partners and minutes,
     # upcoming, past); current team, history (the top bar's unread count comes with the user)
-    with django_assert_num_queries(31, info="rendering the content"):
+    with django_assert_num_queries(29, info="rendering the content"):
         assert therapist_client.get(couple_url(couple)).status_code == 200
     # Nothing changed: the content is kept; access and the audit rows remain.
-    with django_assert_num_queries(9, info="content kept"):
+    with django_assert_num_queries(7, info="content kept"):
         assert therapist_client.get(couple_url(couple)).status_code == 200
 
 

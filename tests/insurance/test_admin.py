@@ -288,3 +288,21 @@ def test_a_kept_coverage_list_reads_no_authorizations(verifier, django_assert_ma
     with django_assert_max_num_queries(6):
         response = verifier.get(url)
     assert response.text.count("0 of 4 used, 4 left") == 3
+
+
+def test_a_kept_coverage_list_is_not_shown_to_anyone_without_the_permission(
+    verifier, client, clinician
+):
+    coverage = _coverages(1)[0]
+    url = reverse("admin:insurance_coverage_changelist")
+    email = coverage.partner.user.email
+    assert email in verifier.get(url).text  # drawn and kept for the verifier
+    staff = UserFactory(is_staff=True)
+    TOTP.activate(staff, generate_totp_secret())
+    TOTP.activate(clinician.user, generate_totp_secret())
+
+    for person in (staff, clinician.user):
+        client.force_login(person)
+        response = client.get(url)
+        assert response.status_code in (302, 403), person
+        assert email not in response.text

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from sessions import cards_clinic as cards
 from sessions import queries
-from sessions.models import MULTI_COUPLE_KINDS, Attendance, SessionKind, TherapySession
-from tests.factories import ClinicianFactory, CoupleFactory, PartnerFactory
+from sessions.models import SessionKind, TherapySession
+from tests.factories import ClinicianFactory, CoupleFactory, PartnerFactory, session_written
 
 CLINIC = ZoneInfo("America/New_York")
 # The week clocks go back in New York: Sunday, November 1 2026 has 25 hours.
@@ -31,20 +31,9 @@ def at(day: datetime.date, clock: str, *, fold: int = 0) -> datetime.datetime:
 
 
 def session_of(clinician, partners, *, starts_at, kind, status=Status.SCHEDULED, minutes=50):
-    session = TherapySession.objects.create(
-        kind=kind,
-        clinician=clinician,
-        couple=None if kind in MULTI_COUPLE_KINDS else partners[0].couple,
-        starts_at=starts_at,
-        # In UTC: across the clocks going back, wall-clock arithmetic would add an hour.
-        ends_at=starts_at.astimezone(datetime.UTC) + datetime.timedelta(minutes=minutes),
-        time_zone="America/New_York",
-        status=status,
-        created_by=clinician.user,
+    return session_written(
+        clinician, partners, starts_at=starts_at, kind=kind, minutes=minutes, status=status
     )
-    for partner in partners:
-        Attendance.objects.create(session=session, partner=partner)
-    return session
 
 
 @pytest.fixture

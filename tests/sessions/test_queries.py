@@ -12,7 +12,7 @@ import pytest
 from couples.models import Couple
 from sessions import queries
 from sessions.models import Attendance, SessionKind, TherapySession
-from tests.factories import ClinicianFactory, CoupleFactory, PartnerFactory
+from tests.factories import ClinicianFactory, CoupleFactory, PartnerFactory, session_written
 
 CLINIC = ZoneInfo("America/New_York")
 NOW = datetime.datetime(2026, 11, 27, 12, 0, tzinfo=CLINIC)
@@ -27,20 +27,9 @@ def session_for(partners, *, starts_at, minutes=60, status=Status.SCHEDULED, kin
     """A session of the partners' couple, or a group when they come from several couples."""
     couples = {partner.couple_id for partner in partners}
     kind = kind or (SessionKind.GROUP if len(couples) > 1 else SessionKind.COUPLES_THERAPY)
-    clinician = ClinicianFactory()
-    session = TherapySession.objects.create(
-        kind=kind,
-        clinician=clinician,
-        couple_id=None if kind == SessionKind.GROUP else couples.pop(),
-        starts_at=starts_at,
-        ends_at=starts_at + datetime.timedelta(minutes=minutes),
-        time_zone="America/New_York",
-        status=status,
-        created_by=clinician.user,
+    return session_written(
+        ClinicianFactory(), partners, starts_at=starts_at, kind=kind, minutes=minutes, status=status
     )
-    for partner in partners:
-        Attendance.objects.create(session=session, partner=partner)
-    return session
 
 
 def couple_with_partners():

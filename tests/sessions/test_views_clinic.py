@@ -961,11 +961,11 @@ def test_the_couple_pages_sessions_take_the_same_queries_however_many(
     therapist_client.get(couple_url(couple))
     caches["fragments"].clear()  # content rendered afresh
 
-    # The couple page of tests/goals/test_views_clinic.py (31 there, with 5 for an empty
+    # The couple page of tests/goals/test_views_clinic.py (29 there, with 5 for an empty
     # sessions section) less the 3 reads behind goals (acceptances, progress, change
     # requests: this couple has none), plus the attendances with partners of the upcoming
     # and of the past sessions
-    with django_assert_num_queries(30):
+    with django_assert_num_queries(28):
         assert therapist_client.get(couple_url(couple)).status_code == 200
 
 
