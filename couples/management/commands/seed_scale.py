@@ -63,6 +63,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         check_allowed(options)
+        if options["json"]:
+            # Made before the minutes of seeding, not found missing after them.
+            options["json"].parent.mkdir(parents=True, exist_ok=True)
         clinic = data.Clinic(
             couples=options["couples"],
             clinicians=options["clinicians"],
