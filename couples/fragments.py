@@ -8,7 +8,8 @@ open) says until when it holds. Nothing is kept longer than FRAGMENT_CACHE_SECON
 
 The parts stay in the web process that rendered them (a local-memory cache, settings
 CACHES["fragments"]): patient data is not copied to Redis, and a lost part is only rendered
-again. A form inside a part carries CSRF_PLACEHOLDER for its token, replaced per request.
+again. A part is drawn with placeholders where each request's own CSRF token and CSP nonce go
+(request_token_placeholders), and with_request_tokens puts in those of the request it serves.
 """
 
 import datetime
@@ -19,12 +20,15 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
+from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
 from django.utils import timezone
+from django.utils.csp import CONTEXT_KEY as CSP_NONCE_CONTEXT_KEY
 from django.utils.safestring import SafeString, mark_safe
 
 # Unguessable per process, so no text a person entered can contain it.
 CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
+NONCE_PLACEHOLDER = f"nonce-{secrets.token_hex(16)}"
 
 
 def fragment_cache():
@@ -76,11 +80,24 @@ def digest_key(name: str, *inputs) -> str:
     return f"{name}:{hashlib.sha256(repr(inputs).encode()).hexdigest()}"
 
 
-def with_csrf(html: str, request) -> SafeString:
-    """A kept part with the requesting person's CSRF token in its forms."""
-    if CSRF_PLACEHOLDER not in html:
-        return mark_safe(html)
-    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+def request_token_placeholders(request) -> dict[str, str]:
+    """Template context that draws placeholders for the request's CSRF token and (where the
+    CSP middleware gives the request one) its CSP nonce, for a part that is kept."""
+    placeholders = {"csrf_token": CSRF_PLACEHOLDER}
+    if get_nonce(request) is not None:
+        placeholders[CSP_NONCE_CONTEXT_KEY] = NONCE_PLACEHOLDER
+    return placeholders
+
+
+def with_request_tokens(html: str, request) -> SafeString:
+    """A kept part with the requesting person's CSRF token in its forms and their request's
+    CSP nonce in its tags."""
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    if NONCE_PLACEHOLDER in html:
+        nonce = get_nonce(request)
+        html = html.replace(NONCE_PLACEHOLDER, "" if nonce is None else str(nonce))
+    return mark_safe(html)
 
 
 def earliest_future(now: datetime.datetime, moments: Iterable[datetime.datetime | None]):

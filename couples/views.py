@@ -53,7 +53,10 @@ def portal_home(request: HttpRequest) -> HttpResponse:
         {partner.couple_id: key},
         lambda _: {partner.couple_id: _portal_home_render(request, partner)},
     )[partner.couple_id]
-    context = {"partner": partner, "content": fragments.with_csrf(parts["content"], request)}
+    context = {
+        "partner": partner,
+        "content": fragments.with_request_tokens(parts["content"], request),
+    }
     return render(request, "couples/portal_home.html", context)
 
 
@@ -63,7 +66,7 @@ def _portal_home_render(request: HttpRequest, partner) -> fragments.Rendered:
     queries.couple_partners_load(partner=partner)
     context = {
         "request": request,  # for the path the goal cards' forms come back to
-        "csrf_token": fragments.CSRF_PLACEHOLDER,
+        **fragments.request_token_placeholders(request),
         "partner": partner,
         "couple": partner.couple,
         "other_partner": _other_partner(partner),
@@ -276,7 +279,7 @@ def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "couple": couple,
         "partner_names": [partner.display_name for partner in partners],
-        "content": fragments.with_csrf(parts["content"], request),
+        "content": fragments.with_request_tokens(parts["content"], request),
     }
     return render(request, "couples/couple_detail.html", context)
 
@@ -295,7 +298,7 @@ def _couple_page_render(request: HttpRequest, couple, partners) -> fragments.Ren
         "care_team": queries.care_team_for_couple(couple=couple),
         "care_history": queries.care_history_for_couple(couple=couple),
         "time_zone": queries.couple_time_zone(couple=couple),
-        "csrf_token": fragments.CSRF_PLACEHOLDER,
+        **fragments.request_token_placeholders(request),
     }
     context.update(clinic_goals.couple_goals_context(request=request, couple=couple))
     context.update(clinic_sessions.couple_sessions_context(request=request, couple=couple))

@@ -9,14 +9,23 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
 from couples.admin import PatientRecordAuditMixin, ServiceFormMixin
 from couples.forms import attach_service_error
-from couples.fragments import Rendered, fragments_get_or_render, key_for
+from couples.fragments import (
+    Rendered,
+    digest_key,
+    fragments_get_or_render,
+    key_for,
+    request_token_placeholders,
+    with_request_tokens,
+)
 from couples.models import AuditEvent
 from couples.queries import revision_of
 from couples.services import access_denied_record, audit_record
@@ -154,6 +163,40 @@ class CoverageChangeList(ChangeList):
         return [parts[coverage.pk]["row"] for coverage in self.result_list]
 
 
+def changelist_page_key(request, cl: CoverageChangeList) -> str | None:
+    """The key of the coverage list page as `request` would draw it, or None if it must be
+    drawn afresh: when it shows messages (shown once) or facet counts (which count rows
+    beyond the page). The page follows:
+    - the address with its query (filters, search, ordering, page, popup);
+    - the viewer: their name and password link in the header, and their permissions, which
+      decide the sidebar's models, the add button and the actions;
+    - the language, zone and day (rows say which authorization is current);
+    - the rows: each coverage with its couple's revision, which the database raises with any
+      change to what a row shows (couples/revisions.py), and the count behind the paginator;
+    - the filters' choices read from the database (the payers).
+    """
+    if cl.add_facets or messages.get_messages(request):
+        return None
+    user = request.user
+    return digest_key(
+        "coverage-list",
+        request.get_full_path(),
+        user.pk,
+        user.get_short_name(),
+        user.get_username(),
+        user.has_usable_password(),
+        user.is_superuser,
+        sorted(user.get_all_permissions()),
+        get_language(),
+        timezone.get_current_timezone_name(),
+        timezone.localdate(),
+        cl.result_count,
+        cl.full_result_count,
+        [(row.pk, row.row_couple_id, row.revision_value) for row in cl.result_list],
+        [getattr(spec, "lookup_choices", None) for spec in cl.filter_specs],
+    )
+
+
 def authorization_use_read(coverages: list[Coverage], *, today: datetime.date) -> None:
     """Sets each coverage's authorization_use: its current authorization's use, or "—"."""
     current = list(
@@ -278,6 +321,27 @@ class CoverageAdmin(ServiceFormMixin, PatientRecordAuditMixin, admin.ModelAdmin)
 
     def get_changelist(self, request, **kwargs):
         return CoverageChangeList
+
+    def changelist_view(self, request, extra_context=None):
+        """Django's list, with the whole page kept (couples/fragments.py) under a digest of
+        everything it is drawn from (changelist_page_key). Access is checked, and the page's
+        rows and their couples' revisions read, on every request: only the drawing is saved.
+        Each response carries its own request's CSRF token and CSP nonce."""
+        if request.method != "GET":
+            return super().changelist_view(request, extra_context)
+        extra_context = {**(extra_context or {}), **request_token_placeholders(request)}
+        response = super().changelist_view(request, extra_context)
+        if not isinstance(response, TemplateResponse):
+            return response  # a redirect after a wrong filter
+        key = changelist_page_key(request, response.context_data["cl"])
+        if key is None:
+            html = response.rendered_content
+        else:
+            html = fragments_get_or_render(
+                {0: key}, lambda _: {0: Rendered({"page": response.rendered_content})}
+            )[0]["page"]
+        response.content = with_request_tokens(html, request)
+        return response
 
     def patients_of(self, coverage: Coverage) -> list:
         return [coverage.partner]

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.test import Client, RequestFactory
 from django.utils import timezone
+from django.utils.csp import LazyNonce
 
 from couples import fragments
 from couples.models import AuditEvent, CareAssignment, CareRole
@@ -135,7 +136,7 @@ def test_nothing_is_kept_when_the_cap_is_zero(settings):
 def test_kept_forms_get_the_token_of_whoever_asks():
     request = RequestFactory().get("/")
     html = f'<input name="csrfmiddlewaretoken" value="{fragments.CSRF_PLACEHOLDER}">'
-    first = fragments.with_csrf(html, request)
+    first = fragments.with_request_tokens(html, request)
     assert fragments.CSRF_PLACEHOLDER not in first
     assert re.fullmatch(r'<input name="csrfmiddlewaretoken" value="[\w-]{64}">', first)
 
@@ -186,3 +187,18 @@ def test_a_couple_page_shows_a_new_check_in_at_once(client, therapist, couple, p
     assert "Reported a use" not in client.get(url).text
     report(partner_a, is_sober=False)
     assert "Reported a use" in client.get(url).text
+
+
+def test_kept_tags_get_the_csp_nonce_of_the_request_they_serve():
+    html = f'<script nonce="{fragments.NONCE_PLACEHOLDER}"></script>'
+    request = RequestFactory().get("/")
+    request._csp_nonce = LazyNonce()
+
+    assert fragments.with_request_tokens(html, request) == (
+        f'<script nonce="{request._csp_nonce}"></script>'
+    )
+    assert fragments.request_token_placeholders(request)["csp_nonce"] == fragments.NONCE_PLACEHOLDER
+    # Without the CSP middleware's nonce, the attribute is left empty rather than wrong.
+    assert fragments.with_request_tokens(html, RequestFactory().get("/")) == (
+        '<script nonce=""></script>'
+    )
