@@ -90,6 +90,9 @@ class Kind:
     plan_every_minutes: int = 1
     # Quiet hours hold the message back until they end.
     respects_quiet_hours: bool = True
+    # Reads at once what check and message need for many rows of this kind (a worker's chunk),
+    # leaving it on each row; without it, or if it fails, each row reads its own.
+    load: Callable[[list[Notification]], None] | None = None
 
 
 KINDS: dict[str, Kind] = {}
@@ -364,15 +367,49 @@ _COUPLE_ZONE_OF_RECIPIENT = Partner.objects.filter(user=OuterRef("recipient_id")
 def notification_send(*, notification_id: int, now: datetime.datetime | None = None) -> int | None:
     """Send one row if it is still due and still true. Returns seconds until a retry, if one
     is wanted; the caller (the task) schedules it."""
-    now = now or timezone.now()
-    notification = (
-        Notification.objects.select_related("recipient", "recipient__notification_preference")
+    return notifications_send(notification_ids=[notification_id], now=now).get(notification_id)
+
+
+def notifications_send(
+    *, notification_ids: list[int], now: datetime.datetime | None = None
+) -> dict[int, int]:
+    """Send these rows one after another, each as notification_send would, with the rows and
+    what their kinds need (`Kind.load`) read once for all. Returns the seconds until a retry
+    of each row that wants one.
+
+    A row withdrawn or claimed elsewhere after it was read is still skipped: its claim
+    re-reads its status."""
+    rows = {
+        row.pk: row
+        for row in Notification.objects.select_related(
+            "recipient", "recipient__notification_preference"
+        )
         .annotate(recipient_couple_zone=Subquery(_COUPLE_ZONE_OF_RECIPIENT))
-        .filter(pk=notification_id, status=Notification.Status.QUEUED)
-        .first()
-    )
-    if notification is None or notification.next_attempt_at > now + datetime.timedelta(seconds=5):
-        return None  # sent, withdrawn, failed, claimed elsewhere, or not due yet
+        .filter(pk__in=notification_ids, status=Notification.Status.QUEUED)
+    }
+    by_kind: dict[str, list[Notification]] = {}
+    for row in rows.values():
+        by_kind.setdefault(row.kind, []).append(row)
+    for name, group in by_kind.items():
+        kind = KINDS.get(name)
+        if kind is not None and kind.load is not None:
+            try:
+                kind.load(group)
+            except Exception:
+                # Each row then reads its own, and a row its check cannot read fails alone.
+                logger.exception("loading %s notifications failed", name)
+    retries = {}
+    for pk in notification_ids:
+        if pk in rows:
+            retry_in = _send(rows[pk], now=now or timezone.now())
+            if retry_in is not None:
+                retries[pk] = retry_in
+    return retries
+
+
+def _send(notification: Notification, *, now: datetime.datetime) -> int | None:
+    if notification.next_attempt_at > now + datetime.timedelta(seconds=5):
+        return None  # not due yet
     kind = KINDS.get(notification.kind)
     recipient = recipient_for(
         notification.recipient, couple_zone=notification.recipient_couple_zone

@@ -28,12 +28,11 @@ def notification_send_task(self, *, notification_id: int) -> None:
 def notification_batch_send_task(*, notification_ids: list[int]) -> None:
     """Send a chunk of outbox rows, one by one; a row that wants a retry gets its own task.
     A chunk redelivered after a crash sends only the rows still queued."""
-    for notification_id in notification_ids:
-        retry_in = notifications.notification_send(notification_id=notification_id)
-        if retry_in is not None:
-            notification_send_task.apply_async(
-                kwargs={"notification_id": notification_id}, countdown=retry_in
-            )
+    retries = notifications.notifications_send(notification_ids=notification_ids)
+    for notification_id, retry_in in retries.items():
+        notification_send_task.apply_async(
+            kwargs={"notification_id": notification_id}, countdown=retry_in
+        )
 
 
 @shared_task

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from couples.models import Notification, NotificationPreference, Partner, User
@@ -45,19 +44,28 @@ def when_text(moment: datetime.datetime, recipient: Recipient) -> str:
     return f"{local:%A %-d %B at %H:%M} ({local.tzname()})"
 
 
+def sessions_load(notifications: list[Notification]) -> None:
+    """Kind.load of every session kind: the rows' sessions (with their clinician) and whether
+    each recipient has a place in theirs, in two queries for any number of rows. Rows about the
+    same session share one session object, so its calendar file is built once."""
+    ids = {object_pk(notification.object_ref) for notification in notifications}
+    sessions = TherapySession.objects.select_related("clinician").in_bulk(ids)
+    places = set(
+        Attendance.objects.filter(
+            session_id__in=ids, partner__user_id__in={n.recipient_id for n in notifications}
+        ).values_list("session_id", "partner__user_id")
+    )
+    for notification in notifications:
+        pk = object_pk(notification.object_ref)
+        notification._session = sessions.get(pk)
+        notification._takes_part = (pk, notification.recipient_id) in places
+
+
 def _session(notification: Notification) -> TherapySession | None:
-    """The session, read once per send (check and message both need it), with whether the
-    recipient has a place in it (session.recipient_takes_part)."""
+    """The row's session, read once per send (check and message both need it), unless its
+    chunk was read together (sessions_load)."""
     if not hasattr(notification, "_session"):
-        place = Attendance.objects.filter(
-            session=OuterRef("pk"), partner__user_id=notification.recipient_id
-        )
-        notification._session = (
-            TherapySession.objects.select_related("clinician")
-            .annotate(recipient_takes_part=Exists(place))
-            .filter(pk=object_pk(notification.object_ref))
-            .first()
-        )
+        sessions_load([notification])
     return notification._session
 
 
@@ -66,9 +74,12 @@ def _is_clinician(session: TherapySession, user: User) -> bool:
 
 
 def session_invite_ics(session: TherapySession) -> bytes:
-    return session_invite(
-        session=session, clinic_name=settings.CLINIC_NAME, site_url=settings.SITE_URL
-    )
+    """The session's calendar file, built once per session object (the same for everyone)."""
+    if not hasattr(session, "_invite_ics"):
+        session._invite_ics = session_invite(
+            session=session, clinic_name=settings.CLINIC_NAME, site_url=settings.SITE_URL
+        )
+    return session._invite_ics
 
 
 # --- Reminders ----------------------------------------------------------------------------------
@@ -110,7 +121,7 @@ def reminder_check(notification: Notification, recipient: Recipient) -> str:
         return "The session has already started"
     if _is_clinician(session, recipient.user):
         return "" if recipient.preference.session_reminders else "Clinician did not opt in"
-    if not session.recipient_takes_part:
+    if not notification._takes_part:
         return "No longer a participant"
     if recipient.preference.session_reminders is False:
         return "Turned off by the recipient"
@@ -155,6 +166,7 @@ for _kind, _label in [
             message=reminder_message,
             check=reminder_check,
             plan=lambda now, kind=_kind: reminders_plan(kind, now),
+            load=sessions_load,
         )
     )
 
@@ -234,7 +246,13 @@ def change_message(notification: Notification, recipient: Recipient) -> Message:
     )
 
 
-kind_register(
-    Kind(name=CANCELLED, label="Session cancelled", message=change_message, check=change_check)
-)
-kind_register(Kind(name=MOVED, label="Session moved", message=change_message, check=change_check))
+for _kind, _label in [(CANCELLED, "Session cancelled"), (MOVED, "Session moved")]:
+    kind_register(
+        Kind(
+            name=_kind,
+            label=_label,
+            message=change_message,
+            check=change_check,
+            load=sessions_load,
+        )
+    )

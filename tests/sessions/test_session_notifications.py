@@ -1,5 +1,6 @@
 """The outbox (couples/notifications.py) through the session kinds: reminders, moves, cancels."""
 
+import dataclasses
 import datetime
 import smtplib
 from email import message_from_bytes
@@ -457,3 +458,82 @@ def test_an_unknown_time_zone_name_falls_back_to_the_clinics(partner_a):
     recipient = notifications.recipient_for(partner_a.user)
 
     assert str(recipient.zone) == "America/New_York"
+
+
+def _book(clinician, partners, count):
+    for i in range(count):
+        booked = TherapySession.objects.create(
+            kind=SessionKind.COUPLES_THERAPY,
+            clinician=clinician,
+            couple=partners[0].couple,
+            starts_at=NOW + datetime.timedelta(hours=24, minutes=i + 1),
+            ends_at=NOW + datetime.timedelta(hours=25, minutes=i + 1),
+            time_zone="UTC",
+            created_by=clinician.user,
+        )
+        for partner in partners:
+            Attendance.objects.create(session=booked, partner=partner)
+
+
+@pytest.mark.parametrize("sessions", [1, 10])
+def test_a_chunk_reads_its_rows_and_sessions_once_and_builds_each_calendar_file_once(
+    django_assert_max_num_queries, monkeypatch, clinician, partner_a, partner_b, sessions
+):
+    _book(clinician, [partner_a, partner_b], sessions)
+    due = NOW + datetime.timedelta(hours=1)
+    ids = _tick(due)
+    built = []
+    invite = session_notifications.session_invite
+    monkeypatch.setattr(
+        session_notifications,
+        "session_invite",
+        lambda **kwargs: built.append(kwargs["session"].pk) or invite(**kwargs),
+    )
+
+    # The rows, their sessions, the places in them; then each row's claim and its outcome.
+    with django_assert_max_num_queries(3 + 2 * len(ids)):
+        assert notifications.notifications_send(notification_ids=ids, now=due) == {}
+
+    assert len(ids) == 2 * sessions
+    assert len(mail.outbox) == 2 * sessions
+    assert sorted(built) == sorted(set(built)) and len(built) == sessions
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_row_withdrawn_after_its_chunk_was_read_is_not_sent(monkeypatch, session):
+    due = NOW + datetime.timedelta(hours=1)
+    first, second = _tick(due)
+    load = session_notifications.sessions_load
+
+    def load_then_withdraw(rows):
+        load(rows)
+        Notification.objects.filter(pk=second).update(status=Notification.Status.WITHDRAWN)
+
+    for name in session_notifications.REMINDERS:
+        kind = notifications.KINDS[name]
+        monkeypatch.setitem(
+            notifications.KINDS, name, dataclasses.replace(kind, load=load_then_withdraw)
+        )
+
+    notifications.notifications_send(notification_ids=[first, second], now=due)
+
+    assert len(mail.outbox) == 1
+    assert Notification.objects.get(pk=first).status == "sent"
+    assert Notification.objects.get(pk=second).status == "withdrawn"
+
+
+def test_a_chunk_whose_load_fails_is_sent_row_by_row(monkeypatch, session):
+    due = NOW + datetime.timedelta(hours=1)
+    ids = _tick(due)
+
+    def broken(rows):
+        raise RuntimeError("bug in a load")
+
+    for name in session_notifications.REMINDERS:
+        kind = notifications.KINDS[name]
+        monkeypatch.setitem(notifications.KINDS, name, dataclasses.replace(kind, load=broken))
+
+    notifications.notifications_send(notification_ids=ids, now=due)
+
+    assert len(mail.outbox) == 2
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
