@@ -657,7 +657,10 @@ def results_build(
         },
         "all_targets_met": memory_ok
         and all(page["target_met"] for page in pages.values())
-        and (notifications is None or bool(notifications["target_met"])),
+        and (
+            notifications is None
+            or bool(notifications["target_met"] and notifications["worker_memory_target_met"])
+        ),
         "notifications": notifications,
         "settings": settings,
         "machine": machine,
@@ -677,6 +680,9 @@ def notifications_figures(path: Path = RESULTS / "notifications.json") -> dict |
         "target": result.get("target"),
         "target_met": result.get("target_met"),
         "worker_peak_rss_mib": result.get("worker_peak_rss_mib"),
+        "worker_pss_after_mib": result.get("worker_pss_after_mib"),
+        "worker_memory_target": result.get("worker_memory_target"),
+        "worker_memory_target_met": result.get("worker_memory_target_met"),
         "measured_at": result.get("measured_at"),
     }
 
@@ -822,9 +828,13 @@ def results_markdown(result: dict) -> str:
     if notifications:
         celery = notifications["worker_peak_rss_mib"] or {}
         pool = ", ".join(str(value) for value in celery.get("pool_processes", []))
+        shares = notifications["worker_pss_after_mib"] or {}
         lines += [
             f"| Celery worker main (notifications run) | | {celery.get('main_process')} MiB |",
             f"| Celery pool processes (notifications run) | | {pool} MiB |",
+            "| Celery worker, all three processes after the fan-out (PSS: shared pages once) | "
+            f"{shares.get('total')} MiB{_mark(bool(notifications['worker_memory_target_met']))} "
+            "| |",
             "",
             "## Reminder fan-out (bench/results/notifications.json)",
             "",

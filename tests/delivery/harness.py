@@ -225,6 +225,20 @@ def peak_rss_kib(pid: int) -> int:
     return 0
 
 
+def pss_kib(pid: int) -> int:
+    """The process's proportional set size: its private pages plus its share of the pages it
+    shares (a prefork pool's children share most of theirs with the parent), so that the PSS of
+    a process group adds up to its real use where the sum of RSS counts shared pages twice."""
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    for line in rollup.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
 def postgres_server_cpu_seconds() -> float | None:
     """CPU time of a PostgreSQL server on this machine so far, every database and every
     connection, those already closed included (the postmaster counts its reaped children).
