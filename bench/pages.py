@@ -13,7 +13,8 @@ it later. Then:
    queries; the only deploy-check difference is SECURE_SSL_REDIRECT off (plain HTTP);
 3. signs in a clinician, a partner and an insurance-staff member (session rows made in code,
    with the TOTP mark), then loads each page with 10 concurrent clients for BENCH_DURATION
-   seconds after BENCH_WARMUP (bench/loadgen.py), the floor first and last;
+   seconds after BENCH_WARMUP (bench/loadgen.py), the floor first and again after each page
+   (each page is compared with the floor runs beside it);
 4. reads the gunicorn master's and workers' memory, and the Celery worker's from
    bench/results/notifications.json;
 5. writes bench/results/pages.md and pages.json and prints the table.
@@ -522,18 +523,23 @@ def pages_load(
     retries: int = 0,
     quiet: bool = False,
 ) -> dict:
-    """The floor, every page, then the floor again (the machine is shared: its load moves).
+    """The floor, then each page followed by the floor again. The machine's speed drifts
+    during a run (a shared machine, clock and cache effects: the floor moved 9% between the
+    start and the end of one run), so each page is compared with the two floor runs beside
+    it (adjacent_floor_rps) rather than with one taken minutes earlier or later.
 
     A run during which other work took more than DISTURBED of the CPU is tried again, up to
     `retries` times; the least disturbed run is kept and the others are listed with it.
     """
     from bench.loadgen import LoadGenerator
 
-    order = ["floor", *[page.name for page in PAGES if page is not FLOOR], "floor_again"]
+    names = [page.name for page in PAGES if page is not FLOOR]
+    order = ["floor", *[step for name in names for step in (name, "floor")]]
     runs = {}
+    floors = []
     with LoadGenerator("127.0.0.1", port, clients=clients, mode=mode) as generator:
         for name in order:
-            target = targets["floor" if name == "floor_again" else name]
+            target = targets[name]
             attempts = []
             while len(attempts) <= retries:
                 run = load_run(
@@ -554,12 +560,26 @@ def pages_load(
                     )
                 if run["others_cpu_share"] <= DISTURBED:
                     break
-            runs[name] = min(attempts, key=lambda attempt: attempt["others_cpu_share"])
-            runs[name]["set_aside_as_disturbed"] = [
+            kept = min(attempts, key=lambda attempt: attempt["others_cpu_share"])
+            kept["set_aside_as_disturbed"] = [
                 {key: attempt[key] for key in ("requests_per_second", "p95_ms", "others_cpu_share")}
                 for attempt in attempts
-                if attempt is not runs[name]
+                if attempt is not kept
             ]
+            if name == "floor":
+                floors.append(kept)
+            else:
+                runs[name] = kept
+    for position, name in enumerate(names):
+        beside = (floors[position], floors[position + 1])
+        runs[name]["adjacent_floor_rps"] = [run["requests_per_second"] for run in beside]
+        runs[name]["adjacent_floor_rps_if_alone"] = [
+            run["requests_per_second_if_alone"] for run in beside
+        ]
+    # The floor's own row: its median run.
+    runs["floor"] = sorted(floors, key=lambda run: run["requests_per_second"])[len(floors) // 2]
+    runs["floor"]["all_floor_runs"] = [run["requests_per_second"] for run in floors]
+    runs["floor"]["all_floor_runs_errors"] = sum(run["errors"] for run in floors)
     return runs
 
 
@@ -592,16 +612,21 @@ def results_build(
     *, runs: dict, measured: dict, memory: dict, machine: dict, settings: dict
 ) -> dict:
     """Each page's figures against the floor and the targets, memory, and the context."""
-    # Other work only ever slows a run down: the floor is the less disturbed of its two runs.
-    floors = (runs["floor"], runs["floor_again"])
-    floor_run = min(floors, key=lambda run: run["others_cpu_share"])
+    floor_run = runs["floor"]
     floor_rps = floor_run["requests_per_second"]
     floor_alone = floor_run["requests_per_second_if_alone"]
     pages = {}
     for page in PAGES:
         run = runs[page.name]
         scale, demo = measured["scale"][page.name], measured["demo"][page.name]
-        ratio = run["requests_per_second"] / floor_rps if floor_rps else 0.0
+        # Against the floor runs just before and after this page (the median floor for its own).
+        beside = run.get("adjacent_floor_rps", [floor_rps])
+        beside_alone = run.get("adjacent_floor_rps_if_alone", [floor_alone])
+        page_floor, page_floor_alone = (
+            sum(beside) / len(beside),
+            sum(beside_alone) / len(beside_alone),
+        )
+        ratio = run["requests_per_second"] / page_floor if page_floor else 0.0
         differences = query_differences(scale["sql"], demo["sql"])
         checks = {
             "floor_share": ratio >= TARGET_FLOOR_SHARE,
@@ -610,7 +635,7 @@ def results_build(
             "no_errors": run["errors"] == 0,
         }
         if page is FLOOR:
-            checks = {"no_errors": run["errors"] == 0 and runs["floor_again"]["errors"] == 0}
+            checks = {"no_errors": run["all_floor_runs_errors"] == 0}
         elif page is LAYOUT:
             checks = {"no_errors": run["errors"] == 0}
         pages[page.name] = {
@@ -625,9 +650,11 @@ def results_build(
             "queries_equal": scale["queries"] == demo["queries"],
             "query_differences": differences,
             "queries_seen_under_load": run["queries_seen"],
+            "floor_requests_per_second": round(page_floor, 1),
             "floor_share": round(ratio, 3),
             "floor_share_if_alone": round(
-                run["requests_per_second_if_alone"] / floor_alone if floor_alone else 0.0, 3
+                run["requests_per_second_if_alone"] / page_floor_alone if page_floor_alone else 0.0,
+                3,
             ),
             "others_cpu_share": run["others_cpu_share"],
             "targets": checks,
@@ -642,7 +669,7 @@ def results_build(
         "pages": pages,
         "floor_requests_per_second": round(floor_rps, 1),
         "floor_requests_per_second_if_alone": round(floor_alone, 1),
-        "floor_runs": [run["requests_per_second"] for run in (runs["floor"], runs["floor_again"])],
+        "floor_runs": runs["floor"]["all_floor_runs"],
         "memory": {
             **memory,
             "target": f"each gunicorn worker under {TARGET_WORKER_MB:.0f} MB resident after load",
@@ -754,9 +781,9 @@ def results_markdown(result: dict) -> str:
         "† marks counts that differ only by branches the data takes, no query repeating more "
         "often at scale: see *Queries* below).",
         "",
-        "| Page | req/s | p50 ms | p95 ms | queries (scale / demo) | share of floor "
-        "| share if alone | others' CPU | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| Page | req/s | p50 ms | p95 ms | queries (scale / demo) | floor req/s "
+        "| share of floor | share if alone | others' CPU | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for page in result["pages"].values():
         checks = page["targets"]
@@ -767,15 +794,18 @@ def results_markdown(result: dict) -> str:
             f"| {page['title']} | {page['requests_per_second']} | {page['p50_ms']} | "
             f"{page['p95_ms']}{_mark(checks.get('p95', True))} | "
             f"{queries}{_mark(checks.get('queries_flat', True))} | "
+            f"{page['floor_requests_per_second']} | "
             f"{page['floor_share']:.0%}{_mark(checks.get('floor_share', True))} | "
             f"{page['floor_share_if_alone']:.0%} | {page['others_cpu_share']:.0%} | "
             f"{page['load']['errors']} |"
         )
     lines += [
         "",
-        f"Floor: {result['floor_requests_per_second']} req/s, the less disturbed of a run "
-        f"before the pages and one after ({result['floor_runs'][0]} and "
-        f"{result['floor_runs'][1]} req/s). "
+        f"Floor: {result['floor_requests_per_second']} req/s, the median of "
+        f"{len(result['floor_runs'])} runs, one before the first page and one after each "
+        f"({', '.join(str(value) for value in result['floor_runs'])} req/s). Each page's "
+        "share is of the mean of the two floor runs beside it (its *floor* column), so the "
+        "machine's drift during the benchmark favours no page. "
         "The machine is shared: *others' CPU* is the share of both cores that other work took "
         "during the page's run, and *share if alone* compares requests per CPU-second of "
         "gunicorn, PostgreSQL and the load generator together (what each page would reach "
