@@ -19,10 +19,11 @@ it later. Then:
    bench/results/notifications.json;
 5. writes bench/results/pages.md and pages.json and prints the table.
 
-BENCH_CLIENTS, BENCH_DURATION, BENCH_WARMUP and BENCH_CLIENT_MODE (threads or processes)
-change the load; BENCH_RETRIES (2) how often a page is loaded again when other work took more
-than 10% of the CPU meanwhile (the machine may be shared); BENCH_RESEED=true seeds the scale
-database again.
+BENCH_CLIENTS, BENCH_DURATION (10 s), BENCH_WARMUP (3 s), BENCH_ROUNDS (3: each page's
+figures are those of its median round) and BENCH_CLIENT_MODE (threads or processes) change the
+load; BENCH_RETRIES (2) how often a page is loaded again when other work took more than 10% of
+the CPU meanwhile (the machine may be shared); BENCH_RESEED=true seeds the scale database
+again.
 """
 
 import datetime
@@ -521,12 +522,14 @@ def pages_load(
     warmup: float,
     duration: float,
     retries: int = 0,
+    rounds: int = 1,
     quiet: bool = False,
 ) -> dict:
-    """The floor, then each page followed by the floor again. The machine's speed drifts
-    during a run (a shared machine, clock and cache effects: the floor moved 9% between the
-    start and the end of one run), so each page is compared with the two floor runs beside
-    it (adjacent_floor_rps) rather than with one taken minutes earlier or later.
+    """The floor, then each page followed by the floor again, `rounds` times over. The
+    machine's speed moves during a run (a shared machine: the floor ran at 373 and at 523
+    req/s in consecutive runs of one benchmark), so each page is compared with the two floor
+    runs beside it (adjacent_floor_rps), and the page's reported run is the round whose share
+    of its floor is the median of its rounds (shares_by_round lists them all).
 
     A run during which other work took more than DISTURBED of the CPU is tried again, up to
     `retries` times; the least disturbed run is kept and the others are listed with it.
@@ -535,52 +538,79 @@ def pages_load(
 
     names = [page.name for page in PAGES if page is not FLOOR]
     order = ["floor", *[step for name in names for step in (name, "floor")]]
-    runs = {}
-    floors = []
+    by_page: dict[str, list[dict]] = {name: [] for name in names}
+    every_floor = []
     with LoadGenerator("127.0.0.1", port, clients=clients, mode=mode) as generator:
-        for name in order:
-            target = targets[name]
-            attempts = []
-            while len(attempts) <= retries:
-                run = load_run(
+        for number in range(1, rounds + 1):
+            floors, pages = [], {}
+            for name in order:
+                kept = _load_run_kept(
                     generator,
-                    target,
+                    targets[name],
                     gunicorn=gunicorn,
                     database_url=database_url,
                     app_name=app_name,
                     warmup=warmup,
                     duration=duration,
+                    retries=retries,
+                    label=f"{name} ({number}/{rounds})" if rounds > 1 else name,
+                    quiet=quiet,
                 )
-                attempts.append(run)
-                if not quiet:
-                    print(
-                        f"  {name:<15} {run['requests_per_second']:>8} req/s  p50 "
-                        f"{run['p50_ms']:>6} ms  p95 {run['p95_ms']:>6} ms  errors "
-                        f"{run['errors']}  others' CPU {run['others_cpu_share']:.0%}"
-                    )
-                if run["others_cpu_share"] <= DISTURBED:
-                    break
-            kept = min(attempts, key=lambda attempt: attempt["others_cpu_share"])
-            kept["set_aside_as_disturbed"] = [
-                {key: attempt[key] for key in ("requests_per_second", "p95_ms", "others_cpu_share")}
-                for attempt in attempts
-                if attempt is not kept
-            ]
-            if name == "floor":
-                floors.append(kept)
-            else:
-                runs[name] = kept
-    for position, name in enumerate(names):
-        beside = (floors[position], floors[position + 1])
-        runs[name]["adjacent_floor_rps"] = [run["requests_per_second"] for run in beside]
-        runs[name]["adjacent_floor_rps_if_alone"] = [
-            run["requests_per_second_if_alone"] for run in beside
+                if name == "floor":
+                    floors.append(kept)
+                else:
+                    pages[name] = kept
+            for position, name in enumerate(names):
+                beside = (floors[position], floors[position + 1])
+                pages[name]["round"] = number
+                pages[name]["adjacent_floor_rps"] = [run["requests_per_second"] for run in beside]
+                pages[name]["adjacent_floor_rps_if_alone"] = [
+                    run["requests_per_second_if_alone"] for run in beside
+                ]
+                by_page[name].append(pages[name])
+            every_floor += floors
+    runs = {}
+    for name, candidates in by_page.items():
+        ordered = sorted(candidates, key=_share_of_adjacent_floor)
+        runs[name] = ordered[(len(ordered) - 1) // 2]  # the lower middle of an even count
+        runs[name]["shares_by_round"] = [
+            round(_share_of_adjacent_floor(run), 3) for run in candidates
         ]
     # The floor's own row: its median run.
-    runs["floor"] = sorted(floors, key=lambda run: run["requests_per_second"])[len(floors) // 2]
-    runs["floor"]["all_floor_runs"] = [run["requests_per_second"] for run in floors]
-    runs["floor"]["all_floor_runs_errors"] = sum(run["errors"] for run in floors)
+    ordered = sorted(every_floor, key=lambda run: run["requests_per_second"])
+    runs["floor"] = ordered[(len(ordered) - 1) // 2]
+    runs["floor"]["all_floor_runs"] = [run["requests_per_second"] for run in every_floor]
+    runs["floor"]["all_floor_runs_errors"] = sum(run["errors"] for run in every_floor)
     return runs
+
+
+def _share_of_adjacent_floor(run: dict) -> float:
+    beside = run["adjacent_floor_rps"]
+    floor = sum(beside) / len(beside)
+    return run["requests_per_second"] / floor if floor else 0.0
+
+
+def _load_run_kept(generator, target, *, retries: int, label: str, quiet: bool, **options):
+    """One page's load run, repeated up to `retries` times while other work disturbed it."""
+    attempts = []
+    while len(attempts) <= retries:
+        run = load_run(generator, target, **options)
+        attempts.append(run)
+        if not quiet:
+            print(
+                f"  {label:<22} {run['requests_per_second']:>8} req/s  p50 "
+                f"{run['p50_ms']:>6} ms  p95 {run['p95_ms']:>6} ms  errors "
+                f"{run['errors']}  others' CPU {run['others_cpu_share']:.0%}"
+            )
+        if run["others_cpu_share"] <= DISTURBED:
+            break
+    kept = min(attempts, key=lambda attempt: attempt["others_cpu_share"])
+    kept["set_aside_as_disturbed"] = [
+        {key: attempt[key] for key in ("requests_per_second", "p95_ms", "others_cpu_share")}
+        for attempt in attempts
+        if attempt is not kept
+    ]
+    return kept
 
 
 # Results -----------------------------------------------------------------------------------
@@ -759,6 +789,14 @@ def _set_aside_summary(result: dict) -> str:
     )
 
 
+def _rounds_note(page: dict) -> str:
+    """The spread of a page's shares over the rounds, beside the median it is judged by."""
+    shares = page["load"].get("shares_by_round") or []
+    if len(shares) < 2:
+        return ""
+    return f" ({min(shares):.0%}–{max(shares):.0%})"
+
+
 def _mark(ok: bool) -> str:
     return "" if ok else " ✗"
 
@@ -795,17 +833,20 @@ def results_markdown(result: dict) -> str:
             f"{page['p95_ms']}{_mark(checks.get('p95', True))} | "
             f"{queries}{_mark(checks.get('queries_flat', True))} | "
             f"{page['floor_requests_per_second']} | "
-            f"{page['floor_share']:.0%}{_mark(checks.get('floor_share', True))} | "
+            f"{page['floor_share']:.0%}{_mark(checks.get('floor_share', True))}"
+            f"{_rounds_note(page)} | "
             f"{page['floor_share_if_alone']:.0%} | {page['others_cpu_share']:.0%} | "
             f"{page['load']['errors']} |"
         )
     lines += [
         "",
         f"Floor: {result['floor_requests_per_second']} req/s, the median of "
-        f"{len(result['floor_runs'])} runs, one before the first page and one after each "
+        f"{len(result['floor_runs'])} runs: in each of {result['settings'].get('rounds', 1)} "
+        "round(s), one before the first page and one after each "
         f"({', '.join(str(value) for value in result['floor_runs'])} req/s). Each page's "
         "share is of the mean of the two floor runs beside it (its *floor* column), so the "
-        "machine's drift during the benchmark favours no page. "
+        "machine's drift during the benchmark favours no page; a page's row is its median "
+        "round, with the range of its rounds' shares in brackets. "
         "The machine is shared: *others' CPU* is the share of both cores that other work took "
         "during the page's run, and *share if alone* compares requests per CPU-second of "
         "gunicorn, PostgreSQL and the load generator together (what each page would reach "
@@ -962,7 +1003,8 @@ def main() -> int:
         return 2
     clients = int(os.environ.get("BENCH_CLIENTS", 10))
     warmup = float(os.environ.get("BENCH_WARMUP", 3))
-    duration = float(os.environ.get("BENCH_DURATION", 15))
+    duration = float(os.environ.get("BENCH_DURATION", 10))
+    rounds = int(os.environ.get("BENCH_ROUNDS", 3))
     mode = os.environ.get("BENCH_CLIENT_MODE", "threads")
     retries = int(os.environ.get("BENCH_RETRIES", 2))
     WORK.mkdir(parents=True, exist_ok=True)
@@ -1009,6 +1051,7 @@ def main() -> int:
             warmup=warmup,
             duration=duration,
             retries=retries,
+            rounds=rounds,
         )
         memory = {"gunicorn": gunicorn.memory_mib()}
     finally:
@@ -1020,6 +1063,7 @@ def main() -> int:
         "client_mode": mode,
         "warmup_seconds": warmup,
         "duration_seconds": duration,
+        "rounds": rounds,
         "retries_when_disturbed": retries,
         "scale_database": database_name(scale_url),
         "scale_counts": _counts_summary(seed["counts"]),
