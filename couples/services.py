@@ -608,15 +608,16 @@ def disclosure_record(
 
 
 def couple_record_read(
-    *, viewer: User, couple: Couple, partners: list[Partner], request: HttpRequest | None
+    *, viewer: User, couple: Couple, partner_ids: list[int], request: HttpRequest | None
 ) -> list[AuditEvent]:
     """A clinician opening a couple's page reads both partners' records: one row each,
-    written together."""
+    written together. The page keeps the partners' ids, not the partners: an event needs
+    only the id."""
     return audit_record_many(
         actor=viewer,
         action=AuditEvent.Action.READ,
         target=couple,
-        patients=partners,
+        patients=[Partner(pk=pk) for pk in partner_ids],
         request=request,
     )
 

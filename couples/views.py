@@ -259,34 +259,35 @@ def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The revision comes with the couple, before what it keys is read.
     couple = queries.couple_get_for_user(user=request.user, pk=pk, request=request)
     role_check(request.user, Role.CLINICIAN)
-    revision = couple.revision_value
-    partners = list(queries.partner_list_for_couple(couple=couple))
-    # Every opening is audited, whether the page is rendered or kept.
-    services.couple_record_read(
-        viewer=request.user, couple=couple, partners=partners, request=request
-    )
     key = fragments.key_for(
         "couple-page",
         couple_id=couple.pk,
-        revision=revision,
+        revision=couple.revision_value,
         viewer_id=request.user.pk,
         day=queries.couple_today(couple=couple).isoformat(),
         clinic_day=timezone.localdate().isoformat(),
     )
     parts = fragments.fragments_get_or_render(
-        {couple.pk: key}, lambda _: {couple.pk: _couple_page_render(request, couple, partners)}
+        {couple.pk: key}, lambda _: {couple.pk: _couple_page_render(request, couple)}
     )[couple.pk]
+    # Every opening is audited, whether the page is drawn or kept: one row for each partner
+    # the page shows (kept with it, under the revision that any change of partner raises).
+    partner_ids = [int(pk) for pk in parts["partner_ids"].split(",") if pk]
+    services.couple_record_read(
+        viewer=request.user, couple=couple, partner_ids=partner_ids, request=request
+    )
     context = {
         "couple": couple,
-        "partner_names": [partner.display_name for partner in partners],
+        "title": parts["title"],
         "content": fragments.with_request_tokens(parts["content"], request),
     }
     return render(request, "couples/couple_detail.html", context)
 
 
-def _couple_page_render(request: HttpRequest, couple, partners) -> fragments.Rendered:
-    """The couple page's content, and until when it holds: sessions move from upcoming to
-    past when they start, and their join links open and close."""
+def _couple_page_render(request: HttpRequest, couple) -> fragments.Rendered:
+    """The couple page's title and content, the partners it shows, and until when it holds:
+    sessions move from upcoming to past when they start, and their join links open and close."""
+    partners = list(queries.partner_list_for_couple(couple=couple))
     context = {
         "couple": couple,
         "partners": [
@@ -305,7 +306,11 @@ def _couple_page_render(request: HttpRequest, couple, partners) -> fragments.Ren
     rows = context["upcoming_sessions"] + context["past_sessions"]
     moments = _session_moments([row.session for row in rows])
     return fragments.Rendered(
-        parts={"content": render_to_string("couples/couple_detail.html#couple-content", context)},
+        parts={
+            "content": render_to_string("couples/couple_detail.html#couple-content", context),
+            "title": render_to_string("couples/couple_detail.html#couple-title", context),
+            "partner_ids": ",".join(str(partner.pk) for partner in partners),
+        },
         valid_until=fragments.earliest_future(timezone.now(), moments),
     )
 

@@ -169,6 +169,27 @@ def test_every_opening_of_a_kept_couple_page_is_audited(client, therapist, coupl
     assert reads.count() == 2 * opened_once
 
 
+def test_a_kept_couple_page_is_the_page_drawn_and_audits_each_partner_it_shows(
+    client, therapist, couple, partner_a, partner_b
+):
+    sign_in(client, therapist.user)
+    url = f"/clinic/couples/{couple.pk}/"
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+    drawn = client.get(url)
+    kept = client.get(url)
+
+    assert drawn.templates and not any(
+        template.name.endswith("#couple-content") for template in kept.templates
+    )
+    assert token.sub("", kept.text) == token.sub("", drawn.text)
+    title = f"{partner_a.display_name} &amp; {partner_b.display_name}"
+    assert f"<title>{title}" in kept.text
+    reads = AuditEvent.objects.filter(action=AuditEvent.Action.READ, actor=therapist.user)
+    patients = sorted([partner_a.pk, partner_b.pk])
+    assert sorted(reads.values_list("patient_id", flat=True)) == sorted(patients * 2)
+
+
 def test_a_kept_couple_page_is_no_one_elses(client, therapist, couple):
     sign_in(client, therapist.user)
     client.get(f"/clinic/couples/{couple.pk}/")  # kept now

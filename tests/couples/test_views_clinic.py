@@ -408,3 +408,8 @@ def test_couple_page_queries_do_not_grow_with_its_history(
     # history; the top bar's unread notifications
     with django_assert_max_num_queries(29):
         assert therapist_client.get(couple_url(couple)).status_code == 200
+
+    # Kept: session, user, couple with its revision, and the audit rows (lock the chain head,
+    # insert, move the head); the partners come with the kept page.
+    with django_assert_max_num_queries(6):
+        assert therapist_client.get(couple_url(couple)).status_code == 200
