@@ -93,16 +93,17 @@ def couple_get_for_user(*, user: User, pk: int, request: HttpRequest | None = No
     return couple
 
 
-def partner_get_for_user(*, user: User, with_couple_partners: bool = True) -> Partner:
-    """The signed-in partner's own profile with their couple (and its revision, as
-    partner.couple_revision) and, unless a page needs only the person and the couple (one
-    query then), both partners."""
-    partner = (
-        Partner.objects.select_related("user", "couple")
-        .annotate(couple_revision=revision_of("couple_id"))
-        .filter(user=user)
-        .first()
-    )
+def partner_get_for_user(
+    *, user: User, with_couple_partners: bool = True, with_revision: bool = False
+) -> Partner:
+    """The signed-in partner's own profile with their couple and, unless a page needs only
+    the person and the couple (one query then), both partners. A page that keeps parts of
+    itself asks for the couple's revision too (partner.couple_revision), read in the same
+    statement."""
+    partners = Partner.objects.select_related("user", "couple")
+    if with_revision:
+        partners = partners.annotate(couple_revision=revision_of("couple_id"))
+    partner = partners.filter(user=user).first()
     if partner is None:
         raise Http404
     if with_couple_partners:

@@ -41,7 +41,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @partner_required
 def portal_home(request: HttpRequest) -> HttpResponse:
     # The revision comes with the partner and couple, before what it keys is read.
-    partner = queries.partner_get_for_user(user=request.user, with_couple_partners=False)
+    partner = queries.partner_get_for_user(
+        user=request.user, with_couple_partners=False, with_revision=True
+    )
     key = fragments.key_for(
         "portal-home",
         couple_id=partner.couple_id,
