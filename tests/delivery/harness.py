@@ -215,26 +215,24 @@ def cpu_seconds(pid: int) -> float:
 
 
 def peak_rss_kib(pid: int) -> int:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
+    return _proc_kib(f"/proc/{pid}/status", "VmHWM:")
 
 
 def pss_kib(pid: int) -> int:
     """The process's proportional set size: its private pages plus its share of the pages it
     shares (a prefork pool's children share most of theirs with the parent), so that the PSS of
     a process group adds up to its real use where the sum of RSS counts shared pages twice."""
+    return _proc_kib(f"/proc/{pid}/smaps_rollup", "Pss:")
+
+
+def _proc_kib(path: str, field: str) -> int:
+    """A "Name:  123 kB" line of a /proc file; 0 once the process is gone."""
     try:
-        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        text = Path(path).read_text()
     except OSError:
         return 0
-    for line in rollup.splitlines():
-        if line.startswith("Pss:"):
+    for line in text.splitlines():
+        if line.startswith(field):
             return int(line.split()[1])
     return 0
 
