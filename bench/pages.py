@@ -576,6 +576,7 @@ def pages_load(
         runs[name]["shares_by_round"] = [
             round(_share_of_adjacent_floor(run), 3) for run in candidates
         ]
+        runs[name]["p95_ms_by_round"] = [run["p95_ms"] for run in candidates]
     # The floor's own row: its median run.
     ordered = sorted(every_floor, key=lambda run: run["requests_per_second"])
     runs["floor"] = ordered[(len(ordered) - 1) // 2]
@@ -660,7 +661,8 @@ def results_build(
         differences = query_differences(scale["sql"], demo["sql"])
         checks = {
             "floor_share": ratio >= TARGET_FLOOR_SHARE,
-            "p95": run["p95_ms"] < TARGET_P95_MS,
+            # The slowest round's, not only the median round's.
+            "p95": max(run.get("p95_ms_by_round", [run["p95_ms"]])) < TARGET_P95_MS,
             "queries_flat": not differences["repeats_growing_with_data"],
             "no_errors": run["errors"] == 0,
         }
