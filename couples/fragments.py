@@ -16,7 +16,7 @@ import datetime
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import caches
@@ -37,11 +37,13 @@ def fragment_cache():
 
 @dataclass(frozen=True)
 class Rendered:
-    """What a render function returns: the parts, and until when they hold (None: as long
-    as the revision and the day do)."""
+    """What a render function returns: the parts (HTML), until when they hold (None: as
+    long as the revision and the day do), and plain values drawn with them that the page
+    needs besides (ids), kept alongside and never marked safe."""
 
     parts: dict[str, str]
     valid_until: datetime.datetime | None = None
+    data: dict[str, object] = field(default_factory=dict)
 
 
 def key_for(name: str, *, couple_id: int, revision: int, viewer_id: int, **extra) -> str:
@@ -52,9 +54,10 @@ def key_for(name: str, *, couple_id: int, revision: int, viewer_id: int, **extra
 
 def fragments_get_or_render(
     keys: dict[int, str], render: Callable[[list[int]], dict[int, Rendered]]
-) -> dict[int, dict[str, SafeString]]:
-    """For each couple id in `keys`, its parts: from the cache, or from one call of `render`
-    with the ids that were missing (so a page pays for the missing couples only)."""
+) -> dict[int, dict[str, object]]:
+    """For each couple id in `keys`, its parts (marked safe) and data, in one dict: from the
+    cache, or from one call of `render` with the ids that were missing (so a page pays for
+    the missing couples only)."""
     cache = fragment_cache()
     found = cache.get_many(list(keys.values())) if keys else {}
     missing = [pk for pk, key in keys.items() if key not in found]
@@ -62,14 +65,15 @@ def fragments_get_or_render(
     if missing:
         now = timezone.now()
         for pk, rendered in render(missing).items():
-            result[pk] = rendered.parts
+            result[pk] = (rendered.parts, rendered.data)
             seconds = settings.FRAGMENT_CACHE_SECONDS
             if rendered.valid_until is not None:
                 seconds = min(seconds, int((rendered.valid_until - now).total_seconds()))
             if seconds > 0:
-                cache.set(keys[pk], rendered.parts, timeout=seconds)
+                cache.set(keys[pk], result[pk], timeout=seconds)
     return {
-        pk: {name: mark_safe(html) for name, html in parts.items()} for pk, parts in result.items()
+        pk: {**{name: mark_safe(html) for name, html in parts.items()}, **data}
+        for pk, (parts, data) in result.items()
     }
 
 

@@ -274,9 +274,8 @@ def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )[couple.pk]
     # Every opening is audited, whether the page is drawn or kept: one row for each partner
     # the page shows (kept with it, under the revision that any change of partner raises).
-    partner_ids = [int(pk) for pk in parts["partner_ids"].split(",") if pk]
     services.couple_record_read(
-        viewer=request.user, couple=couple, partner_ids=partner_ids, request=request
+        viewer=request.user, couple=couple, partner_ids=parts["partner_ids"], request=request
     )
     context = {
         "couple": couple,
@@ -311,8 +310,8 @@ def _couple_page_render(request: HttpRequest, couple) -> fragments.Rendered:
         parts={
             "content": render_to_string("couples/couple_detail.html#couple-content", context),
             "title": render_to_string("couples/couple_detail.html#couple-title", context),
-            "partner_ids": ",".join(str(partner.pk) for partner in partners),
         },
+        data={"partner_ids": [partner.pk for partner in partners]},
         valid_until=fragments.earliest_future(timezone.now(), moments),
     )
 

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client, RequestFactory
 from django.utils import timezone
 from django.utils.csp import LazyNonce
+from django.utils.safestring import SafeString
 
 from couples import fragments
 from couples.models import AuditEvent, CareAssignment, CareRole
@@ -223,3 +224,18 @@ def test_kept_tags_get_the_csp_nonce_of_the_request_they_serve():
     assert fragments.with_request_tokens(html, RequestFactory().get("/")) == (
         '<script nonce=""></script>'
     )
+
+
+def test_plain_values_are_kept_with_the_parts_and_not_marked_safe():
+    def render(ids):
+        return {
+            pk: fragments.Rendered(parts={"x": "<p>x</p>"}, data={"ids": [7, 8], "name": "<b>"})
+            for pk in ids
+        }
+
+    fragments.fragments_get_or_render({1: "t:1"}, render)
+    kept = fragments.fragments_get_or_render({1: "t:1"}, lambda ids: {})[1]
+
+    assert kept == {"x": "<p>x</p>", "ids": [7, 8], "name": "<b>"}
+    assert isinstance(kept["x"], SafeString)
+    assert not isinstance(kept["name"], SafeString)
