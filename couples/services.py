@@ -1,6 +1,6 @@
 import datetime
 import zoneinfo
-from functools import cache
+from functools import cache, lru_cache
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
@@ -65,16 +65,44 @@ def _quoted(model: type[models.Model], field: str) -> str:
     return connection.ops.quote_name(model._meta.get_field(field).column)
 
 
+@cache
+def _chain_head_sql() -> tuple[str, str]:
+    """Reading the head with its row lock, and moving it: built once per process."""
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    seq, hash_, pk = (_quoted(AuditChainHead, name) for name in ("seq", "hash", "id"))
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return (
+        f"SELECT {seq}, {hash_} FROM {table} WHERE {pk} = %s{lock}",
+        f"UPDATE {table} SET {seq} = %s, {hash_} = %s WHERE {pk} = %s",
+    )
+
+
+@lru_cache(maxsize=32)
+def _audit_events_insert_sql(rows: int) -> str:
+    """The INSERT of `rows` events (with RETURNING where the database has it), built once
+    per process for each of the common numbers of rows."""
+    fields = _audit_fields()
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(AuditEvent._meta.db_table)} ({columns})"
+        f" VALUES {', '.join([placeholders] * rows)}"
+    )
+    if connection.features.can_return_rows_from_bulk_insert:
+        sql += f" RETURNING {_quoted(AuditEvent, 'seq')}, {_quoted(AuditEvent, 'id')}"
+    return sql
+
+
+@cache
+def _audit_fields() -> list[models.Field]:
+    return [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
+
+
 def _chain_head_locked() -> tuple[int, str]:
     """The head's (seq, hash), its row locked until the transaction ends."""
-    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = (
-        f"SELECT {_quoted(AuditChainHead, 'seq')}, {_quoted(AuditChainHead, 'hash')}"
-        f" FROM {table} WHERE {_quoted(AuditChainHead, 'id')} = %s{lock}"
-    )
+    select, _ = _chain_head_sql()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [1])
+        cursor.execute(select, [1])
         row = cursor.fetchone()
         if row is not None:
             return row
@@ -83,41 +111,29 @@ def _chain_head_locked() -> tuple[int, str]:
                 AuditChainHead.objects.create(pk=1)
         except IntegrityError:
             pass  # Another process created it first.
-        cursor.execute(sql, [1])
+        cursor.execute(select, [1])
         return cursor.fetchone()
 
 
 def _chain_head_move(seq: int, last_hash: str) -> None:
-    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    _, update = _chain_head_sql()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {_quoted(AuditChainHead, 'seq')} = %s,"
-            f" {_quoted(AuditChainHead, 'hash')} = %s WHERE {_quoted(AuditChainHead, 'id')} = %s",
-            [seq, last_hash, 1],
-        )
+        cursor.execute(update, [seq, last_hash, 1])
 
 
 def _audit_events_insert(events: list[AuditEvent]) -> None:
     """One INSERT of new rows (the log is append-only: AuditEvent.save refuses any other
     write), giving each event its id where the database returns them."""
-    fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(AuditEvent._meta.db_table)}"
-        f" ({', '.join(connection.ops.quote_name(field.column) for field in fields)})"
-        f" VALUES {', '.join([placeholders] * len(events))}"
-    )
+    fields = _audit_fields()
     params = [
         field.get_db_prep_save(field.pre_save(event, True), connection)
         for event in events
         for field in fields
     ]
-    returning = connection.features.can_return_rows_from_bulk_insert
-    if returning:
-        sql += f" RETURNING {_quoted(AuditEvent, 'seq')}, {_quoted(AuditEvent, 'id')}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = dict(cursor.fetchall()) if returning else {}
+        cursor.execute(_audit_events_insert_sql(len(events)), params)
+        returned = connection.features.can_return_rows_from_bulk_insert
+        ids = dict(cursor.fetchall()) if returned else {}
     for event in events:
         event.pk = ids.get(event.seq)
         event._state.adding = False
