@@ -135,7 +135,7 @@ def clinic(db):
         payer=Payer.objects.create(name="Aetna PPO"),
         member_id="W100",
         subscriber_name="Jordan",
-        effective_on=datetime.date(2026, 1, 1),
+        effective_on=timezone.localdate() - datetime.timedelta(days=60),
     )
     insurance_services.coverage_card_upload(
         coverage=coverage, side="front", file=SimpleUploadedFile("f.png", TINY_PNG), by=insurance

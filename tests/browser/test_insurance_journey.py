@@ -1,6 +1,7 @@
 import datetime
 import re
 
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from insurance.models import Coverage, Payer
@@ -20,7 +21,7 @@ def test_staff_verify_a_pending_coverage_and_the_partner_sees_it_verified(
         payer=payer,
         member_id="XJ550011",
         subscriber_name="Jordan Miller",
-        effective_on=datetime.date(2026, 1, 1),
+        effective_on=timezone.localdate() - datetime.timedelta(days=60),
         status=Coverage.Status.PENDING,
     )
     Coverage.objects.create(
@@ -28,7 +29,7 @@ def test_staff_verify_a_pending_coverage_and_the_partner_sees_it_verified(
         payer=payer,
         member_id="ZZ000001",
         subscriber_name="Someone Else",
-        effective_on=datetime.date(2026, 1, 1),
+        effective_on=timezone.localdate() - datetime.timedelta(days=60),
     )
     verifier = UserFactory(is_staff=True, first_name="Pat")
     verifier.groups.add(insurance_staff_group())

@@ -8,6 +8,8 @@ from couples import queries, services
 from couples.models import AuditEvent, CareAssignment, CareRole
 from tests.factories import ClinicianFactory, PartnerFactory
 
+pytestmark = pytest.mark.timeshift
+
 
 @pytest.fixture
 def care_team(partner_a, partner_b, clinician, staff):
@@ -193,7 +195,9 @@ def test_the_caseload_lists_my_current_couples_with_my_roles(care_team, partner_
     assert CareAssignment.objects.count() == 2
 
 
-def test_consent_ends_at_midnight_where_the_couple_lives(partner_a, partner_b, monkeypatch):
+# Granted in February 2030: an end date of 1 March is still ahead (one in the past is refused).
+@pytest.mark.time_machine(datetime.datetime(2030, 2, 1, 12, 0, tzinfo=datetime.UTC), tick=False)
+def test_consent_ends_at_midnight_where_the_couple_lives(partner_a, partner_b, time_machine):
     partner_a.couple.time_zone = "Pacific/Honolulu"
     partner_a.couple.save()
     consent = services.consent_grant(
@@ -205,12 +209,10 @@ def test_consent_ends_at_midnight_where_the_couple_lives(partner_a, partner_b, m
     )
     # 09:00 UTC on 2 March is still 1 March (23:00) in Honolulu.
     late_evening = datetime.datetime(2030, 3, 2, 9, 0, tzinfo=datetime.UTC)
-    monkeypatch.setattr("django.utils.timezone.now", lambda: late_evening)
+    time_machine.move_to(late_evening, tick=False)
     assert queries.consent_active_for(partner=partner_a) == consent
 
-    monkeypatch.setattr(
-        "django.utils.timezone.now", lambda: late_evening + datetime.timedelta(hours=1)
-    )
+    time_machine.move_to(late_evening + datetime.timedelta(hours=1), tick=False)
     assert queries.consent_active_for(partner=partner_a) is None
 
 
@@ -228,10 +230,10 @@ def test_granting_the_same_sharing_again_changes_nothing(partner_a, partner_b):
 
 
 def test_the_record_access_list_reaches_back_three_calendar_years(
-    partner_a, care_team, monkeypatch
+    partner_a, care_team, time_machine
 ):
     now = datetime.datetime(2028, 2, 29, 12, 0, tzinfo=datetime.UTC)
-    monkeypatch.setattr("django.utils.timezone.now", lambda: now)
+    time_machine.move_to(now, tick=False)
     services.audit_record(actor=care_team.user, action=AuditEvent.Action.READ, patient=partner_a)
 
     assert queries.years_before(now, 3) == datetime.datetime(

@@ -1,4 +1,5 @@
 import csv
+import datetime
 import html
 import io
 
@@ -337,7 +338,8 @@ def test_editing_a_partner_in_admin_is_audited_for_that_patient(client, staff, p
         reverse("admin:couples_partner_change", args=[partner_a.pk]),
         {
             "preferred_name": "Jo",
-            "sobriety_date": "2026-01-05",
+            # Earlier than the factory's (30 days back), so the date changes.
+            "sobriety_date": (timezone.localdate() - datetime.timedelta(days=90)).isoformat(),
             # The read-only care-team history inline still posts its (empty) management form.
             "care_assignments-TOTAL_FORMS": "0",
             "care_assignments-INITIAL_FORMS": "0",

@@ -8,9 +8,12 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from couples.models import AuditEvent, CareAssignment, CareRole, Clinician, Couple, Partner, User
 from tests.factories import UserFactory
+
+pytestmark = pytest.mark.timeshift
 
 ADMIT_URL = "/admin/couples/couple/admit/"
 INVITE_URL = "/admin/couples/clinician/invite/"
@@ -40,7 +43,7 @@ def _intake(team, **changes):
         "partner2-individual_therapist": team["therapist"].pk,
         "partner2-counselor": team["counselor"].pk,
         "time_zone": "America/Chicago",
-        "admitted_on": "2026-11-02",
+        "admitted_on": (timezone.localdate() - datetime.timedelta(days=14)).isoformat(),
         "couples_therapist": team["couples"].pk,
     }
     data.update(changes)
@@ -86,14 +89,15 @@ def test_the_intake_form_offers_each_role_only_clinicians_allowed_to_hold_it(man
 def test_admitting_a_couple_in_admin_creates_the_couple_its_team_and_two_invitations(
     manager, staff, team, django_capture_on_commit_callbacks
 ):
+    typed = _intake(team)
     with django_capture_on_commit_callbacks(execute=True):
-        response = manager.post(ADMIT_URL, _intake(team))
+        response = manager.post(ADMIT_URL, typed)
 
     couple = Couple.objects.get()
     assert response.status_code == 302
     assert response.url == reverse("admin:couples_couple_change", args=[couple.pk])
     assert couple.time_zone == "America/Chicago"
-    assert couple.admitted_on == datetime.date(2026, 11, 2)
+    assert couple.admitted_on.isoformat() == typed["admitted_on"]
     assert sorted(couple.partners.values_list("user__email", flat=True)) == [
         "jo@example.test",
         "sam@example.test",

@@ -10,6 +10,12 @@ from couples.models import AuditEvent, CareAssignment, CareRole, Couple, Partner
 from tests.factories import ClinicianFactory
 
 TODAY = datetime.date(2026, 11, 1)
+# Couples are admitted on TODAY, and the clock reads it (noon in New York, after the clocks
+# went back that night), so a discharge dated today is not before the admission.
+pytestmark = [
+    pytest.mark.time_machine(datetime.datetime(2026, 11, 1, 17, 0, tzinfo=datetime.UTC)),
+    pytest.mark.timeshift,
+]
 
 
 def _people(team, **changes):

@@ -5,6 +5,8 @@ from django.db import connection
 from couples import services
 from couples.models import AuditEvent, Clinician, Couple, Partner, User
 
+pytestmark = pytest.mark.timeshift
+
 
 def _events(staff, count=3):
     return [services.audit_record(actor=staff, action=AuditEvent.Action.READ) for _ in range(count)]

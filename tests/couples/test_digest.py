@@ -5,7 +5,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 
 from couples import digest
 from couples import services as couple_services
@@ -13,7 +12,10 @@ from couples.models import CareRole, Notification, NotificationPreference
 from couples.notifications import notification_send, notifications_create, notifications_plan
 from goals.models import CheckIn
 from sessions.models import TherapySession
+from tests.clock import Clock
 from tests.factories import ClinicianFactory, CoupleFactory, GoalFactory, PartnerFactory
+
+pytestmark = pytest.mark.timeshift
 
 NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -25,15 +27,10 @@ def at(day: datetime.date, hour: int, minute: int = 0, *, zone=NEW_YORK) -> date
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    """The code reads timezone.now(); tests set it (notification_send's `now` does not reach
-    the kinds' checks)."""
-
-    class Clock:
-        moment = at(TUESDAY, 6)
-
-    monkeypatch.setattr(timezone, "now", lambda: Clock.moment)
-    return Clock
+def clock(time_machine):
+    """The code reads the clock (notification_send's `now` does not reach the kinds' checks):
+    it stands still where a test sets it."""
+    return Clock(time_machine, at(TUESDAY, 6))
 
 
 def session_at(clinician, couple, starts_at, status=TherapySession.Status.SCHEDULED):

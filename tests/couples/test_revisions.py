@@ -155,20 +155,21 @@ def test_signing_in_changes_nothing_shown(couple, partner_a):
 
 def test_insurance_changes_raise_the_partners_couple(couple, partner_a):
     payer = Payer.objects.create(name="Aetna PPO")
+    effective_on = timezone.localdate() - datetime.timedelta(days=60)
     coverage = Coverage.objects.create(
         partner=partner_a,
         payer=payer,
         member_id="W1",
         subscriber_name="Jordan",
-        effective_on=datetime.date(2026, 1, 1),
+        effective_on=effective_on,
     )
     created = revision(couple)
     Authorization.objects.create(
         coverage=coverage,
         number="A-1",
         units_authorized=12,
-        starts_on=datetime.date(2026, 1, 1),
-        ends_on=datetime.date(2026, 3, 31),
+        starts_on=effective_on,
+        ends_on=effective_on + datetime.timedelta(days=89),
     )
     authorized = revision(couple)
     Payer.objects.filter(pk=payer.pk).update(name="Aetna Choice PPO")

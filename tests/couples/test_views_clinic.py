@@ -18,6 +18,8 @@ from tests.factories import (
     goal_history,
 )
 
+pytestmark = pytest.mark.timeshift
+
 CASELOAD = "/clinic/"
 
 
@@ -123,9 +125,14 @@ def test_caseload_shows_a_dash_for_days_next_session_and_no_flags_before_admissi
     assert "text-bg-warning" not in response.text
 
 
+MARCH_10 = datetime.datetime(2026, 3, 10, 10, 0, tzinfo=datetime.UTC)
+
+
+# The count is given MARCH_10; the clock reads it too, for what the factory dates from today.
+@pytest.mark.time_machine(MARCH_10)
 def test_days_in_program_are_counted_in_the_couples_time_zone(db):
     # 10:00 UTC on March 10 is already March 11 in Kiritimati (UTC+14), still March 10 in Honolulu.
-    now = datetime.datetime(2026, 3, 10, 10, 0, tzinfo=datetime.UTC)
+    now = MARCH_10
     admitted_on = datetime.date(2026, 3, 1)
     east = CoupleFactory(admitted_on=admitted_on, time_zone="Pacific/Kiritimati")
     west = CoupleFactory(admitted_on=admitted_on, time_zone="Pacific/Honolulu")

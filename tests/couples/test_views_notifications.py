@@ -12,6 +12,8 @@ from django.utils import timezone
 from couples.models import AuditEvent, Notification, NotificationPreference
 from tests.factories import NotificationFactory, PartnerFactory
 
+pytestmark = pytest.mark.timeshift
+
 LIST = "/notifications/"
 READ_ALL = "/notifications/read/"
 PREFERENCES = "/notifications/preferences/"
@@ -55,6 +57,8 @@ def maya_client(client, clinician):
 # The list
 
 
+# Read the next morning (Wednesday 2 December 2026, 08:00 in Chicago), after both were sent.
+@pytest.mark.time_machine(datetime.datetime(2026, 12, 2, 14, 0, tzinfo=datetime.UTC))
 def test_the_list_shows_my_delivered_notifications_newest_first_in_my_time_zone(jordan, partner_a):
     noon_utc = datetime.datetime(2026, 12, 1, 18, 0, tzinfo=datetime.UTC)
     sent(partner_a.user, subject="Session reminder: older", sent_at=noon_utc)

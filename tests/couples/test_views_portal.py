@@ -1,13 +1,15 @@
 import datetime
-from unittest import mock
 
 import pytest
+import time_machine
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
 from couples import queries, services
 from couples.models import AuditEvent, CareAssignment, CareRole, SharingConsent
 from tests.factories import ClinicianFactory, PartnerFactory
+
+pytestmark = pytest.mark.timeshift
 
 HOME = "/portal/"
 SHARING = "/portal/sharing/"
@@ -365,7 +367,7 @@ def test_record_access_leaves_out_my_own_actions_and_other_patients(
 def test_record_access_covers_three_years(jordan, partner_a, staff):
     three_years_and_a_day_ago = timezone.now() - datetime.timedelta(days=3 * 365 + 1)
     # The audit log is append-only, so the old event is written with the clock set back.
-    with mock.patch.object(timezone, "now", return_value=three_years_and_a_day_ago):
+    with time_machine.travel(three_years_and_a_day_ago, tick=False):
         services.audit_record(actor=staff, action=AuditEvent.Action.EXPORT, patient=partner_a)
     services.audit_record(actor=staff, action=AuditEvent.Action.EXPORT, patient=partner_a)
 

@@ -5,14 +5,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 
 from couples import services as couple_services
 from couples.models import CareRole, Couple, Notification, NotificationPreference
 from couples.notifications import notification_send, notifications_create, notifications_plan
 from goals import notifications
 from goals.models import CheckIn
+from tests.clock import Clock
 from tests.factories import ClinicianFactory, CoupleFactory, GoalFactory, PartnerFactory
+
+pytestmark = pytest.mark.timeshift
 
 NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -32,15 +34,10 @@ def days(count: int) -> datetime.timedelta:
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    """The code reads timezone.now(); tests set it (notification_send's `now` does not reach
-    the kinds' checks)."""
-
-    class Clock:
-        moment = at(TUESDAY, 12)
-
-    monkeypatch.setattr(timezone, "now", lambda: Clock.moment)
-    return Clock
+def clock(time_machine):
+    """The code reads the clock (notification_send's `now` does not reach the kinds' checks):
+    it stands still where a test sets it."""
+    return Clock(time_machine, at(TUESDAY, 12))
 
 
 @pytest.fixture

@@ -10,6 +10,12 @@ from goals.models import CheckIn, Goal, ProgressEntry
 from tests.factories import ClinicianFactory, CoupleFactory, GoalFactory, PartnerFactory
 
 TODAY = datetime.date(2026, 11, 27)
+# The queries are given TODAY; the clock reads it too (noon in New York), for the couples,
+# partners and goals the factories date from today.
+pytestmark = [
+    pytest.mark.time_machine(datetime.datetime(2026, 11, 27, 17, 0, tzinfo=datetime.UTC)),
+    pytest.mark.timeshift,
+]
 
 
 def _checkin(partner, day, **fields):

@@ -12,6 +12,12 @@ from goals.models import CheckIn, ProgressEntry
 from tests.factories import CoupleFactory, GoalFactory, PartnerFactory
 
 TODAY = datetime.date(2026, 11, 27)
+# The queries are given TODAY; the clock reads it too (noon in New York), for the couples,
+# partners and goals the factories date from today.
+pytestmark = [
+    pytest.mark.time_machine(datetime.datetime(2026, 11, 27, 17, 0, tzinfo=datetime.UTC)),
+    pytest.mark.timeshift,
+]
 
 
 def days_ago(days: int) -> datetime.date:

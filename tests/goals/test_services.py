@@ -12,6 +12,8 @@ from goals import services
 from goals.models import CheckIn, Goal, GoalTransition, ProgressEntry
 from tests.factories import GoalFactory
 
+pytestmark = pytest.mark.timeshift
+
 
 @pytest.fixture
 def today(couple):

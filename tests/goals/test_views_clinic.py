@@ -13,6 +13,8 @@ from goals import services
 from goals.models import CheckIn, Goal, GoalAcceptance, GoalTransition, ProgressEntry
 from tests.factories import ClinicianFactory, GoalFactory, PartnerFactory, goal_history
 
+pytestmark = pytest.mark.timeshift
+
 CASELOAD = "/clinic/"
 
 

@@ -13,6 +13,8 @@ from goals import services
 from goals.models import CheckIn, Goal, GoalChangeRequest, ProgressEntry
 from tests.factories import GoalFactory, PartnerFactory
 
+pytestmark = pytest.mark.timeshift
+
 HOME = "/portal/"
 CHECKIN = "/portal/checkin/"
 HELP = "/portal/help/"

@@ -6,6 +6,7 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from couples import fragments
 from insurance.models import Authorization, Coverage, Payer
@@ -35,7 +36,7 @@ def _coverages(count, status="pending"):
             payer=payer,
             member_id=f"M{n:05}",
             subscriber_name="Sub Scriber",
-            effective_on=datetime.date(2026, 1, 1),
+            effective_on=timezone.localdate() - datetime.timedelta(days=60),
             status=status,
         )
         for n in range(count)
@@ -59,7 +60,7 @@ def test_insurance_staff_filter_pending_coverages(verifier):
 def test_the_coverage_list_keeps_a_constant_number_of_queries(
     verifier, size, django_assert_max_num_queries
 ):
-    today = datetime.date.today()
+    today = timezone.localdate()
     Authorization.objects.bulk_create(
         Authorization(
             coverage=coverage,
@@ -182,7 +183,7 @@ def test_a_coverage_page_reads_authorization_use_once_for_all_its_authorizations
     verifier, count, django_assert_max_num_queries
 ):
     coverage = _coverages(1)[0]
-    today = datetime.date.today()
+    today = timezone.localdate()
     for n in range(count):
         Authorization.objects.create(
             coverage=coverage, number=f"A{n}", starts_on=today, ends_on=today, units_authorized=5
@@ -276,7 +277,7 @@ def test_kept_coverage_rows_link_back_to_the_list_they_were_listed_in(verifier):
 
 
 def test_a_kept_coverage_list_reads_no_authorizations(verifier, django_assert_max_num_queries):
-    today = datetime.date.today()
+    today = timezone.localdate()
     for coverage in _coverages(3):
         Authorization.objects.create(
             coverage=coverage,
@@ -336,7 +337,7 @@ def test_a_kept_coverage_list_page_is_the_page_django_draws(verifier, monkeypatc
     pending = _coverages(27)
     _coverages(1, status="denied")
     Coverage.objects.filter(pk__in=[c.pk for c in pending[:3]]).update(
-        reverify_on=datetime.date.today()
+        reverify_on=timezone.localdate()
     )
     url = reverse("admin:insurance_coverage_changelist")
 

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from couples.models import AuditEvent
 from insurance import services
@@ -27,7 +28,7 @@ def coverage(partner_a):
         payer=Payer.objects.create(name="Blue Cross PPO"),
         member_id="XJ123456",
         subscriber_name="Jordan Miller",
-        effective_on=datetime.date(2026, 1, 1),
+        effective_on=timezone.localdate() - datetime.timedelta(days=60),
     )
 
 

@@ -7,6 +7,8 @@ from django.utils import timezone
 from insurance.models import Authorization, Coverage, CoverageStatusChange
 from insurance.queries import units_used_for_authorizations
 
+pytestmark = pytest.mark.timeshift
+
 
 @pytest.fixture
 def demo(db, settings):

@@ -5,7 +5,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 
 from couples.models import Notification
 from couples.notifications import notification_send, notifications_create, notifications_plan
@@ -13,7 +12,10 @@ from insurance import notifications
 from insurance.models import Authorization, Coverage, Payer
 from insurance.permissions import insurance_staff_group
 from sessions.models import Attendance, TherapySession
+from tests.clock import Clock
 from tests.factories import ClinicianFactory, CoupleFactory, PartnerFactory, UserFactory
+
+pytestmark = pytest.mark.timeshift
 
 CLINIC = ZoneInfo("America/New_York")  # settings.TIME_ZONE
 TUESDAY = datetime.date(2026, 3, 10)
@@ -29,15 +31,10 @@ def days(count: int) -> datetime.timedelta:
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    """The code reads timezone.now(); tests set it (notification_send's `now` does not reach
-    the kinds' checks)."""
-
-    class Clock:
-        moment = at(TUESDAY, 6)
-
-    monkeypatch.setattr(timezone, "now", lambda: Clock.moment)
-    return Clock
+def clock(time_machine):
+    """The code reads the clock (notification_send's `now` does not reach the kinds' checks):
+    it stands still where a test sets it."""
+    return Clock(time_machine, at(TUESDAY, 6))
 
 
 @pytest.fixture

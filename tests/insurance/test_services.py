@@ -13,6 +13,14 @@ from sessions import services as session_services
 from sessions.models import SessionKind
 from tests.factories import ClinicianFactory
 
+# The clock starts on Wednesday 1 July 2026, noon in New York: the March sessions below have
+# been held (attendance is marked once a session has started), and the expiry task, which
+# reads today, runs on the day the test's first plan is over.
+pytestmark = [
+    pytest.mark.time_machine(datetime.datetime(2026, 7, 1, 16, 0, tzinfo=datetime.UTC)),
+    pytest.mark.timeshift,
+]
+
 
 @pytest.fixture
 def coverage(partner_a):

@@ -18,6 +18,8 @@ from sessions import services as session_services
 from sessions.models import SessionKind
 from tests.factories import CoupleFactory, PartnerFactory
 
+pytestmark = pytest.mark.timeshift
+
 COVERAGE = "/portal/coverage/"
 HOME = "/portal/"
 CASELOAD = "/clinic/"
@@ -32,7 +34,7 @@ def coverage_for(partner, payer, **fields):
     values = {
         "member_id": f"M-{partner.pk}",
         "subscriber_name": partner.display_name,
-        "effective_on": datetime.date(2026, 1, 1),
+        "effective_on": timezone.localdate() - datetime.timedelta(days=90),
     }
     return Coverage.objects.create(partner=partner, payer=payer, **values | fields)
 

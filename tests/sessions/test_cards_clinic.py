@@ -22,6 +22,12 @@ from tests.factories import ClinicianFactory, CoupleFactory, PartnerFactory, ses
 CLINIC = ZoneInfo("America/New_York")
 # The week clocks go back in New York: Sunday, November 1 2026 has 25 hours.
 MONDAY = datetime.date(2026, 10, 26)
+# The calendar is drawn with MONDAY as today (week_of): the clock starts there, at noon in
+# New York, for the couples and people the factories make.
+pytestmark = [
+    pytest.mark.time_machine(datetime.datetime.combine(MONDAY, datetime.time(12), CLINIC)),
+    pytest.mark.timeshift,
+]
 Status = TherapySession.Status
 
 

@@ -16,6 +16,9 @@ from tests.factories import ClinicianFactory, CoupleFactory, PartnerFactory, ses
 
 CLINIC = ZoneInfo("America/New_York")
 NOW = datetime.datetime(2026, 11, 27, 12, 0, tzinfo=CLINIC)
+# The queries are given NOW; the clock starts there too, so what the factories date from
+# today (a couple's admission, a partner's sobriety date) comes before the sessions.
+pytestmark = [pytest.mark.time_machine(NOW), pytest.mark.timeshift]
 Status = TherapySession.Status
 
 

@@ -11,6 +11,13 @@ from sessions import queries, services
 from sessions.models import Attendance, SessionKind, TherapySession
 from tests.factories import ClinicianFactory
 
+# The clock starts on Wednesday 21 October 2026, 10:00 in New York: every session and series
+# booked below (from Monday 26 October on) is still ahead, as when a clinician books it.
+pytestmark = [
+    pytest.mark.time_machine(datetime.datetime(2026, 10, 21, 14, 0, tzinfo=datetime.UTC)),
+    pytest.mark.timeshift,
+]
+
 NEW_YORK = ZoneInfo("America/New_York")
 
 

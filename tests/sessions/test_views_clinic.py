@@ -16,6 +16,13 @@ from sessions import queries, services
 from sessions.models import Attendance, SessionKind, SessionSeries, TherapySession
 from tests.factories import ClinicianFactory, CoupleFactory, PartnerFactory
 
+# The clock starts on Wednesday 2 December 2026, 09:00 in New York: MONDAY's week is still
+# ahead, LAST_JANUARY long past, and a session that began an hour ago falls in this week.
+pytestmark = [
+    pytest.mark.time_machine(datetime.datetime(2026, 12, 2, 14, 0, tzinfo=datetime.UTC)),
+    pytest.mark.timeshift,
+]
+
 CLINIC = ZoneInfo("America/New_York")
 WEEK = "/clinic/sessions/week/"
 AGENDA = "/clinic/sessions/day/"

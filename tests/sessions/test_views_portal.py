@@ -21,6 +21,8 @@ from tests.factories import (
     UserFactory,
 )
 
+pytestmark = pytest.mark.timeshift
+
 SESSIONS = "/portal/sessions/"
 HOME = "/portal/"
 CALENDAR = "/calendar/"
