@@ -1,9 +1,12 @@
-"""Demo goals, 60 days of check-ins and progress for every demo couple (seed_demo calls seed()).
+"""Demo goals, and 60 days of check-ins and progress up to yesterday, for every demo couple
+(seed_demo calls seed()).
 
-Random but repeatable (seeded by the couple's id). Casey and Riley's couple is
-written to need attention: Riley stopped checking in and reported strong cravings.
-History older than the 7-day window is written directly: the services refuse
-entries that old, by design.
+Random but repeatable: each partner's day is drawn from a generator seeded by the partner
+and the day, so a later run fills the days since the last one, the same way, without
+touching what is there. Today's check-in is left open for the partners to make.
+Casey and Riley's couple is written to need attention: Riley stopped checking in and
+reported strong cravings. History older than the 7-day window is written directly: the
+services refuse entries that old, by design.
 """
 
 import datetime
@@ -13,6 +16,7 @@ from couples.models import Couple
 from couples.queries import couple_today
 from goals.models import CheckIn, Goal, GoalAcceptance, GoalTransition, ProgressEntry
 
+DEMO_DOMAIN = "demo.couplesrehab.test"
 DAYS = 60
 GOALS = [
     # title, category, measure, target, shared?
@@ -29,28 +33,26 @@ GOALS = [
         False,
     ),
 ]
-NEEDS_ATTENTION = {"riley"}  # stops checking in 3 days ago, cravings of 8–9 before that
+NEEDS_ATTENTION = {"riley"}  # no check-in for the last 3 days, cravings of 8–9 before that
+QUIET_DAYS = 3
 
 
 def seed() -> None:
     for couple in Couple.objects.filter(
-        partners__user__email__endswith="@demo.couplesrehab.test"
+        partners__user__email__endswith=f"@{DEMO_DOMAIN}"
     ).distinct():
-        if couple.goals.exists():
-            continue  # seeded already: seed_demo may run twice
-        _seed_couple(couple)
+        today = couple_today(couple=couple)
+        partners = list(couple.partners.select_related("user").order_by("pk"))
+        if not couple.goals.exists():
+            _goals(couple, partners, today)
+        _days(couple, partners, today)
 
 
-def _seed_couple(couple: Couple) -> None:
-    rng = random.Random(couple.pk)
-    today = couple_today(couple=couple)
+def _goals(couple: Couple, partners, today: datetime.date) -> None:
     start = today - datetime.timedelta(days=DAYS - 1)
-    partners = list(couple.partners.select_related("user").order_by("pk"))
     creator = partners[0].user
-    goals = []
     for title, category, measure, target, shared in GOALS:
-        owners = [None] if shared else partners
-        for owner in owners:
+        for owner in [None] if shared else partners:
             goal = Goal.objects.create(
                 couple=couple,
                 partner=owner,
@@ -69,7 +71,6 @@ def _seed_couple(couple: Couple) -> None:
                 GoalAcceptance.objects.bulk_create(
                     GoalAcceptance(goal=goal, partner=p) for p in partners
                 )
-            goals.append(goal)
     Goal.objects.create(
         couple=couple,
         category=Goal.Category.SOBER_ACTIVITIES,
@@ -79,32 +80,41 @@ def _seed_couple(couple: Couple) -> None:
         due_on=today + datetime.timedelta(days=30),
         created_by=partners[-1].user,
     )
+
+
+def _days(couple: Couple, partners, today: datetime.date) -> None:
+    """Check-ins and progress for each of the last DAYS days before today that has none yet."""
+    goals = list(couple.goals.filter(status=Goal.Status.ACTIVE).order_by("pk"))
+    start = today - datetime.timedelta(days=DAYS - 1)
     checkins, entries = [], []
     for partner in partners:
         handle = partner.user.email.split("@")[0]
-        quiet_from = today - datetime.timedelta(days=2) if handle in NEEDS_ATTENTION else None
-        for offset in range(DAYS):
+        last = today - datetime.timedelta(days=QUIET_DAYS if handle in NEEDS_ATTENTION else 1)
+        done = set(partner.checkins.filter(day__gte=start).values_list("day", flat=True))
+        for offset in range((last - start).days + 1):
             day = start + datetime.timedelta(days=offset)
-            if (quiet_from and day >= quiet_from) or rng.random() < 0.08:
-                continue  # a missed day
-            craving = max(0, min(10, round(rng.gauss(3, 1.5))))
-            if handle in NEEDS_ATTENTION and offset >= DAYS - 7:
-                craving = rng.choice([8, 9])
-            checkins.append(
-                CheckIn(
-                    partner=partner,
-                    day=day,
-                    is_sober=rng.random() > 0.015,
-                    craving=craving,
-                    mood=max(1, min(5, round(rng.gauss(3.4, 0.9)))),
-                    had_trust_discussion=rng.random() < 0.7,
-                    attended_meeting=rng.random() < 0.45,
-                    recorded_on=day,
-                )
-            )
+            rng = random.Random(f"{partner.pk}:{day.isoformat()}")
+            if day in done or rng.random() < 0.08:
+                continue  # written by an earlier run, or a missed day
+            strong = handle in NEEDS_ATTENTION and (today - day).days <= 7
+            checkins.append(_checkin(rng, partner, day, strong=strong))
             entries.extend(_progress(rng, goals, partner, day))
     CheckIn.objects.bulk_create(checkins)
-    ProgressEntry.objects.bulk_create(entries)
+    ProgressEntry.objects.bulk_create(entries, ignore_conflicts=True)
+
+
+def _checkin(rng, partner, day, *, strong: bool) -> CheckIn:
+    craving = rng.choice([8, 9]) if strong else max(0, min(10, round(rng.gauss(3, 1.5))))
+    return CheckIn(
+        partner=partner,
+        day=day,
+        is_sober=rng.random() > 0.015,
+        craving=craving,
+        mood=max(1, min(5, round(rng.gauss(3.4, 0.9)))),
+        had_trust_discussion=rng.random() < 0.7,
+        attended_meeting=rng.random() < 0.45,
+        recorded_on=day,
+    )
 
 
 def _progress(rng, goals, partner, day):

@@ -31,6 +31,7 @@ COVERAGES = [
     ("morgan", 2, Coverage.Status.VERIFIED, 21, None),
     ("taylor", 1, Coverage.Status.UNVERIFIED, None, None),
 ]
+EFFECTIVE_BEFORE = datetime.timedelta(days=90)  # longer ago than every demo admission
 # category -> covered?, copay, coinsurance %, needs prior authorization, visit limit
 BENEFITS = {
     Benefit.Category.IOP: (True, "0", "20", True, None),
@@ -85,7 +86,8 @@ def _coverage(partner, payer, number, *, subscriber, terminates_on) -> Coverage:
         group_number=f"GRP-{payer.pk:03}",
         subscriber_name=holder.user.get_full_name(),
         relationship=Coverage.Relationship.SPOUSE if subscriber else Coverage.Relationship.SELF,
-        effective_on=datetime.date(timezone.localdate().year, 1, 1),
+        # The plan year that began before the couple's admission, even early in January.
+        effective_on=datetime.date((timezone.localdate() - EFFECTIVE_BEFORE).year, 1, 1),
         terminates_on=terminates_on,
         deductible=Decimal("1500"),
         deductible_met=Decimal(250 * number),
@@ -130,14 +132,15 @@ def _move_to(coverage: Coverage, status: str, number: int, *, by: User) -> None:
 
 
 def _authorization(coverage: Coverage, number: int, today: datetime.date) -> None:
-    """Starts before the demo's past sessions (from last week's Monday), so some are used."""
+    """Starts before the demo's past sessions (two weeks before this week's Monday), so some
+    of its units are used."""
     ends_on = today + datetime.timedelta(days=30)
     if coverage.terminates_on:
         ends_on = min(ends_on, coverage.terminates_on)
     authorization = Authorization(
         coverage=coverage,
         number=f"AUTH-{number:04}",
-        starts_on=today - datetime.timedelta(days=today.weekday() + 10),
+        starts_on=today - datetime.timedelta(days=today.weekday() + 14),
         ends_on=ends_on,
         units_authorized=20,
     )
