@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 RUN_ENV := DEBUG=$${DEBUG:-true}
 PORT ?= 8000
 
-.PHONY: run web worker beat test bench bench-notifications bench-pages lint fmt migrations-check deploy-check lock install clean
+.PHONY: run web worker beat test test-timeshift bench bench-notifications bench-pages lint fmt migrations-check deploy-check lock install clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 or newer is needed (python3.13, python3.12 or python3)."; exit 1; fi
@@ -42,6 +42,13 @@ beat: install
 ## test: lint, migrations check, deploy check, then the whole pytest suite.
 test: install lint migrations-check deploy-check
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## test-timeshift: the tests marked `timeshift` again, on SQLite, with the machine's clock moved
+## by libfaketime (Debian package faketime) to awkward moments: a Sunday 23:55 in the clinic's
+## zone, both daylight saving changes of 2027, New Year's Eve 23:59, 29 February 2028, a year
+## from now. `.ci/timeshift "YYYY-MM-DD HH:MM:SS"` tries one moment (UTC). CI runs it.
+test-timeshift: install
+	.ci/timeshift
 
 lint: install
 	$(BIN)/ruff format --check .
