@@ -22,3 +22,19 @@ def test_the_readme_documents_every_environment_variable():
     missing = {name for name in _variables_read_by_settings() if f"`{name}`" not in readme}
 
     assert missing == set()
+
+
+def test_the_design_lives_in_the_repository():
+    """A person who clones the repository has everything: nothing points outside it."""
+    readme = (ROOT / "README.md").read_text()
+    assert (ROOT / "docs" / "architecture.md").is_file()
+    assert "(docs/architecture.md)" in readme
+    outside = [
+        path.relative_to(ROOT)
+        for pattern in ("*.md", "*.py", "*.html", "Makefile", "*.toml", "*.yml")
+        for path in ROOT.rglob(pattern)
+        if ".venv" not in path.parts
+        and path != Path(__file__)
+        and "../shared" in path.read_text(errors="ignore")
+    ]
+    assert outside == []
