@@ -219,7 +219,12 @@ def scale_database_ready(database_url: str, env: dict, *, reseed: bool) -> dict:
         manage("migrate", "--noinput", "-v0", env=env)
     manage("createcachetable", env=env)
     print(f"Seeding {database_name(database_url)} (about a minute)…")
-    manage("seed_scale", "--yes-i-mean-it", "--json", str(logins_file), env=env)
+    subprocess.run(
+        [sys.executable, "-m", "bench.scale", "--yes-i-mean-it", "--json", str(logins_file)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     seed = json.loads(logins_file.read_text())
     seed["seeded_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     logins_file.write_text(json.dumps(seed, indent=2))

@@ -11,6 +11,7 @@ from django.db import connection
 
 from bench import pages as bench
 from bench.pages_django import sessions_create
+from bench.scale.command import Command as SeedScale
 from tests.delivery import harness
 
 SMALL = ["--couples", "10", "--clinicians", "6", "--days", "14", "--sessions", "200"]
@@ -25,7 +26,7 @@ def small_clinic(transactional_db, tmp_path):
         )
     path = tmp_path / "seed.json"
     call_command(
-        "seed_scale", *SMALL, "--yes-i-mean-it", "--json", str(path),
+        SeedScale(), *SMALL, "--yes-i-mean-it", "--json", str(path),
         stdout=io.StringIO(), stderr=io.StringIO(),
     )  # fmt: skip
     return json.loads(path.read_text())

@@ -1,4 +1,4 @@
-"""manage.py seed_scale, scaled down: the counts, the rules real data keeps, the logins."""
+"""seed_scale (python -m bench.scale), scaled down: the counts, the rules, the logins."""
 
 import datetime
 import io
@@ -12,7 +12,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from couples.management.commands import _scale_data as data
+from bench.scale import data
+from bench.scale.command import Command as SeedScale
 from couples.models import CareAssignment, Clinician, Couple, Partner, SharingConsent, User
 from couples.queries import caseload_for_clinician, couple_today
 from couples.rules import care_team_conflicts, slot_for
@@ -27,7 +28,7 @@ SMALL = ["--couples", "10", "--clinicians", "6", "--days", "14", "--sessions", "
 
 def _seed(*extra: str) -> tuple[str, str]:
     stdout, stderr = io.StringIO(), io.StringIO()
-    call_command("seed_scale", *SMALL, *extra, stdout=stdout, stderr=stderr)
+    call_command(SeedScale(), *SMALL, *extra, stdout=stdout, stderr=stderr)
     return stdout.getvalue(), stderr.getvalue()
 
 

@@ -1,7 +1,7 @@
-"""manage.py seed_scale: a large synthetic clinic for the scale benchmark, in minutes.
+"""seed_scale (`python -m bench.scale`): a large synthetic clinic for the benchmark, in minutes.
 
 By default 60 clinicians, 2,000 couples, a year of daily check-ins and progress and
-150,000 sessions: millions of rows. What the rows hold is in `_scale_data.py`; this
+150,000 sessions: millions of rows. What the rows hold is in `data.py`; this
 module writes them. The big tables are streamed in batches, each batch in its own
 transaction, through COPY on PostgreSQL (bulk_create with `--no-copy` and elsewhere).
 It only ever fills an empty clinic: it refuses a database that has couples.
@@ -18,13 +18,12 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries, transaction
 
+from bench.scale import data
 from couples.models import CareAssignment, Clinician, Couple, Partner, SharingConsent, User
 from goals.models import CheckIn, Goal, GoalAcceptance, GoalTransition, ProgressEntry
 from insurance.models import Authorization, Benefit, Coverage, CoverageStatusChange, Payer
 from insurance.permissions import insurance_staff_group
 from sessions.models import Attendance, TherapySession
-
-from . import _scale_data as data
 
 DEFAULT_PASSWORD = "scale-bench-password-2026"
 STAFF_USERS = 3

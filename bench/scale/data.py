@@ -1,4 +1,4 @@
-"""The rows of a large synthetic clinic, for `manage.py seed_scale`.
+"""The rows of a large synthetic clinic, for seed_scale (`python -m bench.scale`).
 
 Everything here decides what the rows hold; the command decides how they reach the
 database. Row generators are streamed (a couple or a batch at a time), so a year of
