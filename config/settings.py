@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "goals",
     "sessions.apps.SessionsConfig",
     "insurance",
+    "pages",  # composes the apps above; last, so its message kinds register after theirs
 ]
 
 MIDDLEWARE = [

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from couples import views as couples_views
+from pages import views as pages_views
 
 # The admin signs in through allauth, so staff get the same rate limits and MFA.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -11,12 +12,13 @@ admin.site.site_title = "Couples Rehab admin"
 
 urlpatterns = [
     path("", couples_views.home, name="home"),
-    path("healthz", couples_views.healthz, name="healthz"),
+    path("healthz", pages_views.healthz, name="healthz"),
     path("accounts/", include("couples.account_urls")),
     # The login email is the patient's identity: only clinic staff change it, in the admin.
     path("accounts/email/", couples_views.page_not_found, name="account_email"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("pages.urls")),
     path("", include("couples.urls")),
     path("", include("goals.urls")),
     path("", include("sessions.urls")),

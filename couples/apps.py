@@ -7,8 +7,6 @@ class CouplesConfig(AppConfig):
     verbose_name = "Couples and care teams"
 
     def ready(self):
-        # Each app registers its message kinds in <app>/notifications.py.
+        # Each app registers its message kinds in <app>/notifications.py (the clinician's
+        # digest, which composes goals and sessions, in pages/notifications.py).
         autodiscover_modules("notifications")
-        # The clinician's digest composes goals and sessions, as the caseload page does, so it
-        # lives beside the pages rather than in the core's couples/notifications.py.
-        from couples import digest  # noqa: F401

@@ -44,14 +44,14 @@ def navigation(request) -> dict:
         show_help_link = Role.PARTNER in roles
         notification_badge = NotificationBadge(user)
         if Role.PARTNER in roles:
-            links.append(("Home", reverse("couples:portal_home")))
+            links.append(("Home", reverse("pages:portal_home")))
             links.append(("Sessions", reverse("sessions:portal_list")))
             links.append(("Calendar", reverse("sessions:calendar")))
             links.append(("Sharing", reverse("couples:consent")))
             links.append(("Coverage", reverse("insurance:my_coverage")))
             links.append(("Record access", reverse("couples:record_access")))
         if Role.CLINICIAN in roles:
-            links.append(("Caseload", reverse("couples:clinic_home")))
+            links.append(("Caseload", reverse("pages:clinic_home")))
             links.append(("Calendar", reverse("sessions:clinic_week")))
         if Role.STAFF in roles:
             links.append(("Admin", reverse("admin:index")))

@@ -48,9 +48,9 @@ def requires_mfa(user) -> bool:
 def home_url_for(user) -> str:
     roles = roles_for_user(user)
     if Role.CLINICIAN in roles:
-        return reverse("couples:clinic_home")
+        return reverse("pages:clinic_home")
     if Role.PARTNER in roles:
-        return reverse("couples:portal_home")
+        return reverse("pages:portal_home")
     if Role.STAFF in roles:
         return reverse("admin:index")
     return reverse("couples:no_role")

@@ -245,7 +245,7 @@ def goal_review_message(notification: Notification, recipient: Recipient) -> Mes
             "It is the end of the week: a good moment to look back at your goals together "
             "and log any progress you have not logged yet."
         ],
-        link=reverse("couples:portal_home") + "#shared-goals-heading",
+        link=reverse("pages:portal_home") + "#shared-goals-heading",
         action="Review your goals",
     )
 
@@ -349,7 +349,7 @@ def checkins_missed_message(notification: Notification, recipient: Recipient) ->
     return Message(
         subject="A partner has missed check-ins",
         lines=[f"A partner on your caseload has not checked in for {days} days."],
-        link=reverse("couples:couple_detail", args=[partner.couple_id]),
+        link=reverse("pages:couple_detail", args=[partner.couple_id]),
         action="Open the couple's page",
     )
 

@@ -14,7 +14,7 @@ def my_coverage(request: HttpRequest) -> HttpResponse:
     return render(request, "insurance/coverage_portal.html", context)
 
 
-# Portal home: not a view, the insurance part of couples.views.portal_home
+# Portal home: not a view, the insurance part of pages.views.portal_home
 
 
 def home_context(*, request: HttpRequest, partner: Partner) -> dict:

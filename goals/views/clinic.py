@@ -169,7 +169,7 @@ def goal_transition(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("goals:clinic_goal_detail", pk=goal.pk)
 
 
-# The couple page's goals section (couples.views.couple_detail composes it)
+# The couple page's goals section (pages.views.couple_detail composes it)
 
 
 def couple_goals_context(*, request: HttpRequest, couple: Couple) -> dict:

@@ -72,7 +72,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
             _add_service_error(form, error)
         else:
             messages.success(request, _checkin_message(entry, partner=partner, today=today))
-            return redirect("couples:portal_home")
+            return redirect("pages:portal_home")
     # Read only to draw the page: a submitted form shows what was typed, not what was saved.
     recent = queries.checkin_list_for_partner(
         partner=partner, since=today - datetime.timedelta(days=EDIT_WINDOW_DAYS)
@@ -128,7 +128,7 @@ def _recent_days(recent: list[CheckIn], *, today: datetime.date) -> list[RecentD
     ]
 
 
-# Portal home: not a view, the goals part of couples.views.portal_home
+# Portal home: not a view, the goals part of pages.views.portal_home
 
 
 def home_context(*, request: HttpRequest, partner: Partner) -> dict:
@@ -325,7 +325,7 @@ def goal_accept(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"You both agreed: “{goal.title}” is active now.")
         else:
             messages.success(request, f"You agreed to “{goal.title}”. It starts once both agree.")
-    return redirect(_next_url(request, default=reverse("couples:portal_home")))
+    return redirect(_next_url(request, default=reverse("pages:portal_home")))
 
 
 @partner_required

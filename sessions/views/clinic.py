@@ -259,7 +259,7 @@ def session_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     return _change_page(request, session, form, action="reschedule", row=row)
 
 
-# Sections of pages that couples.views composes
+# Sections of pages that pages.views composes
 
 
 def caseload_sessions_fill(*, request: HttpRequest, rows: list[CaseloadRow]) -> None:
@@ -355,7 +355,7 @@ def _change_page(request, session, form, *, action: str, row=None) -> HttpRespon
 def _form_context(form, couple: Couple | None, *, is_series: bool = False) -> dict:
     if couple is not None:
         zone_note = f"Dates and times are in {couple.time_zone}, where this couple lives."
-        back = ("← Back to the couple", reverse("couples:couple_detail", kwargs={"pk": couple.pk}))
+        back = ("← Back to the couple", reverse("pages:couple_detail", kwargs={"pk": couple.pk}))
     else:
         zone_note = (
             "Dates and times are in the couple’s own time zone, shown after its names; "

@@ -153,7 +153,7 @@ def portal_respond(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "sessions/portal_session_respond.html", context)
 
 
-# Portal home: not a view, the sessions part of couples.views.portal_home
+# Portal home: not a view, the sessions part of pages.views.portal_home
 
 
 def home_context(*, request: HttpRequest, partner: Partner) -> dict:

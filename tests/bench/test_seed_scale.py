@@ -126,7 +126,7 @@ def test_clinician_login_has_a_caseload_and_reaches_the_clinic(seeded, client):
     assert caseload_for_clinician(user=user).count() == login["caseload"]
     assert decrypt(totp.data["secret"]) == login["totp_secret"]
     client.force_login(user)
-    assert client.get(reverse("couples:clinic_home")).status_code == 200
+    assert client.get(reverse("pages:clinic_home")).status_code == 200
 
 
 def test_partner_and_insurance_staff_logins_work(seeded, client):
@@ -135,7 +135,7 @@ def test_partner_and_insurance_staff_logins_work(seeded, client):
 
     assert partner.check_password(seeded["password"])
     client.force_login(partner)
-    assert client.get(reverse("couples:portal_home")).status_code == 200
+    assert client.get(reverse("pages:portal_home")).status_code == 200
     assert staff.is_staff and staff.groups.filter(name=INSURANCE_STAFF).exists()
     client.force_login(staff)
     assert client.get(reverse("admin:insurance_coverage_changelist")).status_code == 200

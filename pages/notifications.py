@@ -1,7 +1,8 @@
 """The clinician's morning digest: how many couples need attention and today's sessions.
 
-Like the caseload page (couples/views.py) it composes the goals and sessions apps, so it is
-not part of the couples core; `CouplesConfig.ready` imports it after the apps' own kinds.
+Like the caseload page (pages/views.py) it composes the goals and sessions apps, so it lives
+with the pages, not in the couples core; the core's autodiscovery registers it after the
+apps' own kinds (pages is the last app).
 Counts only: the names are on the caseload page, behind the sign-in.
 """
 
@@ -156,7 +157,7 @@ def digest_message(notification: Notification, recipient: Recipient) -> Message:
     return Message(
         subject=f"Your day, {day:%A} {day.day} {day:%B}",
         lines=[digest_text(summary, zone=recipient.zone)],
-        link=reverse("couples:clinic_home"),
+        link=reverse("pages:clinic_home"),
         action="Open your caseload",
         more_links=[("Today's sessions", reverse("sessions:clinic_agenda"))]
         if summary.sessions_today

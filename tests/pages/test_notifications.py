@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 
-from couples import digest
 from couples import services as couple_services
 from couples.models import CareRole, Notification, NotificationPreference
 from couples.notifications import notification_send, notifications_create, notifications_plan
 from goals.models import CheckIn
+from pages import notifications as digest
 from sessions.models import TherapySession
 from tests.clock import Clock
 from tests.factories import ClinicianFactory, CoupleFactory, GoalFactory, PartnerFactory
