@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "couples",
+    "audit",
     "goals",
     "sessions.apps.SessionsConfig",
     "insurance",

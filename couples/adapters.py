@@ -3,9 +3,9 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.core.exceptions import ValidationError
 
-from couples.models import AuditEvent
+from audit.models import AuditEvent
+from audit.services import audit_record
 from couples.roles import home_url_for, requires_mfa
-from couples.services import audit_record
 
 
 class AccountAdapter(DefaultAccountAdapter):

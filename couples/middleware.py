@@ -8,7 +8,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
-from couples.models import AuditEvent
+from audit.models import AuditEvent
+from audit.services import audit_record
 from couples.roles import requires_mfa
 
 AUTH_AT_KEY = "couples_auth_at"
@@ -50,8 +51,6 @@ class SessionTimeoutMiddleware:
         return None
 
     def _sign_out(self, request, *, reason: str):
-        from couples.services import audit_record
-
         user = request.user
         audit_record(
             actor=user,

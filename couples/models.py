@@ -1,7 +1,4 @@
 import datetime
-import hashlib
-import json
-from datetime import UTC
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -374,110 +371,6 @@ class SharingConsent(models.Model):
             (self.shares_checkins, "daily check-ins"),
         ]
         return [label for shared, label in labels if shared]
-
-
-class AuditEvent(models.Model):
-    """One line of the append-only audit log.
-
-    Rows are never updated or deleted (PostgreSQL refuses it with a trigger).
-    Each row stores the hash of the previous one, so `manage.py audit_verify`
-    detects a changed or missing row.
-    """
-
-    class Action(models.TextChoices):
-        READ = "read", "Read"
-        CREATE = "create", "Create"
-        UPDATE = "update", "Update"
-        DELETE = "delete", "Delete"
-        EXPORT = "export", "Export"
-        LOGIN = "login", "Signed in"
-        LOGIN_FAILED = "login_failed", "Sign-in failed"
-        LOGIN_LOCKED = "login_locked", "Sign-in locked (too many failures)"
-        LOGOUT = "logout", "Signed out"
-        SESSION_TIMEOUT = "session_timeout", "Signed out by timeout"
-        DISCLOSE = "disclose", "Disclosed under consent"
-        INVITE = "invite", "Invitation sent"
-        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
-        DEACTIVATE = "deactivate", "Deactivated"
-
-    seq = models.PositiveBigIntegerField(unique=True, editable=False)
-    at = models.DateTimeField(editable=False)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="audit_events",
-    )
-    actor_label = models.CharField(max_length=254, blank=True)
-    action = models.CharField(max_length=30, choices=Action.choices)
-    target_type = models.CharField(max_length=100, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
-    patient = models.ForeignKey(
-        Partner,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="audit_events",
-        help_text="The patient whose record this is about, if any.",
-    )
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    allowed = models.BooleanField(default=True)
-    detail = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, editable=False)
-
-    class Meta:
-        ordering = ["-seq"]
-        indexes = [
-            models.Index(fields=["actor", "at"]),
-            models.Index(fields=["patient", "at"]),
-            models.Index(fields=["action", "at"]),
-        ]
-
-    def __str__(self) -> str:
-        return f"#{self.seq} {self.action} by {self.actor_label or 'anonymous'}"
-
-    def save(self, *args, **kwargs):
-        # The log is append-only: an existing row is never written again.
-        if not self._state.adding:
-            raise ValueError("Audit events cannot be changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Audit events cannot be deleted")
-
-    def compute_hash(self) -> str:
-        payload = {
-            "seq": self.seq,
-            "at": self.at.astimezone(UTC).isoformat(),
-            "actor": self.actor_id,
-            "actor_label": self.actor_label,
-            "action": self.action,
-            "target_type": self.target_type,
-            "target_id": self.target_id,
-            "patient": self.patient_id,
-            "ip": self.ip_address,
-            "allowed": self.allowed,
-            "detail": self.detail,
-            "prev": self.prev_hash,
-        }
-        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-class AuditChainHead(models.Model):
-    """The single row that holds the last audit event's number and hash.
-
-    Appending locks this row, which makes the sequence gapless and the chain
-    linear even with many web processes writing at once.
-    """
-
-    seq = models.PositiveBigIntegerField(default=0)
-    hash = models.CharField(max_length=64, default="0" * 64)
-
-    def __str__(self) -> str:
-        return f"Audit chain at #{self.seq}"
 
 
 class NotificationPreference(models.Model):

@@ -25,8 +25,9 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import access_denied_record
 from couples.models import (
-    AuditEvent,
     CareAssignment,
     CareRole,
     Clinician,
@@ -84,11 +85,7 @@ def couple_get_for_user(*, user: User, pk: int, request: HttpRequest | None = No
     (couple.revision_value, for couples/fragments.py); everyone else gets the audited 404."""
     couple = couple_list_for_user(user=user).annotate(revision_value=REVISION).filter(pk=pk).first()
     if couple is None:
-        from couples import services  # services import this module's helpers
-
-        services.access_denied_record(
-            user=user, request=request, target_type="couples.Couple", target_id=pk
-        )
+        access_denied_record(user=user, request=request, target_type="couples.Couple", target_id=pk)
         raise Http404
     return couple
 
@@ -518,9 +515,7 @@ def notification_get_for_user(
 ) -> Notification:
     notification = notification_list_for_user(user=user).filter(pk=pk).first()
     if notification is None:
-        from couples import services  # services import this module's helpers
-
-        services.access_denied_record(
+        access_denied_record(
             user=user, request=request, target_type="couples.Notification", target_id=pk
         )
         raise Http404

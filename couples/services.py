@@ -1,21 +1,21 @@
 import datetime
 import zoneinfo
-from functools import cache, lru_cache
+from functools import cache
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import int_to_base36
 
+from audit.models import AuditEvent
+from audit.services import audit_record, audit_record_many
 from couples.emails import email_make
 from couples.models import (
-    AuditChainHead,
-    AuditEvent,
     CareAssignment,
     CareRole,
     Clinician,
@@ -42,188 +42,6 @@ class InvitationTokenGenerator(PasswordResetTokenGenerator):
 
 
 invitation_tokens = InvitationTokenGenerator()
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    from allauth.account.adapter import get_adapter
-
-    try:
-        return get_adapter(request).get_client_ip(request)
-    except Exception:
-        return None
-
-
-# The audit log's three statements (lock the head, insert, move the head) are written out here
-# rather than built by the ORM: they run on every page that shows a record, and building them
-# took most of the CPU of appending (2.6 ms of a couple page's 10). Values are prepared by the
-# model's own fields, as bulk_create prepares them.
-
-
-def _quoted(model: type[models.Model], field: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(field).column)
-
-
-@cache
-def _chain_head_sql() -> tuple[str, str]:
-    """Reading the head with its row lock, and moving it: built once per process."""
-    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
-    seq, hash_, pk = (_quoted(AuditChainHead, name) for name in ("seq", "hash", "id"))
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    return (
-        f"SELECT {seq}, {hash_} FROM {table} WHERE {pk} = %s{lock}",
-        f"UPDATE {table} SET {seq} = %s, {hash_} = %s WHERE {pk} = %s",
-    )
-
-
-@lru_cache(maxsize=32)
-def _audit_events_insert_sql(rows: int) -> str:
-    """The INSERT of `rows` events (with RETURNING where the database has it), built once
-    per process for each of the common numbers of rows."""
-    fields = _audit_fields()
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(AuditEvent._meta.db_table)} ({columns})"
-        f" VALUES {', '.join([placeholders] * rows)}"
-    )
-    if connection.features.can_return_rows_from_bulk_insert:
-        sql += f" RETURNING {_quoted(AuditEvent, 'seq')}, {_quoted(AuditEvent, 'id')}"
-    return sql
-
-
-@cache
-def _audit_fields() -> list[models.Field]:
-    return [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
-
-
-def _chain_head_locked() -> tuple[int, str]:
-    """The head's (seq, hash), its row locked until the transaction ends."""
-    select, _ = _chain_head_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(select, [1])
-        row = cursor.fetchone()
-        if row is not None:
-            return row
-        try:
-            with transaction.atomic():
-                AuditChainHead.objects.create(pk=1)
-        except IntegrityError:
-            pass  # Another process created it first.
-        cursor.execute(select, [1])
-        return cursor.fetchone()
-
-
-def _chain_head_move(seq: int, last_hash: str) -> None:
-    _, update = _chain_head_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(update, [seq, last_hash, 1])
-
-
-def _audit_events_insert(events: list[AuditEvent]) -> None:
-    """One INSERT of new rows (the log is append-only: AuditEvent.save refuses any other
-    write), giving each event its id where the database returns them."""
-    fields = _audit_fields()
-    params = [
-        field.get_db_prep_save(field.pre_save(event, True), connection)
-        for event in events
-        for field in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_audit_events_insert_sql(len(events)), params)
-        returned = connection.features.can_return_rows_from_bulk_insert
-        ids = dict(cursor.fetchall()) if returned else {}
-    for event in events:
-        event.pk = ids.get(event.seq)
-        event._state.adding = False
-        event._state.db = connection.alias
-
-
-def audit_record(
-    *,
-    actor: User | None,
-    action: str,
-    target: models.Model | None = None,
-    patient: Partner | None = None,
-    request: HttpRequest | None = None,
-    allowed: bool = True,
-    detail: dict | None = None,
-) -> AuditEvent:
-    """Append one event to the audit log and return it.
-
-    Runs in the caller's transaction when there is one, so a write and its audit
-    row commit or roll back together. If this raises, the caller must not go on:
-    a page whose read cannot be recorded is not served.
-    """
-    (event,) = audit_record_many(
-        actor=actor,
-        action=action,
-        target=target,
-        patients=[patient],
-        request=request,
-        allowed=allowed,
-        detail=detail,
-    )
-    return event
-
-
-def audit_record_many(
-    *,
-    actor: User | None,
-    action: str,
-    target: models.Model | None = None,
-    patients: list[Partner | None],
-    request: HttpRequest | None = None,
-    allowed: bool = True,
-    detail: dict | None = None,
-) -> list[AuditEvent]:
-    """One event per patient, chained one after the other under a single lock of the chain
-    head: three queries however many (lock, insert, move the head). As audit_record."""
-    if not patients:
-        return []
-    if actor is not None and not actor.is_authenticated:
-        actor = None
-    # No savepoint inside the caller's transaction: a failure here must roll back the
-    # caller's write too, so there is nothing to keep by rolling back only this part.
-    with transaction.atomic(savepoint=False):
-        seq, prev_hash = _chain_head_locked()
-        at, ip_address = timezone.now(), client_ip(request)
-        events = []
-        for patient in patients:
-            event = AuditEvent(
-                seq=seq + 1,
-                at=at,
-                actor=actor,
-                actor_label=actor.email if actor else "",
-                action=action,
-                target_type=target._meta.label if target is not None else "",
-                target_id=str(target.pk) if target is not None else "",
-                patient=patient,
-                ip_address=ip_address,
-                allowed=allowed,
-                detail=detail or {},
-                prev_hash=prev_hash,
-            )
-            event.hash = event.compute_hash()
-            seq, prev_hash = event.seq, event.hash
-            events.append(event)
-        _audit_events_insert(events)
-        _chain_head_move(seq, prev_hash)
-    return events
-
-
-def access_denied_record(
-    *, user: User, request: HttpRequest | None, target_type: str, target_id
-) -> AuditEvent:
-    """Record a refused look at a patient record: the visitor got a 404 as if it did not exist."""
-    return audit_record(
-        actor=user,
-        action=AuditEvent.Action.READ,
-        request=request,
-        allowed=False,
-        detail={"target_type": target_type, "target_id": str(target_id)},
-    )
 
 
 def invitation_url(*, user: User) -> str:

@@ -15,13 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from couples.models import (
-    CareAssignment,
-    Couple,
-    Notification,
-    NotificationPreference,
-    Partner,
-)
+from couples.models import CareAssignment, Couple, Notification, NotificationPreference, Partner
 from couples.notifications import (
     Draft,
     Kind,

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest
 
+from audit.services import access_denied_record
 from couples.models import Couple, Partner, User
 from couples.queries import (
     IndividualItemsAccess,
     couple_list_for_user,
     individual_items_access,
 )
-from couples.services import access_denied_record
 from goals.models import (
     EDIT_WINDOW_DAYS,
     CheckIn,

@@ -4,9 +4,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
-from couples.models import AuditEvent, Couple, Partner, User
+from audit.models import AuditEvent
+from audit.services import audit_record
+from couples.models import Couple, Partner, User
 from couples.queries import couple_today
-from couples.services import audit_record
 from goals.models import (
     EDIT_WINDOW_DAYS,
     CheckIn,

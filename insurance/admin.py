@@ -16,6 +16,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
+from audit.models import AuditEvent
+from audit.services import access_denied_record, audit_record
 from couples.admin import PatientRecordAuditMixin, ServiceFormMixin
 from couples.forms import attach_service_error
 from couples.fragments import (
@@ -26,9 +28,7 @@ from couples.fragments import (
     request_token_placeholders,
     with_request_tokens,
 )
-from couples.models import AuditEvent
 from couples.queries import revision_of
-from couples.services import access_denied_record, audit_record
 from insurance import admin_forms, queries, services
 from insurance.models import (
     Authorization,

@@ -6,8 +6,9 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from couples.models import AuditEvent, User
-from couples.services import audit_record
+from audit.models import AuditEvent
+from audit.services import audit_record
+from couples.models import User
 from insurance.models import Coverage, CoverageCard, CoverageStatusChange
 
 # Which status may follow which. Re-verification sends a coverage back to pending.

@@ -14,10 +14,10 @@ from django.db.models import F, Prefetch, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest
 
+from audit.services import access_denied_record
 from couples.models import Couple, Partner, User
 from couples.queries import couple_list_for_user
 from couples.roles import Role, roles_for_user
-from couples.services import access_denied_record
 from sessions.models import Attendance, CalendarFeed, TherapySession
 
 

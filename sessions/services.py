@@ -7,8 +7,9 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from couples.models import AuditEvent, CareAssignment, CareRole, Clinician, Couple, Partner, User
-from couples.services import audit_record
+from audit.models import AuditEvent
+from audit.services import audit_record
+from couples.models import CareAssignment, CareRole, Clinician, Couple, Partner, User
 from sessions import notifications
 from sessions.models import (
     MULTI_COUPLE_KINDS,

@@ -11,8 +11,9 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from couples import services
-from couples.models import AuditEvent, CareRole
+from couples.models import CareRole
 from insurance import services as insurance_services
 from insurance.models import Coverage, Payer
 from insurance.permissions import insurance_staff_group

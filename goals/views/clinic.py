@@ -16,8 +16,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from audit.models import AuditEvent
+from audit.services import access_denied_record, audit_record
 from couples.forms import attach_service_error
-from couples.models import AuditEvent, Couple, Partner
+from couples.models import Couple, Partner
 from couples.permissions import role_check
 from couples.queries import (
     couple_get_for_user,
@@ -27,7 +29,6 @@ from couples.queries import (
     partner_list_for_couple,
 )
 from couples.roles import Role
-from couples.services import access_denied_record, audit_record
 from goals import cards_clinic as cards
 from goals import queries, services
 from goals.forms_clinic import ClinicGoalForm, GoalTransitionForm

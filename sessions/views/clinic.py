@@ -20,9 +20,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from couples import fragments
 from couples.forms import attach_service_error
-from couples.models import AuditEvent, Couple
+from couples.models import Couple
 from couples.permissions import clinician_required, role_check
 from couples.queries import (
     CaseloadRow,
@@ -32,7 +34,6 @@ from couples.queries import (
     partner_list_for_couple,
 )
 from couples.roles import Role
-from couples.services import audit_record
 from sessions import cards_clinic as cards
 from sessions import queries, services
 from sessions.forms import (

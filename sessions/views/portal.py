@@ -14,11 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from couples.models import AuditEvent, Partner, User
+from audit.models import AuditEvent
+from audit.services import audit_record
+from couples.models import Partner, User
 from couples.permissions import partner_required
 from couples.queries import couple_time_zone, couple_today, partner_get_for_user
 from couples.roles import Role, roles_for_user
-from couples.services import audit_record
 from sessions import ics, queries, services
 from sessions.forms import AttendanceResponseForm
 from sessions.models import MULTI_COUPLE_KINDS, Attendance, TherapySession

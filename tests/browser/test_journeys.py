@@ -2,7 +2,7 @@ import re
 
 from playwright.sync_api import expect
 
-from couples.models import AuditEvent
+from audit.models import AuditEvent
 from tests.browser.helpers import LOGIN_PATH, TOTP_PATH, submit
 from tests.factories import PASSWORD, ClinicianFactory, PartnerFactory, StaffUserFactory
 

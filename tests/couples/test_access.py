@@ -4,8 +4,10 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
+from audit import services as audit_services
+from audit.models import AuditEvent
 from couples import queries, services
-from couples.models import AuditEvent, CareAssignment, CareRole
+from couples.models import CareAssignment, CareRole
 from tests.factories import ClinicianFactory, PartnerFactory
 
 pytestmark = pytest.mark.timeshift
@@ -166,11 +168,15 @@ def test_record_access_lists_reads_and_disclosures_of_my_record_only(
     consent = services.consent_grant(
         partner=partner_a, shares_goals=True, shares_checkins=True, by=partner_a.user
     )
-    services.audit_record(actor=care_team.user, action=AuditEvent.Action.READ, patient=partner_a)
+    audit_services.audit_record(
+        actor=care_team.user, action=AuditEvent.Action.READ, patient=partner_a
+    )
     services.disclosure_record(
         viewer=partner_b.user, owner=partner_a, consent=consent, what="goals", request=None
     )
-    services.audit_record(actor=care_team.user, action=AuditEvent.Action.READ, patient=outsider)
+    audit_services.audit_record(
+        actor=care_team.user, action=AuditEvent.Action.READ, patient=outsider
+    )
 
     rows = list(queries.record_access_list_for_partner(partner=partner_a))
 
@@ -234,7 +240,9 @@ def test_the_record_access_list_reaches_back_three_calendar_years(
 ):
     now = datetime.datetime(2028, 2, 29, 12, 0, tzinfo=datetime.UTC)
     time_machine.move_to(now, tick=False)
-    services.audit_record(actor=care_team.user, action=AuditEvent.Action.READ, patient=partner_a)
+    audit_services.audit_record(
+        actor=care_team.user, action=AuditEvent.Action.READ, patient=partner_a
+    )
 
     assert queries.years_before(now, 3) == datetime.datetime(
         2025, 2, 28, 12, 0, tzinfo=datetime.UTC

@@ -4,8 +4,8 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from couples import services
-from couples.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
 
 

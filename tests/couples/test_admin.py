@@ -12,8 +12,10 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from audit import services as audit_services
+from audit.models import AuditEvent
 from couples import services
-from couples.models import AuditEvent, CareAssignment, CareRole, Clinician, Couple, Partner, User
+from couples.models import CareAssignment, CareRole, Clinician, Couple, Partner, User
 from tests.factories import ClinicianFactory, UserFactory
 
 
@@ -80,12 +82,10 @@ def test_the_audit_log_is_read_only_in_admin(client, staff):
 
     event = audit_record(actor=staff, action=AuditEvent.Action.READ)
 
-    assert client.get(reverse("admin:couples_auditevent_changelist")).status_code == 200
-    assert client.get(reverse("admin:couples_auditevent_add")).status_code == 403
-    assert (
-        client.post(reverse("admin:couples_auditevent_delete", args=[event.pk])).status_code == 403
-    )
-    response = client.get(reverse("admin:couples_auditevent_change", args=[event.pk]))
+    assert client.get(reverse("admin:audit_auditevent_changelist")).status_code == 200
+    assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
+    assert client.post(reverse("admin:audit_auditevent_delete", args=[event.pk])).status_code == 403
+    response = client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
     assert response.status_code == 200
     assert "Save" not in response.text
 
@@ -112,7 +112,7 @@ def test_a_patient_record_is_not_served_when_its_audit_cannot_be_written(
     def broken_audit(**kwargs):
         raise RuntimeError("audit storage unavailable")
 
-    monkeypatch.setattr("couples.admin.services.audit_record", broken_audit)
+    monkeypatch.setattr("couples.admin.audit_services.audit_record", broken_audit)
 
     response = client.get(reverse("admin:couples_couple_change", args=[partner_a.couple_id]))
 
@@ -366,9 +366,13 @@ def test_the_audit_log_filters_by_user_and_patient_without_listing_everyone(
     client, staff, partner_a, partner_b
 ):
     _admin_client(client, staff)
-    services.audit_record(actor=partner_a.user, action=AuditEvent.Action.READ, patient=partner_a)
-    services.audit_record(actor=partner_b.user, action=AuditEvent.Action.READ, patient=partner_b)
-    url = reverse("admin:couples_auditevent_changelist")
+    audit_services.audit_record(
+        actor=partner_a.user, action=AuditEvent.Action.READ, patient=partner_a
+    )
+    audit_services.audit_record(
+        actor=partner_b.user, action=AuditEvent.Action.READ, patient=partner_b
+    )
+    url = reverse("admin:audit_auditevent_changelist")
 
     by_user = client.get(url, {"actor_email": partner_a.user.email})
     by_patient = client.get(url, {"patient_is": str(partner_b.pk)})
@@ -382,15 +386,15 @@ def test_exporting_the_filtered_audit_log_contains_only_those_rows_and_is_itself
     client, staff, partner_a, partner_b
 ):
     _admin_client(client, staff)
-    services.audit_record(
+    audit_services.audit_record(
         actor=staff, action=AuditEvent.Action.READ, patient=partner_a, detail={"via": "admin"}
     )
-    services.audit_record(actor=staff, action=AuditEvent.Action.READ, patient=partner_b)
-    services.audit_record(actor=partner_a.user, action=AuditEvent.Action.LOGIN)
+    audit_services.audit_record(actor=staff, action=AuditEvent.Action.READ, patient=partner_b)
+    audit_services.audit_record(actor=partner_a.user, action=AuditEvent.Action.LOGIN)
     changelist = client.get(
-        reverse("admin:couples_auditevent_changelist"), {"patient_is": partner_a.pk}
+        reverse("admin:audit_auditevent_changelist"), {"patient_is": partner_a.pk}
     )
-    export_url = f"{reverse('admin:couples_auditevent_export')}?patient_is={partner_a.pk}"
+    export_url = f"{reverse('admin:audit_auditevent_export')}?patient_is={partner_a.pk}"
     assert export_url in changelist.text
 
     response = client.get(export_url)
@@ -412,11 +416,13 @@ def test_exporting_the_filtered_audit_log_contains_only_those_rows_and_is_itself
 
 def test_exporting_selected_audit_rows_exports_just_those(client, staff, partner_a):
     _admin_client(client, staff)
-    chosen = services.audit_record(actor=staff, action=AuditEvent.Action.READ, patient=partner_a)
-    services.audit_record(actor=staff, action=AuditEvent.Action.LOGIN)
+    chosen = audit_services.audit_record(
+        actor=staff, action=AuditEvent.Action.READ, patient=partner_a
+    )
+    audit_services.audit_record(actor=staff, action=AuditEvent.Action.LOGIN)
 
     response = client.post(
-        reverse("admin:couples_auditevent_changelist"),
+        reverse("admin:audit_auditevent_changelist"),
         {"action": "export_selected_csv", "_selected_action": [chosen.pk]},
     )
 
@@ -429,9 +435,9 @@ def test_an_exported_cell_cannot_run_as_a_spreadsheet_formula(client, staff, par
     _admin_client(client, staff)
     partner_a.user.first_name = "=HYPERLINK(1)"
     partner_a.user.save(update_fields=["first_name"])
-    services.audit_record(actor=staff, action=AuditEvent.Action.READ, patient=partner_a)
+    audit_services.audit_record(actor=staff, action=AuditEvent.Action.READ, patient=partner_a)
 
-    rows = _csv_rows(client.get(reverse("admin:couples_auditevent_export")))
+    rows = _csv_rows(client.get(reverse("admin:audit_auditevent_export")))
 
     assert rows[0]["patient_name"].startswith("'=HYPERLINK(1)")
 
@@ -440,7 +446,7 @@ def test_exporting_the_audit_log_needs_permission_to_view_it(client, plain_user)
     clerk = UserFactory(is_staff=True)
     TOTP.activate(clerk, generate_totp_secret())
     client.force_login(clerk)
-    url = reverse("admin:couples_auditevent_export")
+    url = reverse("admin:audit_auditevent_export")
 
     assert client.get(url).status_code == 403
     clerk.user_permissions.add(Permission.objects.get(codename="view_auditevent"))

@@ -10,7 +10,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from couples.models import AuditEvent, CareAssignment, CareRole, Clinician, Couple, Partner, User
+from audit.models import AuditEvent
+from couples.models import CareAssignment, CareRole, Clinician, Couple, Partner, User
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.timeshift

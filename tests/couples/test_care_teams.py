@@ -5,8 +5,9 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from couples import services
-from couples.models import AuditEvent, CareAssignment, CareRole, Couple, Partner, User
+from couples.models import CareAssignment, CareRole, Couple, Partner, User
 from tests.factories import ClinicianFactory
 
 TODAY = datetime.date(2026, 11, 1)

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.csp import LazyNonce
 from django.utils.safestring import SafeString
 
+from audit.models import AuditEvent
 from couples import fragments
-from couples.models import AuditEvent, CareAssignment, CareRole
+from couples.models import CareAssignment, CareRole
 from goals import services as goal_services
 from sessions import services as session_services
 from sessions.models import SessionKind

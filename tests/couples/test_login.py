@@ -8,7 +8,7 @@ from allauth.mfa.totp.internal.auth import (
 )
 from django.urls import reverse
 
-from couples.models import AuditEvent
+from audit.models import AuditEvent
 from tests.factories import PASSWORD
 
 LOGIN = "/accounts/login/"

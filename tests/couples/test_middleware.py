@@ -3,8 +3,8 @@ import time
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from couples.middleware import AUTH_AT_KEY, SEEN_AT_KEY
-from couples.models import AuditEvent
 
 
 def _age_session(client, *, idle: float = 0, since_login: float = 0):

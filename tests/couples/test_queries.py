@@ -4,8 +4,9 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from couples import queries
-from couples.models import AuditEvent, NotificationPreference
+from couples.models import NotificationPreference
 from tests.factories import NotificationFactory
 
 

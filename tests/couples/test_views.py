@@ -2,8 +2,9 @@ import pytest
 from django.core.cache import caches
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from couples import services
-from couples.models import AuditEvent, User
+from couples.models import User
 from tests.factories import UserFactory
 
 

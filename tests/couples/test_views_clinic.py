@@ -8,8 +8,9 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import caches
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from couples import queries, services
-from couples.models import AuditEvent, CareAssignment, CareRole, Couple, SharingConsent
+from couples.models import CareAssignment, CareRole, Couple, SharingConsent
 from tests.factories import (
     ClinicianFactory,
     CoupleFactory,

@@ -9,7 +9,8 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
-from couples.models import AuditEvent, Notification, NotificationPreference
+from audit.models import AuditEvent
+from couples.models import Notification, NotificationPreference
 from tests.factories import NotificationFactory, PartnerFactory
 
 pytestmark = pytest.mark.timeshift

@@ -5,8 +5,10 @@ import time_machine
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
+from audit import services as audit_services
+from audit.models import AuditEvent
 from couples import queries, services
-from couples.models import AuditEvent, CareAssignment, CareRole, SharingConsent
+from couples.models import CareAssignment, CareRole, SharingConsent
 from tests.factories import ClinicianFactory, PartnerFactory
 
 pytestmark = pytest.mark.timeshift
@@ -322,7 +324,7 @@ def test_record_access_lists_a_clinicians_read_of_my_record(
     maya = care_team["couples"].user
     TOTP.activate(maya, generate_totp_secret())
     other = PartnerFactory()
-    services.audit_record(actor=maya, action=AuditEvent.Action.READ, patient=other)
+    audit_services.audit_record(actor=maya, action=AuditEvent.Action.READ, patient=other)
     client.force_login(maya)
     client.get(f"/clinic/couples/{couple.pk}/")
     client.force_login(partner_a.user)
@@ -355,8 +357,10 @@ def test_record_access_names_my_partner_and_what_they_saw(jordan, partner_a, par
 def test_record_access_leaves_out_my_own_actions_and_other_patients(
     jordan, partner_a, outsider, staff
 ):
-    services.audit_record(actor=partner_a.user, action=AuditEvent.Action.READ, patient=partner_a)
-    services.audit_record(actor=staff, action=AuditEvent.Action.EXPORT, patient=outsider)
+    audit_services.audit_record(
+        actor=partner_a.user, action=AuditEvent.Action.READ, patient=partner_a
+    )
+    audit_services.audit_record(actor=staff, action=AuditEvent.Action.EXPORT, patient=outsider)
 
     response = jordan.get(RECORD_ACCESS)
 
@@ -368,8 +372,8 @@ def test_record_access_covers_three_years(jordan, partner_a, staff):
     three_years_and_a_day_ago = timezone.now() - datetime.timedelta(days=3 * 365 + 1)
     # The audit log is append-only, so the old event is written with the clock set back.
     with time_machine.travel(three_years_and_a_day_ago, tick=False):
-        services.audit_record(actor=staff, action=AuditEvent.Action.EXPORT, patient=partner_a)
-    services.audit_record(actor=staff, action=AuditEvent.Action.EXPORT, patient=partner_a)
+        audit_services.audit_record(actor=staff, action=AuditEvent.Action.EXPORT, patient=partner_a)
+    audit_services.audit_record(actor=staff, action=AuditEvent.Action.EXPORT, patient=partner_a)
 
     rows = jordan.get(RECORD_ACCESS).context["rows"]
 
@@ -378,7 +382,7 @@ def test_record_access_covers_three_years(jordan, partner_a, staff):
 
 def test_record_access_shows_25_events_a_page(jordan, partner_a, staff):
     for _ in range(30):
-        services.audit_record(actor=staff, action=AuditEvent.Action.READ, patient=partner_a)
+        audit_services.audit_record(actor=staff, action=AuditEvent.Action.READ, patient=partner_a)
 
     first = jordan.get(RECORD_ACCESS)
     second = jordan.get(RECORD_ACCESS, {"page": 2})
@@ -399,7 +403,7 @@ def test_record_access_uses_a_fixed_number_of_queries(
     consent = grant(partner_a)
     for index in range(size):
         actor = [clinician.user, partner_b.user][index % 2]
-        services.audit_record(
+        audit_services.audit_record(
             actor=actor, action=AuditEvent.Action.DISCLOSE, patient=partner_a, target=consent
         )
     jordan.get(RECORD_ACCESS)

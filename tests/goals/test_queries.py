@@ -3,8 +3,9 @@ import datetime
 import pytest
 from django.http import Http404
 
+from audit.models import AuditEvent
 from couples import services as couple_services
-from couples.models import AuditEvent, CareRole, Couple
+from couples.models import CareRole, Couple
 from goals import queries
 from goals.models import CheckIn, Goal, ProgressEntry
 from tests.factories import ClinicianFactory, CoupleFactory, GoalFactory, PartnerFactory

@@ -5,8 +5,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
+from audit.models import AuditEvent
 from couples import services as couple_services
-from couples.models import AuditEvent, CareRole
+from couples.models import CareRole
 from couples.queries import couple_today
 from goals import services
 from goals.models import CheckIn, Goal, GoalTransition, ProgressEntry

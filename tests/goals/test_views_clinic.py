@@ -6,8 +6,9 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import caches
 
+from audit.models import AuditEvent
 from couples import services as couple_services
-from couples.models import AuditEvent, CareRole
+from couples.models import CareRole
 from couples.queries import couple_today
 from goals import services
 from goals.models import CheckIn, Goal, GoalAcceptance, GoalTransition, ProgressEntry

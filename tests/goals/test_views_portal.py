@@ -6,8 +6,8 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from audit.models import AuditEvent
 from couples import services as couple_services
-from couples.models import AuditEvent
 from couples.queries import couple_today
 from goals import services
 from goals.models import CheckIn, Goal, GoalChangeRequest, ProgressEntry

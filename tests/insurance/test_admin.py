@@ -143,7 +143,7 @@ def test_insurance_staff_cannot_open_clinical_admin_pages(verifier, partner_a):
     for url in [
         reverse("admin:couples_couple_change", args=[partner_a.couple_id]),
         reverse("admin:couples_careassignment_changelist"),
-        reverse("admin:couples_auditevent_changelist"),
+        reverse("admin:audit_auditevent_changelist"),
     ]:
         assert verifier.get(url).status_code == 403, url
 
@@ -167,7 +167,7 @@ def test_someone_without_insurance_permissions_cannot_verify(client, db):
 def test_opening_a_coverage_in_admin_is_audited_as_a_read_of_the_patients_record(
     verifier, insurance_staff
 ):
-    from couples.models import AuditEvent
+    from audit.models import AuditEvent
 
     coverage = _coverages(1)[0]
 

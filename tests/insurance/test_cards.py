@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from couples.models import AuditEvent
+from audit.models import AuditEvent
 from insurance import services
 from insurance.models import Coverage, CoverageCard, Payer
 from insurance.permissions import insurance_staff_group

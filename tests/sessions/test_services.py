@@ -5,8 +5,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from couples import services as couple_services
-from couples.models import AuditEvent, CareRole
+from couples.models import CareRole
 from sessions import queries, services
 from sessions.models import Attendance, SessionKind, TherapySession
 from tests.factories import ClinicianFactory

@@ -10,8 +10,9 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import caches
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from couples import services as couple_services
-from couples.models import AuditEvent, CareRole
+from couples.models import CareRole
 from sessions import queries, services
 from sessions.models import Attendance, SessionKind, SessionSeries, TherapySession
 from tests.factories import ClinicianFactory, CoupleFactory, PartnerFactory

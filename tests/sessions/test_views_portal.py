@@ -9,8 +9,9 @@ from django.core.cache import caches
 from django.utils import timezone
 from icalendar import Calendar
 
+from audit.models import AuditEvent
 from couples import services as couple_services
-from couples.models import AuditEvent, CareRole
+from couples.models import CareRole
 from sessions import queries, services
 from sessions.models import Attendance, CalendarFeed, SessionKind, TherapySession
 from tests.factories import (
