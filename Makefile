@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 RUN_ENV := DEBUG=$${DEBUG:-true}
 PORT ?= 8000
 
-.PHONY: run web worker beat test test-timeshift bench bench-notifications bench-pages lint fmt migrations-check deploy-check lock install clean
+.PHONY: run web worker beat test test-timeshift bench bench-notifications bench-pages bench-audit lint fmt migrations-check deploy-check lock install clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 or newer is needed (python3.13, python3.12 or python3)."; exit 1; fi
@@ -73,9 +73,9 @@ lock: install
 clean:
 	rm -rf $(VENV) data
 
-## bench: both benchmarks below, the reminders first (the page report quotes their figure).
+## bench: the benchmarks below, the reminders first (the page report quotes their figure).
 ## Not part of `make test` (tests/delivery and tests/bench hold quick smoke versions).
-bench: bench-notifications bench-pages
+bench: bench-notifications bench-pages bench-audit
 
 ## bench-notifications: time one Celery worker (concurrency 2) sending 10,000 due reminders, in
 ## its own database couples_rehab_bench beside DATABASE_URL (PostgreSQL) with REDIS_URL.
@@ -87,3 +87,9 @@ bench-notifications: install
 ## <name>_bench_demo beside DATABASE_URL, with REDIS_URL; writes bench/results/pages.md, .json.
 bench-pages: install
 	$(BIN)/python -m bench.pages
+
+## bench-audit: 8 partners post check-ins at once, with the audit log as written, with one
+## chain as before, and with auditing off in that process; in <name>_bench_audit beside
+## DATABASE_URL (PostgreSQL); writes bench/results/audit.md, .json.
+bench-audit: install
+	$(BIN)/python -m bench.audit
