@@ -177,7 +177,7 @@ def _measure(worker, *, reminders: int, timeout: float) -> dict:
     from django.utils import timezone
 
     from couples.models import Notification
-    from couples.notifications import notifications_tick
+    from couples.tasks import notifications_tick
     from tests.delivery import harness
 
     final = [Notification.Status.SENT, Notification.Status.WITHDRAWN, Notification.Status.FAILED]

@@ -1,5 +1,6 @@
 import time
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -103,8 +104,6 @@ def _has_totp(user) -> bool:
     loaded = getattr(user, "has_totp_authenticator", None)
     if loaded is not None:
         return loaded
-    from allauth.mfa.models import Authenticator
-
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 

@@ -7,6 +7,14 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from couples.rules import (
+    PARTNER_ROLES,
+    ROLE_CAPABILITY,
+    CareRole,
+    care_team_conflicts,
+    current_team_with,
+)
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -201,26 +209,6 @@ class Partner(models.Model):
         return preferred_name or first_name or email
 
 
-class CareRole(models.TextChoices):
-    COUPLES_THERAPIST = "couples_therapist", "Couples therapist"
-    INDIVIDUAL_THERAPIST = "individual_therapist", "Individual therapist"
-    COUNSELOR = "counselor", "Drug & alcohol counselor"
-    MEDICAL_PROVIDER = "medical_provider", "Medical provider"
-
-
-# Roles held for one partner; the couples therapist is held for the couple.
-PARTNER_ROLES = frozenset(
-    {CareRole.INDIVIDUAL_THERAPIST, CareRole.COUNSELOR, CareRole.MEDICAL_PROVIDER}
-)
-# The Clinician flag that allows each role.
-ROLE_CAPABILITY = {
-    CareRole.COUPLES_THERAPIST: "can_be_couples_therapist",
-    CareRole.INDIVIDUAL_THERAPIST: "can_be_individual_therapist",
-    CareRole.COUNSELOR: "can_be_counselor",
-    CareRole.MEDICAL_PROVIDER: "can_be_medical_provider",
-}
-
-
 class CareAssignment(models.Model):
     """Who held which care-team role for a couple or one partner, and when.
 
@@ -289,8 +277,6 @@ class CareAssignment(models.Model):
 
     def clean(self):
         """The care-team rule, checked against the couple's other current assignments."""
-        from couples.rules import care_team_conflicts, current_team_with
-
         if self.clinician_id is None or self.couple_id is None or not self.role:
             return
         if self.partner_id is not None and self.partner.couple_id != self.couple_id:

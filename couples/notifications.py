@@ -297,17 +297,6 @@ def notifications_dispatch(*, now: datetime.datetime, send: Callable[[list[int]]
         dispatched += len(ids)
 
 
-def notifications_tick(*, now: datetime.datetime | None = None) -> int:
-    from couples.tasks import notification_batch_send_task
-
-    now = now or timezone.now()
-    notifications_plan(now=now)
-    notifications_rescue(now=now)
-    return notifications_dispatch(
-        now=now, send=lambda ids: notification_batch_send_task.delay(notification_ids=ids)
-    )
-
-
 # --- Sending one --------------------------------------------------------------------------------
 
 

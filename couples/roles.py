@@ -3,6 +3,8 @@
 from django.db.models import TextChoices
 from django.urls import reverse
 
+from couples.models import User
+
 
 class Role(TextChoices):
     PARTNER = "partner", "Partner"
@@ -34,8 +36,6 @@ def roles_for_user(user) -> frozenset[Role]:
 
 
 def _profiles_of(user) -> tuple[bool, bool]:
-    from couples.models import User
-
     links = User.objects.filter(pk=user.pk).values("clinician__id", "partner__id").first() or {}
     return bool(links.get("partner__id")), bool(links.get("clinician__id"))
 

@@ -7,7 +7,31 @@ counselor; a clinician holds only the roles their profile allows.
 
 from dataclasses import dataclass
 
-from couples.models import ROLE_CAPABILITY, CareAssignment, CareRole, Clinician
+from django.db import models
+
+# The rule's words live here and the models use them (couples.models re-exports them), so
+# that the model's validation can call the rule without the rule importing the models.
+
+
+class CareRole(models.TextChoices):
+    COUPLES_THERAPIST = "couples_therapist", "Couples therapist"
+    INDIVIDUAL_THERAPIST = "individual_therapist", "Individual therapist"
+    COUNSELOR = "counselor", "Drug & alcohol counselor"
+    MEDICAL_PROVIDER = "medical_provider", "Medical provider"
+
+
+# Roles held for one partner; the couples therapist is held for the couple.
+PARTNER_ROLES = frozenset(
+    {CareRole.INDIVIDUAL_THERAPIST, CareRole.COUNSELOR, CareRole.MEDICAL_PROVIDER}
+)
+# The Clinician flag that allows each role.
+ROLE_CAPABILITY = {
+    CareRole.COUPLES_THERAPIST: "can_be_couples_therapist",
+    CareRole.INDIVIDUAL_THERAPIST: "can_be_individual_therapist",
+    CareRole.COUNSELOR: "can_be_counselor",
+    CareRole.MEDICAL_PROVIDER: "can_be_medical_provider",
+}
+
 
 THERAPY_ROLES = frozenset({CareRole.INDIVIDUAL_THERAPIST, CareRole.COUNSELOR})
 
@@ -15,7 +39,7 @@ THERAPY_ROLES = frozenset({CareRole.INDIVIDUAL_THERAPIST, CareRole.COUNSELOR})
 @dataclass(frozen=True)
 class TeamSlot:
     role: str
-    clinician: Clinician
+    clinician: object  # a couples.models.Clinician
     partner_key: object = None  # None for the couples therapist
     partner_name: str = ""
 
@@ -54,7 +78,8 @@ def care_team_conflicts(slots: list[TeamSlot]) -> list[str]:
     return problems
 
 
-def slot_for(assignment: CareAssignment) -> TeamSlot:
+def slot_for(assignment) -> TeamSlot:
+    """The slot a CareAssignment fills."""
     partner = assignment.partner
     return TeamSlot(
         role=assignment.role,
@@ -64,12 +89,12 @@ def slot_for(assignment: CareAssignment) -> TeamSlot:
     )
 
 
-def current_team_with(
-    assignment: CareAssignment, *, exclude_pk: int | None = None
-) -> list[TeamSlot]:
-    """The couple's current team as it would be with `assignment` in its slot."""
+def current_team_with(assignment, *, exclude_pk: int | None = None) -> list[TeamSlot]:
+    """The couple's current team as it would be with `assignment` (a CareAssignment) in its
+    slot."""
     current = (
-        CareAssignment.objects.filter(couple_id=assignment.couple_id, ended_at__isnull=True)
+        type(assignment)
+        .objects.filter(couple_id=assignment.couple_id, ended_at__isnull=True)
         .exclude(pk=exclude_pk)
         .select_related("clinician__user", "partner__user")
     )

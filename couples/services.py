@@ -2,6 +2,8 @@ import datetime
 import zoneinfo
 from functools import cache
 
+from allauth.account.models import EmailAddress
+from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.contrib.sessions.models import Session
@@ -14,6 +16,9 @@ from django.utils.http import int_to_base36
 
 from audit.models import AuditEvent
 from audit.services import audit_record, audit_record_many
+
+# tasks imports this module too: it is named here and read when a task is enqueued.
+from couples import notifications, tasks
 from couples.emails import email_make
 from couples.models import (
     CareAssignment,
@@ -25,7 +30,7 @@ from couples.models import (
     SharingConsent,
     User,
 )
-from couples.notifications import is_quiet_at
+from couples.queries import couple_today
 from couples.roles import Role, roles_for_user
 from couples.rules import TeamSlot, care_team_conflicts, current_team_with
 
@@ -54,14 +59,12 @@ def invitation_url(*, user: User) -> str:
 
 def invitation_send(*, user: User, invited_by: User | None, request: HttpRequest | None = None):
     """Email a one-time link to set a password. Sent after the transaction commits."""
-    from couples.tasks import invitation_email_send_task
-
     if user.has_usable_password():
         raise ValidationError(f"{user.email} has already set a password.")
     user.invited_at = timezone.now()
     user.save(update_fields=["invited_at"])
     audit_record(actor=invited_by, action=AuditEvent.Action.INVITE, target=user, request=request)
-    transaction.on_commit(lambda: invitation_email_send_task.delay(user_id=user.pk))
+    transaction.on_commit(lambda: tasks.invitation_email_send_task.delay(user_id=user.pk))
     return user
 
 
@@ -90,8 +93,6 @@ def user_invite(
     request: HttpRequest | None = None,
 ) -> User:
     """Create an account without a password and send its invitation."""
-    from allauth.account.models import EmailAddress
-
     email = User.objects.normalize_email(email).strip()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": f"Someone already has an account with {email}."})
@@ -107,8 +108,6 @@ def user_invite(
 @transaction.atomic
 def invitation_accept(*, user: User, password: str, request: HttpRequest | None = None) -> User:
     """Set the first password; following the emailed link proves the address is theirs."""
-    from allauth.account.models import EmailAddress
-
     user.set_password(password)
     user.save(update_fields=["password"])
     EmailAddress.objects.update_or_create(
@@ -122,8 +121,6 @@ def invitation_accept(*, user: User, password: str, request: HttpRequest | None 
 
 def user_sessions_end(*, user: User) -> int:
     """Delete every session the user has open, on every device. Returns how many."""
-    from allauth.usersessions.models import UserSession
-
     ended = 0
     for user_session in UserSession.objects.filter(user=user):
         user_session.end()
@@ -364,8 +361,6 @@ def consent_grant(
     recipient = Partner.objects.filter(couple_id=partner.couple_id).exclude(pk=partner.pk).first()
     if recipient is None:
         raise ValidationError("There is no partner to share with yet.")
-    from couples.queries import couple_today
-
     if expires_on is not None and expires_on < couple_today(couple=partner.couple):
         raise ValidationError({"expires_on": "The end date cannot be in the past."})
     open_consent = (
@@ -551,7 +546,7 @@ def _preference_check(preference: NotificationPreference, *, user: User) -> None
     if (
         Role.PARTNER in roles_for_user(user)
         and preference.checkin_prompts
-        and is_quiet_at(start=start, end=end, clock=prompt)
+        and notifications.is_quiet_at(start=start, end=end, clock=prompt)
     ):
         raise ValidationError(
             {

@@ -1,4 +1,7 @@
+import datetime
+
 from celery import shared_task
+from django.utils import timezone
 
 from couples import notifications, services
 from couples.models import User
@@ -37,4 +40,15 @@ def notification_batch_send_task(*, notification_ids: list[int]) -> None:
 
 @shared_task
 def notifications_tick_task() -> int:
-    return notifications.notifications_tick()
+    return notifications_tick()
+
+
+def notifications_tick(*, now: datetime.datetime | None = None) -> int:
+    """One beat tick: plan what has fallen due, rescue stale claims, hand due rows to workers
+    in chunks (the outbox itself is couples/notifications.py; this is where it meets Celery)."""
+    now = now or timezone.now()
+    notifications.notifications_plan(now=now)
+    notifications.notifications_rescue(now=now)
+    return notifications.notifications_dispatch(
+        now=now, send=lambda ids: notification_batch_send_task.delay(notification_ids=ids)
+    )

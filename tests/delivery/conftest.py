@@ -14,7 +14,7 @@ from kombu import pools as kombu_pools
 
 from config.celery_app import app as celery_app
 from couples.models import Notification, NotificationPreference
-from couples.notifications import notifications_tick
+from couples.tasks import notifications_tick
 from sessions.models import Attendance, SessionKind, TherapySession
 from tests.delivery import harness
 from tests.delivery.mailsink import HOLD, SUFFIX

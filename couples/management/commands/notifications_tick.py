@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from config.celery_app import app as celery_app
-from couples.notifications import notifications_tick
+from couples.tasks import notifications_tick
 
 
 class Command(BaseCommand):
