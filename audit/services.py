@@ -7,7 +7,7 @@ from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from audit.models import CHAINS, GENESIS_HASH, AuditChainHead, AuditEvent
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -106,13 +106,27 @@ def chain_head_take(*, wait: bool = False) -> AuditChainHead:
     heads = AuditChainHead.objects.order_by("pk")
     if not wait:
         head = heads.select_for_update(skip_locked=True).first()
+        if head is None and chain_heads_ensure():
+            head = heads.select_for_update(skip_locked=True).first()
         if head is not None:
             return head
     head = heads.select_for_update().first()
-    if head is None:  # a database created without the heads (audit/migrations/0002)
-        AuditChainHead.objects.get_or_create(pk=1, defaults={"hash": GENESIS_HASH})
+    if head is None:
+        chain_heads_ensure()
         head = heads.select_for_update().first()
     return head
+
+
+def chain_heads_ensure() -> int:
+    """Create the heads that are missing (a database emptied after its migrations ran, as
+    tests do): how many there were not. They are created in the caller's transaction, so
+    until it commits another writer that finds them missing waits for it."""
+    missing = set(range(1, CHAINS + 1)) - set(AuditChainHead.objects.values_list("pk", flat=True))
+    AuditChainHead.objects.bulk_create(
+        [AuditChainHead(pk=number, hash=GENESIS_HASH) for number in sorted(missing)],
+        ignore_conflicts=True,  # another writer may create them at the same moment
+    )
+    return len(missing)
 
 
 def access_denied_record(

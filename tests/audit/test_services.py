@@ -69,6 +69,7 @@ def test_audit_hash_covers_every_recorded_field(db, staff):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_a_writer_appends_beside_another_that_holds_a_chain_instead_of_waiting(staff):
+    audit_services.chain_heads_ensure()  # as the migration left them (a flush empties them)
     held, release, first = threading.Event(), threading.Event(), []
 
     def hold_chain_one():
@@ -97,3 +98,12 @@ def test_a_writer_appends_beside_another_that_holds_a_chain_instead_of_waiting(s
     assert (first[0].chain, second.chain) == (1, 2)
     assert (first[0].seq, second.seq) == (1, 1)
     call_command("audit_verify", stdout=io.StringIO())
+
+
+def test_a_database_emptied_of_its_heads_gets_them_back_on_the_next_event(db, staff):
+    AuditChainHead.objects.all().delete()
+
+    event = audit_services.audit_record(actor=staff, action=AuditEvent.Action.READ)
+
+    assert (event.chain, event.seq) == (1, 1)
+    assert AuditChainHead.objects.count() == 16
