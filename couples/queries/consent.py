@@ -1,0 +1,213 @@
+"""Who may see a partner's individual items, their sharing consent, and who saw their records."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from couples.models import Partner, SharingConsent, User
+from couples.queries.people import couple_today, is_on_care_team
+from couples.roles import Role, roles_for_user
+
+# How far back a partner's accounting of who saw their records reaches (Part 2: 3 years).
+DISCLOSURE_LOOKBACK_YEARS = 3
+
+
+def years_before(moment: datetime.datetime, years: int) -> datetime.datetime:
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year - years, day=28)
+
+
+@dataclass(frozen=True)
+class IndividualItemsAccess:
+    """Whether a viewer may see a partner's individual goals and check-ins, and why."""
+
+    goals: bool
+    checkins: bool
+    consent: SharingConsent | None = None  # set when the access rests on the partner's consent
+
+    @property
+    def is_disclosure(self) -> bool:
+        return self.consent is not None
+
+
+NO_ACCESS = IndividualItemsAccess(goals=False, checkins=False)
+
+
+def individual_items_access(*, viewer: User, owner: Partner) -> IndividualItemsAccess:
+    """The partner themself and their care team always; the other partner only under an
+    active consent (checked on every call, so a revocation counts from the next request)."""
+    if owner.user_id == viewer.pk:
+        return IndividualItemsAccess(goals=True, checkins=True)
+    if Role.CLINICIAN in roles_for_user(viewer) and is_on_care_team(
+        user=viewer, couple_id=owner.couple_id
+    ):
+        return IndividualItemsAccess(goals=True, checkins=True)
+    consent = consent_active_for(partner=owner)
+    if consent is None or consent.recipient.user_id != viewer.pk:
+        return NO_ACCESS
+    return IndividualItemsAccess(
+        goals=consent.shares_goals, checkins=consent.shares_checkins, consent=consent
+    )
+
+
+def consent_active_for(*, partner: Partner, today: datetime.date | None = None):
+    """The partner's open, unexpired consent, or None. Expiry needs no job: it is read here."""
+    today = today or couple_today(couple=partner.couple)
+    consent = (
+        SharingConsent.objects.select_related("recipient__user")
+        .filter(partner=partner, revoked_at__isnull=True)
+        .first()
+    )
+    if consent is None or not consent.is_active_on(today):
+        return None
+    return consent
+
+
+def consent_history_for_partner(*, partner: Partner) -> QuerySet[SharingConsent]:
+    return partner.consents_given.select_related("recipient__user", "granted_by", "revoked_by")
+
+
+def consent_open_for(*, partner: Partner) -> SharingConsent | None:
+    """The consent not yet revoked, expired or not: the one a revocation closes."""
+    return (
+        SharingConsent.objects.select_related("recipient__user")
+        .filter(partner=partner, revoked_at__isnull=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ConsentStatus:
+    """Where one consent (or a partner's sharing as a whole) stands, for display."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    NONE = "none"
+    LABELS = {ACTIVE: "Sharing", EXPIRED: "Expired", REVOKED: "Revoked", NONE: "Not sharing"}
+
+    state: str
+    consent: SharingConsent | None = None
+
+    @property
+    def label(self) -> str:
+        return self.LABELS[self.state]
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == self.ACTIVE
+
+    @property
+    def is_expired(self) -> bool:
+        return self.state == self.EXPIRED
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.state == self.REVOKED
+
+
+def consent_status_of(consent: SharingConsent | None, *, today: datetime.date) -> ConsentStatus:
+    if consent is None:
+        return ConsentStatus(ConsentStatus.NONE)
+    if consent.revoked_at is not None:
+        return ConsentStatus(ConsentStatus.REVOKED, consent)
+    if not consent.is_active_on(today):
+        return ConsentStatus(ConsentStatus.EXPIRED, consent)
+    return ConsentStatus(ConsentStatus.ACTIVE, consent)
+
+
+def consent_status_for(*, partner: Partner, today: datetime.date | None = None) -> ConsentStatus:
+    """The partner's sharing now, from their latest grant (a new grant closes the old one).
+
+    "Today" is the couple's day, as in consent_active_for, so the two never disagree.
+    """
+    latest = consent_history_for_partner(partner=partner).order_by("-granted_at", "-pk").first()
+    return consent_status_of(latest, today=today or couple_today(couple=partner.couple))
+
+
+@dataclass(frozen=True)
+class ConsentOverview:
+    status: ConsentStatus
+    history: list[ConsentStatus]  # newest first; history[0] is the current status
+
+
+def consent_overview_for_partner(
+    *, partner: Partner, today: datetime.date | None = None
+) -> ConsentOverview:
+    """Current status and every grant with its state, in one query."""
+    today = today or couple_today(couple=partner.couple)
+    consents = consent_history_for_partner(partner=partner).order_by("-granted_at", "-pk")
+    history = [consent_status_of(consent, today=today) for consent in consents]
+    current = history[0] if history else ConsentStatus(ConsentStatus.NONE)
+    return ConsentOverview(status=current, history=history)
+
+
+def record_access_list_for_partner(*, partner: Partner) -> QuerySet[AuditEvent]:
+    """Who saw this partner's records over the last 3 years (an accounting of disclosures)."""
+    since = years_before(timezone.now(), DISCLOSURE_LOOKBACK_YEARS)
+    return (
+        AuditEvent.objects.filter(
+            patient=partner,
+            allowed=True,
+            at__gte=since,
+            action__in=[
+                AuditEvent.Action.READ,
+                AuditEvent.Action.DISCLOSE,
+                AuditEvent.Action.EXPORT,
+            ],
+        )
+        .exclude(actor_id=partner.user_id)
+        .select_related("actor__clinician")
+        .order_by("-at")
+    )
+
+
+# The audit actions a patient's accounting lists, in the patient's words.
+RECORD_ACCESS_WORDS = {
+    AuditEvent.Action.READ: "Opened my record",
+    AuditEvent.Action.DISCLOSE: "Saw what I share",
+    AuditEvent.Action.EXPORT: "Exported my record",
+}
+
+
+@dataclass(frozen=True)
+class RecordAccessRow:
+    at: datetime.datetime
+    who: str
+    role: str
+    what: str
+    detail: str
+
+
+def record_access_rows(*, events, partner: Partner) -> list[RecordAccessRow]:
+    """Audit events as a patient reads them: who (with their role) did what, and when.
+
+    Expects events from record_access_list_for_partner and the partner from
+    partner_get_for_user, so naming people costs no further query.
+    """
+    others = {p.user_id: p for p in partner.couple.partners.all() if p.pk != partner.pk}
+    rows = []
+    for event in events:
+        actor = event.actor
+        if actor is not None and actor.pk in others:
+            who, role = others[actor.pk].display_name, "My partner"
+        elif actor is not None and hasattr(actor, "clinician"):
+            who, role = actor.get_full_name() or actor.email, "Clinician"
+        else:
+            who = (actor.get_full_name() or actor.email) if actor else event.actor_label
+            role = "Clinic staff"
+        rows.append(
+            RecordAccessRow(
+                at=event.at,
+                who=who or "Unknown",
+                role=role,
+                what=RECORD_ACCESS_WORDS.get(event.action, event.get_action_display()),
+                detail=event.detail.get("what", ""),
+            )
+        )
+    return rows

@@ -1,0 +1,151 @@
+"""Who may see which couple: couples, partners, clinicians and care teams, read for the asker."""
+
+import datetime
+
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+
+from audit.services import access_denied_record
+from couples.models import (
+    CareAssignment,
+    CareRole,
+    Clinician,
+    Couple,
+    CoupleRevision,
+    Partner,
+    User,
+)
+from couples.notifications import zone_named
+from couples.roles import Role, roles_for_user
+
+# Orders by the declared order of the choices rather than alphabetically.
+ROLE_ORDER = Case(
+    *(When(role=role, then=Value(index)) for index, role in enumerate(CareRole.values)),
+    output_field=IntegerField(),
+)
+
+
+def revision_of(couple_id: str = "pk") -> Coalesce:
+    """A couple's revision (couples/revisions.py) read in the statement that reads the couple,
+    so before what it keys; `couple_id` is the path to the couple's id ("couple_id" from a
+    partner). No row means 0. A subquery rather than joins: a page's query is planned faster
+    with one join fewer per step to the couple."""
+    revision = CoupleRevision.objects.filter(couple_id=OuterRef(couple_id)).values("value")
+    return Coalesce(Subquery(revision), 0)
+
+
+REVISION = revision_of()
+
+
+def couple_list_for_user(*, user: User) -> QuerySet[Couple]:
+    """The couples this user may see: their own, or those whose care team they are on."""
+    roles = roles_for_user(user)
+    visible = Q(pk__in=[])
+    if Role.PARTNER in roles:
+        visible |= Q(pk__in=Partner.objects.filter(user=user).values("couple_id"))
+    if Role.CLINICIAN in roles:
+        current = CareAssignment.objects.filter(clinician__user=user, ended_at__isnull=True)
+        visible |= Q(pk__in=current.values("couple_id"))
+    return Couple.objects.filter(visible)
+
+
+def couple_get_for_user(*, user: User, pk: int, request: HttpRequest | None = None) -> Couple:
+    """The couple if this user may see it, with its revision read in the same statement
+    (couple.revision_value, for couples/fragments.py); everyone else gets the audited 404."""
+    couple = couple_list_for_user(user=user).annotate(revision_value=REVISION).filter(pk=pk).first()
+    if couple is None:
+        access_denied_record(user=user, request=request, target_type="couples.Couple", target_id=pk)
+        raise Http404
+    return couple
+
+
+def partner_get_for_user(
+    *, user: User, with_couple_partners: bool = True, with_revision: bool = False
+) -> Partner:
+    """The signed-in partner's own profile with their couple and, unless a page needs only
+    the person and the couple (one query then), both partners. A page that keeps parts of
+    itself asks for the couple's revision too (partner.couple_revision), read in the same
+    statement."""
+    partners = Partner.objects.select_related("user", "couple")
+    if with_revision:
+        partners = partners.annotate(couple_revision=revision_of("couple_id"))
+    partner = partners.filter(user=user).first()
+    if partner is None:
+        raise Http404
+    if with_couple_partners:
+        couple_partners_load(partner=partner)
+    return partner
+
+
+def couple_partners_load(*, partner: Partner) -> None:
+    """Read the partner's couple's partners with their users (one query), for
+    partner.couple.partners.all()."""
+    prefetch_related_objects(
+        [partner], Prefetch("couple__partners", queryset=Partner.objects.select_related("user"))
+    )
+
+
+def clinician_get_for_user(*, user: User) -> Clinician:
+    clinician = Clinician.objects.select_related("user").filter(user=user).first()
+    if clinician is None:
+        raise Http404
+    return clinician
+
+
+def partner_list_for_couple(*, couple: Couple) -> QuerySet[Partner]:
+    return couple.partners.select_related("user").order_by("pk")
+
+
+def couple_time_zone(*, couple: Couple) -> datetime.tzinfo:
+    """The couple's zone for dates and times; the clinic's if the stored name is unknown."""
+    return zone_named(couple.time_zone)
+
+
+def couple_today(*, couple: Couple) -> datetime.date:
+    """The calendar day it is now where the couple lives: consent ends at their midnight."""
+    return timezone.localdate(timezone=couple_time_zone(couple=couple))
+
+
+def is_on_care_team(*, user: User, couple_id: int) -> bool:
+    return CareAssignment.objects.filter(
+        couple_id=couple_id, clinician__user=user, ended_at__isnull=True
+    ).exists()
+
+
+def care_team_for_couple(*, couple: Couple) -> QuerySet[CareAssignment]:
+    """Current assignments of the couple, couples therapist first."""
+    return (
+        couple.care_assignments.filter(ended_at__isnull=True)
+        .select_related("clinician__user", "partner__user")
+        # PostgreSQL sorts NULL last by default: say where the couples therapist goes.
+        .order_by(F("partner_id").asc(nulls_first=True), ROLE_ORDER)
+    )
+
+
+def care_history_for_couple(*, couple: Couple) -> QuerySet[CareAssignment]:
+    return couple.care_assignments.select_related("clinician__user", "partner__user", "assigned_by")
+
+
+def care_team_for_partner(*, partner: Partner) -> QuerySet[CareAssignment]:
+    """The partner's own current clinicians: the couples therapist and their own individual
+    therapist and counselor, never the other partner's."""
+    return (
+        CareAssignment.objects.filter(couple_id=partner.couple_id, ended_at__isnull=True)
+        .filter(Q(partner__isnull=True) | Q(partner=partner))
+        .select_related("clinician__user")
+        .order_by(F("partner_id").asc(nulls_first=True), ROLE_ORDER)
+    )

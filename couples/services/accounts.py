@@ -1,0 +1,171 @@
+"""Accounts: invitations, first passwords, deactivation, and inviting a clinician."""
+
+from allauth.account.models import EmailAddress
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import int_to_base36
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+
+# tasks imports the services package too: it is named here and read when a task is enqueued.
+from couples import tasks
+from couples.emails import email_make
+from couples.models import CareRole, Clinician, User
+
+
+class InvitationTokenGenerator(PasswordResetTokenGenerator):
+    """One-time invitation links.
+
+    The token hashes the password and last login, so it stops working as soon as
+    the invited person sets a password. Its own salt keeps password-reset tokens
+    from being accepted as invitations and the other way round.
+    """
+
+    key_salt = "couples.services.InvitationTokenGenerator"
+
+
+invitation_tokens = InvitationTokenGenerator()
+
+
+def invitation_url(*, user: User) -> str:
+    path = reverse(
+        "invitation_accept",
+        kwargs={"uidb36": int_to_base36(user.pk), "token": invitation_tokens.make_token(user)},
+    )
+    return f"{settings.SITE_URL}{path}"
+
+
+def invitation_send(*, user: User, invited_by: User | None, request: HttpRequest | None = None):
+    """Email a one-time link to set a password. Sent after the transaction commits."""
+    if user.has_usable_password():
+        raise ValidationError(f"{user.email} has already set a password.")
+    user.invited_at = timezone.now()
+    user.save(update_fields=["invited_at"])
+    audit_record(actor=invited_by, action=AuditEvent.Action.INVITE, target=user, request=request)
+    transaction.on_commit(lambda: tasks.invitation_email_send_task.delay(user_id=user.pk))
+    return user
+
+
+def invitation_email_send(*, user: User) -> None:
+    if user.has_usable_password() or not user.is_active:
+        return  # Accepted or deactivated since it was queued: a stale link helps nobody.
+    email_make(
+        name="invitation",
+        to=user.email,
+        context={
+            "first_name": user.first_name,
+            "accept_url": invitation_url(user=user),
+            "valid_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+        },
+    ).send()
+
+
+@transaction.atomic
+def user_invite(
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    invited_by: User | None,
+    is_staff: bool = False,
+    request: HttpRequest | None = None,
+) -> User:
+    """Create an account without a password and send its invitation."""
+    email = User.objects.normalize_email(email).strip()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": f"Someone already has an account with {email}."})
+    user = User(email=email, first_name=first_name, last_name=last_name, is_staff=is_staff)
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+    audit_record(actor=invited_by, action=AuditEvent.Action.CREATE, target=user, request=request)
+    return invitation_send(user=user, invited_by=invited_by, request=request)
+
+
+@transaction.atomic
+def invitation_accept(*, user: User, password: str, request: HttpRequest | None = None) -> User:
+    """Set the first password; following the emailed link proves the address is theirs."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    EmailAddress.objects.update_or_create(
+        user=user, email__iexact=user.email, defaults={"verified": True, "primary": True}
+    )
+    audit_record(
+        actor=user, action=AuditEvent.Action.INVITATION_ACCEPTED, target=user, request=request
+    )
+    return user
+
+
+def user_sessions_end(*, user: User) -> int:
+    """Delete every session the user has open, on every device. Returns how many."""
+    ended = 0
+    for user_session in UserSession.objects.filter(user=user):
+        user_session.end()
+        ended += 1
+    return ended
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, by: User | None, request: HttpRequest | None = None) -> User:
+    """Stop someone signing in and sign them out everywhere; keeps all their records."""
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    ended = user_sessions_end(user=user)
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.DEACTIVATE,
+        target=user,
+        request=request,
+        detail={"sessions_ended": ended},
+    )
+    return user
+
+
+def sessions_clear_expired() -> int:
+    count, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return count
+
+
+@transaction.atomic
+def clinician_invite(
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    credentials: str,
+    roles: set[str],
+    invited_by: User | None,
+    request: HttpRequest | None = None,
+) -> Clinician:
+    """Invite a clinician: an account without a password, a profile with their roles."""
+    user = user_invite(
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        invited_by=invited_by,
+        request=request,
+    )
+    clinician = Clinician(
+        user=user,
+        credentials=credentials,
+        can_be_couples_therapist=CareRole.COUPLES_THERAPIST in roles,
+        can_be_individual_therapist=CareRole.INDIVIDUAL_THERAPIST in roles,
+        can_be_counselor=CareRole.COUNSELOR in roles,
+        can_be_medical_provider=CareRole.MEDICAL_PROVIDER in roles,
+    )
+    clinician.full_clean()
+    clinician.save()
+    audit_record(
+        actor=invited_by, action=AuditEvent.Action.CREATE, target=clinician, request=request
+    )
+    return clinician
