@@ -78,7 +78,7 @@ def test_unticking_active_in_admin_deactivates_through_the_service(client, staff
 
 def test_the_audit_log_is_read_only_in_admin(client, staff):
     _admin_client(client, staff)
-    from couples.services import audit_record
+    from audit.services import audit_record
 
     event = audit_record(actor=staff, action=AuditEvent.Action.READ)
 
@@ -112,7 +112,7 @@ def test_a_patient_record_is_not_served_when_its_audit_cannot_be_written(
     def broken_audit(**kwargs):
         raise RuntimeError("audit storage unavailable")
 
-    monkeypatch.setattr("couples.admin.audit_services.audit_record", broken_audit)
+    monkeypatch.setattr("couples.admin.shared.audit_services.audit_record", broken_audit)
 
     response = client.get(reverse("admin:couples_couple_change", args=[partner_a.couple_id]))
 

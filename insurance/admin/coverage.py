@@ -1,20 +1,14 @@
-import datetime
-import hashlib
+"""Coverage: the verification work queue, its verify and deny steps and the card images."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.templatetags.admin_list import items_for_result
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
-from django.utils.translation import get_language
 
 from audit.models import AuditEvent
 from audit.services import access_denied_record, audit_record
@@ -22,22 +16,15 @@ from couples.admin import PatientRecordAuditMixin, ServiceFormMixin
 from couples.forms import attach_service_error
 from couples.fragments import (
     Rendered,
-    digest_key,
     fragments_get_or_render,
-    key_for,
     request_token_placeholders,
     with_request_tokens,
 )
-from couples.queries import revision_of
-from insurance import admin_forms, queries, services
-from insurance.models import (
-    Authorization,
-    Benefit,
-    Coverage,
-    CoverageCard,
-    CoverageStatusChange,
-    Payer,
-)
+from insurance import admin_forms, services
+from insurance.admin.changelist import CoverageChangeList, changelist_page_key
+from insurance.admin.filters import ExpiringFilter, ReverifyDueFilter
+from insurance.admin.payers import AuthorizationInline, BenefitInline
+from insurance.models import Coverage, CoverageCard, CoverageStatusChange
 
 # A symbol beside each status, so the list reads at a glance without colour (and without
 # inline styles, which the Content-Security-Policy blocks).
@@ -53,163 +40,7 @@ STATUS_BADGES = {
     status: format_html("<strong>{} {}</strong>", symbol, status.label)
     for status, symbol in STATUS_SYMBOLS.items()
 }
-EXPIRING_WITHIN = datetime.timedelta(days=30)
 CARD_HELP = "A photo of the insurance card: JPEG, PNG or WebP, up to 5 MB. Replaces the old one."
-
-
-@admin.register(Payer)
-class PayerAdmin(admin.ModelAdmin):
-    list_display = ["name", "phone", "payer_id"]
-    search_fields = ["name", "payer_id"]
-
-
-class BenefitInline(admin.TabularInline):
-    model = Benefit
-    extra = 0
-
-
-class AuthorizationInline(admin.TabularInline):
-    model = Authorization
-    extra = 0
-    readonly_fields = ["use"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("coverage")
-
-    @admin.display(description="Units used")
-    def use(self, authorization: Authorization) -> str:
-        if authorization.pk is None:
-            return "—"
-        # Inline instances live for one request: read the units of all this coverage's
-        # authorizations once (one query), not once per row.
-        if not hasattr(self, "_units_used"):
-            siblings = list(authorization.coverage.authorizations.select_related("coverage"))
-            self._units_used = queries.units_used_for_authorizations(authorizations=siblings)
-        used = self._units_used.get(authorization.pk, 0)
-        return authorization_use_label(authorization, used=used, today=timezone.localdate())
-
-
-def authorization_use_label(authorization: Authorization, *, used: int, today) -> str:
-    """ "12 of 20 used, 8 left", and whether it is used up or expired."""
-    left = max(authorization.units_authorized - used, 0)
-    label = f"{used} of {authorization.units_authorized} used, {left} left"
-    if used >= authorization.units_authorized:
-        return f"{label} (used up)"
-    if authorization.ends_on < today:
-        return f"{label} (expired)"
-    return label
-
-
-class CoverageChangeList(ChangeList):
-    """The coverage list, each row kept once drawn (couples/fragments.py) under its couple's
-    revision, read in the statement that reads the page's rows: the database raises it with
-    any change to the coverage, its authorizations, the attendance that uses them, the payer
-    or the partner's name. Rows drawn again read their current authorization use together,
-    in two queries (the authorizations, then the attendance behind them)."""
-
-    def get_results(self, request):
-        super().get_results(request)
-        # Which coverages the page shows and their couples' revisions, in one statement that
-        # joins nothing else (the count has no need of them); rows() reads in full only the
-        # rows it must draw again.
-        self.result_list = (
-            self.result_list.select_related(None)
-            .only("pk", "partner_id")
-            .annotate(
-                row_couple_id=F("partner__couple_id"),
-                revision_value=revision_of("partner__couple_id"),
-            )
-        )
-
-    def rows(self, request) -> list[SafeString]:
-        """Each row's cells, as Django's own items_for_result draws them."""
-        today = timezone.localdate()
-        # Besides the coverage and the day (which authorization is current, which expired),
-        # a row's cells follow the columns and the filters its link carries back to the list.
-        shape = hashlib.sha256(
-            repr(
-                (
-                    self.list_display,
-                    self.list_display_links,
-                    self.preserved_filters,
-                    self.is_popup,
-                    self.to_field,
-                )
-            ).encode()
-        ).hexdigest()[:16]
-        keys = {
-            coverage.pk: key_for(
-                "coverage-row",
-                couple_id=coverage.row_couple_id,
-                revision=coverage.revision_value,
-                viewer_id=request.user.pk,
-                coverage=coverage.pk,
-                day=today,
-                shape=shape,
-            )
-            for coverage in self.result_list
-        }
-
-        def render(missing: list[int]) -> dict[int, Rendered]:
-            # Read after the revisions, so never older than the revision they are kept under.
-            coverages = list(self.apply_select_related(self.root_queryset).filter(pk__in=missing))
-            authorization_use_read(coverages, today=today)
-            return {
-                coverage.pk: Rendered({"row": "".join(items_for_result(self, coverage, None))})
-                for coverage in coverages
-            }
-
-        parts = fragments_get_or_render(keys, render)
-        return [parts[coverage.pk]["row"] for coverage in self.result_list]
-
-
-def changelist_page_key(request, cl: CoverageChangeList) -> str | None:
-    """The key of the coverage list page as `request` would draw it, or None if it must be
-    drawn afresh: when it shows messages (shown once) or facet counts (which count rows
-    beyond the page). The page follows:
-    - the address with its query (filters, search, ordering, page, popup);
-    - the viewer: their name and password link in the header, and their permissions, which
-      decide the sidebar's models, the add button and the actions;
-    - the language, zone and day (rows say which authorization is current);
-    - the rows: each coverage with its couple's revision, which the database raises with any
-      change to what a row shows (couples/revisions.py), and the count behind the paginator;
-    - the filters' choices read from the database (the payers).
-    """
-    if cl.add_facets or messages.get_messages(request):
-        return None
-    user = request.user
-    return digest_key(
-        "coverage-list",
-        request.get_full_path(),
-        user.pk,
-        user.get_short_name(),
-        user.get_username(),
-        user.has_usable_password(),
-        user.is_superuser,
-        sorted(user.get_all_permissions()),
-        get_language(),
-        timezone.get_current_timezone_name(),
-        timezone.localdate(),
-        cl.result_count,
-        cl.full_result_count,
-        [(row.pk, row.row_couple_id, row.revision_value) for row in cl.result_list],
-        [getattr(spec, "lookup_choices", None) for spec in cl.filter_specs],
-    )
-
-
-def authorization_use_read(coverages: list[Coverage], *, today: datetime.date) -> None:
-    """Sets each coverage's authorization_use: its current authorization's use, or "—"."""
-    current = list(
-        Authorization.objects.filter(
-            coverage__in=coverages, starts_on__lte=today, ends_on__gte=today
-        ).select_related("coverage")
-    )
-    used = queries.units_used_for_authorizations(authorizations=current)
-    labels = {
-        a.coverage_id: authorization_use_label(a, used=used[a.pk], today=today) for a in current
-    }
-    for coverage in coverages:
-        coverage.authorization_use = labels.get(coverage.pk, "—")
 
 
 class StatusHistoryInline(admin.TabularInline):
@@ -227,35 +58,6 @@ class StatusHistoryInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-class ExpiringFilter(admin.SimpleListFilter):
-    title = "plan ends"
-    parameter_name = "ending"
-
-    def lookups(self, request, model_admin):
-        return [("30", "within 30 days")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "30":
-            today = timezone.localdate()
-            return queryset.filter(
-                terminates_on__gte=today, terminates_on__lte=today + EXPIRING_WITHIN
-            )
-        return queryset
-
-
-class ReverifyDueFilter(admin.SimpleListFilter):
-    title = "re-verification"
-    parameter_name = "reverify"
-
-    def lookups(self, request, model_admin):
-        return [("due", "due")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "due":
-            return queryset.filter(reverify_on__lte=timezone.localdate())
-        return queryset
 
 
 class CoverageAdminForm(forms.ModelForm):

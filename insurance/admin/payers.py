@@ -1,0 +1,67 @@
+"""Payers, and a coverage's benefits and authorizations with the units they have used."""
+
+import datetime
+
+from django.contrib import admin
+from django.utils import timezone
+
+from insurance import queries
+from insurance.models import Authorization, Benefit, Coverage, Payer
+
+
+@admin.register(Payer)
+class PayerAdmin(admin.ModelAdmin):
+    list_display = ["name", "phone", "payer_id"]
+    search_fields = ["name", "payer_id"]
+
+
+class BenefitInline(admin.TabularInline):
+    model = Benefit
+    extra = 0
+
+
+class AuthorizationInline(admin.TabularInline):
+    model = Authorization
+    extra = 0
+    readonly_fields = ["use"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("coverage")
+
+    @admin.display(description="Units used")
+    def use(self, authorization: Authorization) -> str:
+        if authorization.pk is None:
+            return "—"
+        # Inline instances live for one request: read the units of all this coverage's
+        # authorizations once (one query), not once per row.
+        if not hasattr(self, "_units_used"):
+            siblings = list(authorization.coverage.authorizations.select_related("coverage"))
+            self._units_used = queries.units_used_for_authorizations(authorizations=siblings)
+        used = self._units_used.get(authorization.pk, 0)
+        return authorization_use_label(authorization, used=used, today=timezone.localdate())
+
+
+def authorization_use_label(authorization: Authorization, *, used: int, today) -> str:
+    """ "12 of 20 used, 8 left", and whether it is used up or expired."""
+    left = max(authorization.units_authorized - used, 0)
+    label = f"{used} of {authorization.units_authorized} used, {left} left"
+    if used >= authorization.units_authorized:
+        return f"{label} (used up)"
+    if authorization.ends_on < today:
+        return f"{label} (expired)"
+    return label
+
+
+def authorization_use_read(coverages: list[Coverage], *, today: datetime.date) -> None:
+    """Sets each coverage's authorization_use: its current authorization's use, or "—"."""
+    current = list(
+        Authorization.objects.filter(
+            coverage__in=coverages, starts_on__lte=today, ends_on__gte=today
+        ).select_related("coverage")
+    )
+    used = queries.units_used_for_authorizations(authorizations=current)
+    labels = {
+        a.coverage_id: authorization_use_label(a, used=used[a.pk], today=today) for a in current
+    }
+    for coverage in coverages:
+        coverage.authorization_use = labels.get(coverage.pk, "—")
