@@ -76,8 +76,8 @@ def test_a_worker_killed_in_the_middle_of_a_batch_and_restarted_sends_every_mess
     # dispatched that nobody finished. No worker is alive, so the leases may end now; every
     # unsent row is dispatched again, including those whose first task still waits in Redis.
     with monkeypatch.context() as patched:
-        patched.setattr(notifications, "SEND_LEASE", datetime.timedelta(0))
-        patched.setattr(notifications, "DISPATCH_LEASE", datetime.timedelta(0))
+        patched.setattr(notifications.dispatch, "SEND_LEASE", datetime.timedelta(0))
+        patched.setattr(notifications.dispatch, "DISPATCH_LEASE", datetime.timedelta(0))
         redispatched = delivery.tick()
     delivery.release_sends()
     delivery.start_worker("second")

@@ -1,0 +1,89 @@
+"""Who receives a message: their preferences, their time zone and their quiet hours."""
+
+import datetime
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+
+from couples.models import NotificationPreference, Partner, User
+
+
+@dataclass
+class Recipient:
+    user: User
+    preference: NotificationPreference
+    zone: ZoneInfo
+
+    @property
+    def first_name(self) -> str:
+        return self.user.first_name or "there"
+
+    def local(self, moment: datetime.datetime) -> datetime.datetime:
+        return moment.astimezone(self.zone)
+
+
+def preference_for(user: User) -> NotificationPreference:
+    """The person's preferences, or the defaults (unsaved) when they never changed them."""
+    try:
+        return user.notification_preference
+    except NotificationPreference.DoesNotExist:
+        return NotificationPreference(user=user)
+
+
+def zone_named(*names: str | None) -> ZoneInfo:
+    """The first of these zones this machine knows, else the clinic's: an unknown stored
+    name must not stop a message or a page."""
+    for name in names:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def zone_for(
+    user: User, preference: NotificationPreference, *, couple_zone: str | None = None
+) -> ZoneInfo:
+    """Their own zone, else their couple's (read here unless the caller read it with the
+    user), else the clinic's."""
+    if not preference.time_zone and not couple_zone:
+        couple_zone = (
+            Partner.objects.filter(user=user).values_list("couple__time_zone", flat=True).first()
+        )
+    return zone_named(preference.time_zone, couple_zone)
+
+
+def recipient_for(user: User, *, couple_zone: str | None = None) -> Recipient:
+    preference = preference_for(user)
+    return Recipient(
+        user=user, preference=preference, zone=zone_for(user, preference, couple_zone=couple_zone)
+    )
+
+
+def is_quiet_at(
+    *, start: datetime.time | None, end: datetime.time | None, clock: datetime.time
+) -> bool:
+    """Whether a wall-clock time falls in quiet hours [start, end), which may span midnight."""
+    if start is None or end is None or start == end:
+        return False
+    return start <= clock < end if start < end else (clock >= start or clock < end)
+
+
+def quiet_until(recipient: Recipient, now: datetime.datetime) -> datetime.datetime | None:
+    """When the recipient's quiet hours end, if `now` falls inside them."""
+    start, end = recipient.preference.quiet_hours_start, recipient.preference.quiet_hours_end
+    local = now.astimezone(recipient.zone)
+    clock = local.time().replace(tzinfo=None)
+    if not is_quiet_at(start=start, end=end, clock=clock):
+        return None
+    day = local.date() if clock < end else local.date() + datetime.timedelta(days=1)
+    return local_moment(day, end, recipient.zone)
+
+
+def local_moment(day: datetime.date, clock: datetime.time, zone: ZoneInfo) -> datetime.datetime:
+    """A wall-clock time on a local day, in UTC (a time that a DST change skips moves later)."""
+    moment = datetime.datetime.combine(day, clock, tzinfo=zone)
+    # Round-trip through UTC: a non-existent local time comes back as the real one after it.
+    return moment.astimezone(datetime.UTC)
