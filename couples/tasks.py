@@ -45,7 +45,7 @@ def notifications_tick_task() -> int:
 
 def notifications_tick(*, now: datetime.datetime | None = None) -> int:
     """One beat tick: plan what has fallen due, rescue stale claims, hand due rows to workers
-    in chunks (the outbox itself is couples/notifications.py; this is where it meets Celery)."""
+    in chunks (the outbox itself is couples/notifications/; this is where it meets Celery)."""
     now = now or timezone.now()
     notifications.notifications_plan(now=now)
     notifications.notifications_rescue(now=now)

@@ -80,3 +80,14 @@ def test_no_import_is_hidden_in_a_function_to_dodge_a_cycle():
                         if len(reason.split()) < 3 or "cycl" in reason.lower():
                             hidden.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert hidden == []
+
+
+def test_every_module_of_the_apps_is_read_in_one_sitting():
+    """Past about 400 lines a module becomes a package split by subject; 450 is the limit."""
+    long = {
+        str(path.relative_to(ROOT)): length
+        for app in (*APPS, "config")
+        for path, _ in app_modules(app)
+        if (length := len(path.read_text().splitlines())) > 450
+    }
+    assert long == {}

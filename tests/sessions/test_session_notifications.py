@@ -1,4 +1,4 @@
-"""The outbox (couples/notifications.py) through the session kinds: reminders, moves, cancels."""
+"""The outbox (couples/notifications/) through the session kinds: reminders, moves, cancels."""
 
 import dataclasses
 import datetime
