@@ -169,7 +169,7 @@ class QueryRecorder:
             self.queries.append((" ".join(str(sql).split()), elapsed))
 
 
-APP_CODE = ("couples/", "goals/", "sessions/", "insurance/")
+APP_CODE = ("couples/", "audit/", "goals/", "sessions/", "insurance/", "pages/")
 
 
 def _profile_top(profiler: cProfile.Profile, *, repeat: int, limit: int = 15) -> dict:
