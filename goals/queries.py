@@ -141,17 +141,22 @@ def latest_checkin_day() -> Subquery:
 
 def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int, list[str]]:
     """couple id -> the reasons its care team should look, in four queries for any number,
-    each reading only the recent or the latest rows through an index.
+    each rule reading only the recent or the latest rows through an index.
 
     Expects each couple's partners prefetched (with users) for the names.
     """
-    reasons: dict[int, list[str]] = defaultdict(list)
     # Only couples in treatment raise alerts: intake has not started, discharge has ended.
     couples = [c for c in couples if c.status in (Couple.Status.ACTIVE, Couple.Status.STEP_DOWN)]
     partners = {p.pk: p for couple in couples for p in couple.partners.all()}
-    couple_ids = [couple.pk for couple in couples]
-    recent = today - datetime.timedelta(days=RECENT_DAYS)
+    reasons: dict[int, list[str]] = defaultdict(list)
+    for rule in ATTENTION_RULES:
+        for couple_id, reason in rule(couples=couples, partners=partners, today=today):
+            reasons[couple_id].append(reason)
+    return dict(reasons)
 
+
+def silent_partners(*, couples, partners, today):
+    """A partner who has not checked in for NO_CHECKIN_ALERT_DAYS (since admission if never)."""
     last_checkins = dict(
         Partner.objects.filter(pk__in=partners)
         .annotate(last=latest_checkin_day())
@@ -160,14 +165,15 @@ def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int,
     )
     for couple in couples:
         for partner in couple.partners.all():
-            last = last_checkins.get(partner.pk)
-            since = last or couple.admitted_on
+            since = last_checkins.get(partner.pk) or couple.admitted_on
             if since is not None and (today - since).days >= NO_CHECKIN_ALERT_DAYS:
                 days = (today - since).days
-                reasons[couple.pk].append(
-                    f"No check-in from {partner.display_name} for {days} days"
-                )
+                yield couple.pk, f"No check-in from {partner.display_name} for {days} days"
 
+
+def reported_use_or_craving(*, couples, partners, today):
+    """A use, or a craving of HIGH_CRAVING or more, reported in the last RECENT_DAYS."""
+    recent = today - datetime.timedelta(days=RECENT_DAYS)
     concerning = (
         # Partners as a subquery rather than a list of ids: PostgreSQL then reads each
         # partner's recent days from the (partner, day) index, not all their days.
@@ -180,12 +186,16 @@ def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int,
         partner = partners[partner_id]
         when = f"{day:%b} {day.day}"
         if not is_sober:
-            reasons[partner.couple_id].append(f"{partner.display_name} reported a use on {when}")
-        elif craving >= HIGH_CRAVING:
-            reasons[partner.couple_id].append(
-                f"{partner.display_name} reported craving {craving}/10 on {when}"
+            yield partner.couple_id, f"{partner.display_name} reported a use on {when}"
+        else:
+            yield (
+                partner.couple_id,
+                (f"{partner.display_name} reported craving {craving}/10 on {when}"),
             )
 
+
+def stale_goals(*, couples, partners, today):
+    """An active goal (not a milestone) with no progress logged for STALE_GOAL_DAYS."""
     stale_before = today - datetime.timedelta(days=STALE_GOAL_DAYS)
     # Two lookups in the (goal, day) index rather than the maximum of all a goal's entries:
     # is there an entry since the cut-off, and for the stale ones, the latest day.
@@ -193,7 +203,9 @@ def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int,
     stale = (
         # A milestone is logged once, when reached: silence is expected until then.
         Goal.objects.filter(
-            couple_id__in=couple_ids, status=Goal.Status.ACTIVE, start_on__lte=stale_before
+            couple_id__in=[couple.pk for couple in couples],
+            status=Goal.Status.ACTIVE,
+            start_on__lte=stale_before,
         )
         .exclude(measure=Goal.Measure.MILESTONE)
         .filter(~Exists(progress.filter(day__gte=stale_before)))
@@ -204,11 +216,16 @@ def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int,
         # Both partners may hold an individual goal of the same title: say whose it is.
         owner = f"{partners[partner_id].display_name}’s " if partner_id in partners else ""
         days = (today - (last or start_on)).days
-        reasons[couple_id].append(f"No progress on {owner}“{title}” for {days} days")
+        yield couple_id, f"No progress on {owner}“{title}” for {days} days"
 
+
+def diverging_ratings(*, couples, partners, today):
+    """A shared rating goal whose two partners' latest ratings (last RECENT_DAYS) are
+    RATING_GAP or more apart: they see it differently."""
+    recent = today - datetime.timedelta(days=RECENT_DAYS)
     latest: dict[tuple[int, int], tuple[datetime.date, int]] = {}
     ratings = ProgressEntry.objects.filter(
-        goal__couple_id__in=couple_ids,
+        goal__couple_id__in=[couple.pk for couple in couples],
         goal__partner__isnull=True,
         goal__status=Goal.Status.ACTIVE,
         # An entry repeats its goal's measure: asking the goal too means only the rating
@@ -228,10 +245,14 @@ def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int,
     for goal_id, values in by_goal.items():
         if len(values) == 2 and abs(values[0] - values[1]) >= RATING_GAP:
             couple_id, title = titles[goal_id]
-            reasons[couple_id].append(
-                f"Partners rate “{title}” {min(values)} and {max(values)}: worth talking about"
+            yield (
+                couple_id,
+                (f"Partners rate “{title}” {min(values)} and {max(values)}: worth talking about"),
             )
-    return dict(reasons)
+
+
+# The rules in the order their reasons are listed; each is one query for all the couples.
+ATTENTION_RULES = (silent_partners, reported_use_or_craving, stale_goals, diverging_ratings)
 
 
 # Reads for the clinic pages (goals/views/clinic.py).
