@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from couples import services as couple_services
+from couples.forms import attach_service_error
 from couples.middleware import session_timeout_exempt
 from couples.models import Partner
 from couples.permissions import partner_required
@@ -69,7 +70,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
         try:
             entry = services.checkin_record(partner=partner, request=request, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_error(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _checkin_message(entry, partner=partner, today=today))
             return redirect("pages:portal_home")
@@ -197,7 +198,7 @@ def progress_log(request: HttpRequest, pk: int) -> HttpResponse:
                 goal=goal, partner=partner, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            _add_service_error(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _logged_message(entry, goal=goal))
             return redirect(_next_url(request, default=_detail_url(goal)))
@@ -296,7 +297,7 @@ def goal_new(request: HttpRequest) -> HttpResponse:
                 **fields,
             )
         except ValidationError as error:
-            _add_service_error(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _created_message(goal, partner=partner))
             return redirect(_detail_url(goal))
@@ -339,7 +340,7 @@ def goal_request_change(request: HttpRequest, pk: int) -> HttpResponse:
                 goal=goal, partner=partner, note=form.cleaned_data["note"], request=request
             )
         except ValidationError as error:
-            _add_service_error(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, "Your request is saved. Talk it over together.")
             return redirect(_detail_url(goal))
@@ -390,15 +391,6 @@ def _next_url(request: HttpRequest, *, default: str) -> str:
     ):
         return target
     return default
-
-
-def _add_service_error(form: Form, error: ValidationError) -> None:
-    """A service's error on the form: on the field it names, else above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def _error_texts(form: Form) -> list[str]:
