@@ -25,27 +25,15 @@ def couple_admit(
     """Admit a couple in one step: both partners invited, the whole care team assigned.
 
     `partners` holds two dicts with email, first_name, last_name, preferred_name,
-    individual_therapist and counselor. The rule is checked before anything is
-    written, so a conflict saves nothing.
+    individual_therapist and counselor.
+
+    1. Check the two partners and the whole proposed team against the rule: a conflict
+       saves nothing.
+    2. Write the couple, with its couples therapist.
+    3. For each partner: invite them, write their record, assign their individual
+       therapist and counselor.
     """
-    if len(partners) != 2:
-        raise ValidationError("A couple is two partners.")
-    emails = [p["email"].strip().lower() for p in partners]
-    if emails[0] == emails[1]:
-        raise ValidationError("The two partners need different email addresses.")
-    slots = [TeamSlot(role=CareRole.COUPLES_THERAPIST, clinician=couples_therapist)]
-    for index, person in enumerate(partners):
-        name = person.get("preferred_name") or person["first_name"]
-        for role, key in [
-            (CareRole.INDIVIDUAL_THERAPIST, "individual_therapist"),
-            (CareRole.COUNSELOR, "counselor"),
-        ]:
-            slots.append(
-                TeamSlot(role=role, clinician=person[key], partner_key=index, partner_name=name)
-            )
-    conflicts = care_team_conflicts(slots)
-    if conflicts:
-        raise ValidationError(conflicts)
+    _admission_check(partners=partners, couples_therapist=couples_therapist)
     couple = Couple(status=Couple.Status.ACTIVE, admitted_on=admitted_on, time_zone=time_zone)
     couple.full_clean()
     couple.save()
@@ -58,36 +46,54 @@ def couple_admit(
         request=request,
     )
     for person in partners:
-        user = user_invite(
-            email=person["email"],
-            first_name=person["first_name"],
-            last_name=person["last_name"],
-            invited_by=by,
-            request=request,
-        )
-        partner = Partner(user=user, couple=couple, preferred_name=person.get("preferred_name", ""))
-        partner.full_clean()
-        partner.save()
-        audit_record(
-            actor=by,
-            action=AuditEvent.Action.CREATE,
-            target=partner,
-            patient=partner,
-            request=request,
-        )
-        for role, key in [
-            (CareRole.INDIVIDUAL_THERAPIST, "individual_therapist"),
-            (CareRole.COUNSELOR, "counselor"),
-        ]:
-            care_team_assign(
-                couple=couple,
-                partner=partner,
-                role=role,
-                clinician=person[key],
-                by=by,
-                request=request,
-            )
+        _partner_admit(couple=couple, person=person, by=by, request=request)
     return couple
+
+
+# Each partner's own clinicians at admission: (role, the key naming them in a partner's dict).
+PARTNER_TEAM = [
+    (CareRole.INDIVIDUAL_THERAPIST, "individual_therapist"),
+    (CareRole.COUNSELOR, "counselor"),
+]
+
+
+def _admission_check(*, partners: list[dict], couples_therapist: Clinician) -> None:
+    if len(partners) != 2:
+        raise ValidationError("A couple is two partners.")
+    emails = [p["email"].strip().lower() for p in partners]
+    if emails[0] == emails[1]:
+        raise ValidationError("The two partners need different email addresses.")
+    slots = [TeamSlot(role=CareRole.COUPLES_THERAPIST, clinician=couples_therapist)]
+    for index, person in enumerate(partners):
+        name = person.get("preferred_name") or person["first_name"]
+        slots += [
+            TeamSlot(role=role, clinician=person[key], partner_key=index, partner_name=name)
+            for role, key in PARTNER_TEAM
+        ]
+    conflicts = care_team_conflicts(slots)
+    if conflicts:
+        raise ValidationError(conflicts)
+
+
+def _partner_admit(*, couple: Couple, person: dict, by: User | None, request) -> Partner:
+    user = user_invite(
+        email=person["email"],
+        first_name=person["first_name"],
+        last_name=person["last_name"],
+        invited_by=by,
+        request=request,
+    )
+    partner = Partner(user=user, couple=couple, preferred_name=person.get("preferred_name", ""))
+    partner.full_clean()
+    partner.save()
+    audit_record(
+        actor=by, action=AuditEvent.Action.CREATE, target=partner, patient=partner, request=request
+    )
+    for role, key in PARTNER_TEAM:
+        care_team_assign(
+            couple=couple, partner=partner, role=role, clinician=person[key], by=by, request=request
+        )
+    return partner
 
 
 @transaction.atomic

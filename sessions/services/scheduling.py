@@ -133,14 +133,16 @@ def series_schedule(
     time_zone: str | None = None,
     request: HttpRequest | None = None,
 ) -> SessionSeries:
-    """Schedule a weekly series; refuses the whole series if any occurrence clashes."""
-    _check_duration(duration_minutes)
-    if not weekdays or not set(weekdays) <= set(range(7)):
-        raise ValidationError({"weekdays": "Choose at least one day of the week."})
-    if ends_on < starts_on:
-        raise ValidationError({"ends_on": "A series cannot end before it starts."})
-    if (ends_on - starts_on).days > 366:
-        raise ValidationError({"ends_on": "Schedule at most a year at a time."})
+    """Schedule a weekly series; refuses the whole series if any occurrence clashes.
+
+    1. Check the shape: a length, some weekdays, dates in order, at most a year.
+    2. Lay out every start at the same wall-clock time in the series' zone.
+    3. Lock the clinician and the partners, then refuse if any start clashes.
+    4. Write the series and each of its sessions (each audited).
+    """
+    _series_shape_check(
+        weekdays=weekdays, starts_on=starts_on, ends_on=ends_on, minutes=duration_minutes
+    )
     people = participants_for(
         kind=kind, clinician=clinician, couple=couple, partner=partner, partners=partners
     )
@@ -155,18 +157,12 @@ def series_schedule(
     if not starts:
         raise ValidationError("None of the chosen days falls between the two dates.")
     _lock(clinician, people)
-    length = datetime.timedelta(minutes=duration_minutes)
-    clashes = [
-        clash
-        for start in starts
-        for clash in conflicts_for(
-            clinician=clinician, partners=people, starts_at=start, ends_at=start + length
-        )
-    ]
-    if clashes:
-        raise ValidationError(
-            clashes[:5] + ([f"…and {len(clashes) - 5} more."] if len(clashes) > 5 else [])
-        )
+    _series_clash_check(
+        clinician=clinician,
+        people=people,
+        starts=starts,
+        length=datetime.timedelta(minutes=duration_minutes),
+    )
     series = SessionSeries(
         kind=kind,
         clinician=clinician,
@@ -195,3 +191,28 @@ def series_schedule(
             request=request,
         )
     return series
+
+
+def _series_shape_check(*, weekdays, starts_on, ends_on, minutes: int) -> None:
+    _check_duration(minutes)
+    if not weekdays or not set(weekdays) <= set(range(7)):
+        raise ValidationError({"weekdays": "Choose at least one day of the week."})
+    if ends_on < starts_on:
+        raise ValidationError({"ends_on": "A series cannot end before it starts."})
+    if (ends_on - starts_on).days > 366:
+        raise ValidationError({"ends_on": "Schedule at most a year at a time."})
+
+
+def _series_clash_check(*, clinician, people, starts, length: datetime.timedelta) -> None:
+    """Every clash of every occurrence, the first five named."""
+    clashes = [
+        clash
+        for start in starts
+        for clash in conflicts_for(
+            clinician=clinician, partners=people, starts_at=start, ends_at=start + length
+        )
+    ]
+    if clashes:
+        raise ValidationError(
+            clashes[:5] + ([f"…and {len(clashes) - 5} more."] if len(clashes) > 5 else [])
+        )
