@@ -43,7 +43,7 @@ def consent(request: HttpRequest) -> HttpResponse:
             return redirect("couples:consent")
     context = {
         "partner": partner,
-        "other_partner": _other_partner(partner),
+        "other_partner": queries.partner_other(partner=partner),
         "overview": overview,
         "purpose": SharingConsent.DEFAULT_PURPOSE,
         "form": form,
@@ -78,10 +78,6 @@ def record_access(request: HttpRequest) -> HttpResponse:
         "time_zone": queries.couple_time_zone(couple=partner.couple),
     }
     return render(request, "couples/record_access_list.html", context)
-
-
-def _other_partner(partner):
-    return next((p for p in partner.couple.partners.all() if p.pk != partner.pk), None)
 
 
 def _sharing_message(consent: SharingConsent) -> str:

@@ -64,7 +64,7 @@ def _portal_home_render(request: HttpRequest, partner) -> fragments.Rendered:
         **fragments.request_token_placeholders(request),
         "partner": partner,
         "couple": partner.couple,
-        "other_partner": _other_partner(partner),
+        "other_partner": queries.partner_other(partner=partner),
         "care_team": queries.care_team_for_partner(partner=partner),
         "consent_status": queries.consent_status_for(partner=partner),
     }
@@ -90,10 +90,6 @@ def _session_moments(sessions) -> list:
             session.ends_at,
         )
     ]
-
-
-def _other_partner(partner):
-    return next((p for p in partner.couple.partners.all() if p.pk != partner.pk), None)
 
 
 @clinician_required

@@ -58,6 +58,7 @@ from couples.queries.people import (
     is_on_care_team,
     partner_get_for_user,
     partner_list_for_couple,
+    partner_other,
     revision_of,
 )
 
@@ -71,6 +72,7 @@ __all__ = [
     "couple_partners_load",
     "clinician_get_for_user",
     "partner_list_for_couple",
+    "partner_other",
     "couple_time_zone",
     "couple_today",
     "is_on_care_team",

@@ -110,6 +110,11 @@ def partner_list_for_couple(*, couple: Couple) -> QuerySet[Partner]:
     return couple.partners.select_related("user").order_by("pk")
 
 
+def partner_other(*, partner: Partner) -> Partner | None:
+    """The partner's partner, from the couple's partners as loaded (prefetched, no query)."""
+    return next((p for p in partner.couple.partners.all() if p.pk != partner.pk), None)
+
+
 def couple_time_zone(*, couple: Couple) -> datetime.tzinfo:
     """The couple's zone for dates and times; the clinic's if the stored name is unknown."""
     return zone_named(couple.time_zone)
