@@ -12,11 +12,11 @@ services refuse entries that old, by design.
 import datetime
 import random
 
+from couples.management.commands.seed_demo import demo_couples
 from couples.models import Couple
 from couples.queries import couple_today
 from goals.models import CheckIn, Goal, GoalAcceptance, GoalTransition, ProgressEntry
 
-DEMO_DOMAIN = "demo.couplesrehab.test"
 DAYS = 60
 GOALS = [
     # title, category, measure, target, shared?
@@ -38,9 +38,7 @@ QUIET_DAYS = 3
 
 
 def seed() -> None:
-    for couple in Couple.objects.filter(
-        partners__user__email__endswith=f"@{DEMO_DOMAIN}"
-    ).distinct():
+    for couple in demo_couples():
         today = couple_today(couple=couple)
         partners = list(couple.partners.select_related("user").order_by("pk"))
         if not couple.goals.exists():

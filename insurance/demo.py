@@ -11,11 +11,11 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from couples.management.commands.seed_demo import DEMO_DOMAIN
 from couples.models import Partner, User
 from insurance import services
 from insurance.models import Authorization, Benefit, Coverage, Payer
 
-DEMO_DOMAIN = "demo.couplesrehab.test"
 PAYERS = [
     # name, phone, EDI payer id
     ("Blue Cross Blue Shield PPO", "+1 800 555 0101", "BCBS1"),

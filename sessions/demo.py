@@ -20,29 +20,21 @@ from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.utils import timezone
 
-from couples.models import CareAssignment, CareRole, Clinician, Couple, Partner
-from sessions import services
+from couples.management.commands.seed_demo import demo_couples
+from couples.models import CareAssignment, CareRole, Clinician, Partner
+from sessions import queries, services
 from sessions.models import SessionKind, TherapySession
 
-DEMO_DOMAIN = "demo.couplesrehab.test"
 WEEKS_BACK = 2
 WEEKS_AHEAD = 2
 GROUP_DAYS = [0, 2, 3]  # Monday, Wednesday, Thursday, 18:00–21:00 in the clinic's zone
-ROLES = {
-    SessionKind.COUPLES_THERAPY: CareRole.COUPLES_THERAPIST,
-    SessionKind.INDIVIDUAL_THERAPY: CareRole.INDIVIDUAL_THERAPIST,
-    SessionKind.COUNSELING: CareRole.COUNSELOR,
-}
+ROLES = {SessionKind.COUPLES_THERAPY: CareRole.COUPLES_THERAPIST, **services.PARTNER_KIND_ROLE}
 SOON_MINUTES = 50  # the length of the session about to begin
 ONE_DAY = datetime.timedelta(days=1)
 
 
 def seed() -> None:
-    couples = list(
-        Couple.objects.filter(partners__user__email__endswith=f"@{DEMO_DOMAIN}")
-        .distinct()
-        .order_by("pk")
-    )
+    couples = list(demo_couples())
     if not couples:
         return  # no demo clinic
     partners = list(Partner.objects.filter(couple__in=couples).order_by("couple_id", "pk"))
@@ -169,36 +161,40 @@ def _one_about_to_begin(couples, partners, *, now: datetime.datetime) -> None:
     """Unless a demo session already opens for joining within the hour (and runs for half an
     hour after that), book a couples session at the first free quarter hour from 15 minutes
     on, at any hour: the demo is for trying the app now, not for realistic office hours."""
-    opens_before = datetime.timedelta(minutes=settings.JOIN_OPENS_MINUTES_BEFORE)
     hour = now + datetime.timedelta(hours=1)
-    if (
-        TherapySession.objects.filter(
-            status=TherapySession.Status.SCHEDULED,
-            attendances__partner__in=partners,
-            starts_at__lte=hour + opens_before,
-            ends_at__gte=now + datetime.timedelta(minutes=30),
-        )
-        .distinct()
-        .exists()
-    ):
+    near = TherapySession.objects.filter(
+        status=TherapySession.Status.SCHEDULED,
+        attendances__partner__in=partners,
+        starts_at__lte=hour + datetime.timedelta(hours=1),
+        ends_at__gte=now + datetime.timedelta(minutes=30),
+    ).distinct()
+    if any(queries.join_opens_at(session=session) <= hour for session in near):
         return
+    therapists = {
+        assignment.couple_id: assignment.clinician
+        for assignment in CareAssignment.objects.filter(
+            couple__in=couples,
+            partner=None,
+            role=CareRole.COUPLES_THERAPIST,
+            ended_at__isnull=True,
+        ).select_related("clinician__user")
+    }
     quarter = now.replace(second=0, microsecond=0) + datetime.timedelta(
         minutes=15 - now.minute % 15
     )
-    starts = [quarter + datetime.timedelta(minutes=15 * step) for step in range(1, 5)]
-    for starts_at in (s for s in starts if s - opens_before <= hour):
+    for step in range(1, 5):
+        starts_at = quarter + datetime.timedelta(minutes=15 * step)
+        if queries.join_opens_at(session=TherapySession(starts_at=starts_at)) > hour:
+            return  # its Join, and every later start's, would open too late
         for couple in couples:
-            therapist = CareAssignment.objects.get(
-                couple=couple, partner=None, role=CareRole.COUPLES_THERAPIST, ended_at__isnull=True
-            ).clinician
             try:
                 services.session_schedule(
                     kind=SessionKind.COUPLES_THERAPY,
-                    clinician=therapist,
+                    clinician=therapists[couple.pk],
                     couple=couple,
                     starts_at=starts_at,
                     duration_minutes=SOON_MINUTES,
-                    by=therapist.user,
+                    by=therapists[couple.pk].user,
                 )
             except ValidationError:
                 continue  # someone in it is booked then: the next couple, or a later start

@@ -133,6 +133,15 @@ class Command(BaseCommand):
         return logins
 
 
+def demo_couples():
+    """The demo clinic's couples, oldest first: what each app's demo.py seeds for."""
+    return (
+        Couple.objects.filter(partners__user__email__endswith=f"@{DEMO_DOMAIN}")
+        .distinct()
+        .order_by("pk")
+    )
+
+
 def _seed_other_apps() -> None:
     """Each app may add its own demo data in `<app>/demo.py` (a `seed()` function), so
     this core command needs to know none of them."""
