@@ -96,22 +96,16 @@ def audit_record_many(
     return events
 
 
-def chain_head_take(*, wait: bool = False) -> AuditChainHead:
+def chain_head_take() -> AuditChainHead:
     """The first chain head nobody else holds, locked until the transaction ends.
 
     Heads are tried in order, so a lone writer always appends to chain 1 and concurrent
     writers spread over the next ones. When every head is held (more writers at once than
-    chains), or with `wait`, it waits for head 1. Databases without row locks (SQLite) have
-    one writer at a time anyway."""
+    chains) it waits for head 1. Databases without row locks (SQLite) have one writer at a
+    time anyway."""
     heads = AuditChainHead.objects.order_by("pk")
-    if not wait:
-        head = heads.select_for_update(skip_locked=True).first()
-        if head is None and chain_heads_ensure():
-            head = heads.select_for_update(skip_locked=True).first()
-        if head is not None:
-            return head
-    head = heads.select_for_update().first()
-    if head is None:
+    head = heads.select_for_update(skip_locked=True).first()
+    if head is None:  # every head held, or none there (an emptied database)
         chain_heads_ensure()
         head = heads.select_for_update().first()
     return head

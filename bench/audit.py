@@ -17,7 +17,6 @@ slows down slows all three. The target: `chains` at 85% or more of `off`. Afterw
 """
 
 import datetime
-import functools
 import json
 import os
 import platform
@@ -111,7 +110,7 @@ def load(writers: list, *, mode: str, seconds: float) -> dict:
     from django.db import connection
 
     from audit import services
-    from audit.models import AuditEvent
+    from audit.models import AuditChainHead, AuditEvent
 
     counts = [0] * len(writers)
     errors: list[str] = []
@@ -131,7 +130,8 @@ def load(writers: list, *, mode: str, seconds: float) -> dict:
 
     original_take, original_record = services.chain_head_take, services.audit_record_many
     if mode == "one chain":
-        services.chain_head_take = functools.partial(original_take, wait=True)
+        # As before there were chains: every writer waits for the one head.
+        services.chain_head_take = lambda: AuditChainHead.objects.select_for_update().get(pk=1)
     if mode == "off":
         # For this measurement only: events made but never stored.
         services.audit_record_many = lambda **kwargs: [AuditEvent() for _ in kwargs["patients"]]
