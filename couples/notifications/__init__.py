@@ -20,8 +20,6 @@ the other parts look up at call time), `recipients` (preferences, zones, quiet h
 email and its retries). Other code imports the names below from this package.
 """
 
-from zoneinfo import ZoneInfo
-
 from couples.notifications.dispatch import (
     DISPATCH_BATCH,
     DISPATCH_LEASE,
@@ -82,8 +80,6 @@ __all__ = [
     "Message",
     "Recipient",
     "TemporaryError",
-    # The tests build zones as notifications.ZoneInfo, as they did when this was one module.
-    "ZoneInfo",
     "is_quiet_at",
     "is_temporary",
     "kind_register",
