@@ -94,7 +94,6 @@ def page_measure(page: Page, *, session_key: str, couple: int, repeat: int = 20)
     """One page in this process through the test client: its queries (the second request,
     so first-use caches are warm), the mean time of `repeat` more, then a profile of as many
     again (apart: the profiler slows Python code down)."""
-    from django.core.cache import caches
     from django.db import connection
     from django.test import Client
 
@@ -125,17 +124,6 @@ def page_measure(page: Page, *, session_key: str, couple: int, repeat: int = 20)
     for _ in range(repeat):
         once()
     seconds = (time.perf_counter() - started) / repeat
-    # The same with nothing kept (couples/fragments.py), as after a change to the couple.
-    kept = caches["fragments"]
-    kept.clear()
-    cold_recorder = QueryRecorder()
-    with connection.execute_wrapper(cold_recorder):
-        once()
-    started = time.perf_counter()
-    for _ in range(repeat):
-        kept.clear()
-        once()
-    cold_seconds = (time.perf_counter() - started) / repeat
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(repeat):
@@ -146,8 +134,6 @@ def page_measure(page: Page, *, session_key: str, couple: int, repeat: int = 20)
         "queries": len(recorder.queries),
         "query_ms": round(sum(ms for _, ms in recorder.queries), 2),
         "ms_per_request_in_process": round(1000 * seconds, 2),
-        "ms_per_request_in_process_cold": round(1000 * cold_seconds, 2),
-        "queries_cold": len(cold_recorder.queries),
         "sql": [sql[:160] for sql, _ in recorder.queries],
         "slowest_queries": [{"ms": round(ms, 2), "sql": sql[:600]} for sql, ms in slowest],
         "profile_top": _profile_top(profiler, repeat=repeat),

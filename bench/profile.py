@@ -49,8 +49,7 @@ def main(argv: list[str]) -> int:
         )
         print(
             f"\n== {page.name}: {measured['ms_per_request_in_process']} ms, "
-            f"{measured['queries']} queries, {measured['query_ms']} ms SQL; nothing kept: "
-            f"{measured['ms_per_request_in_process_cold']} ms, {measured['queries_cold']} queries"
+            f"{measured['queries']} queries, {measured['query_ms']} ms SQL"
         )
         for query in measured["slowest_queries"]:
             print(f"  {query['ms']:7.2f} ms  {query['sql'][:200]}")

@@ -33,5 +33,4 @@ if env_str("BENCH_STATIC") == "plain":
 if env_bool("BENCH_LOCMEM_CACHE"):
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "fragments": CACHES["fragments"],  # noqa: F405
     }

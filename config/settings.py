@@ -156,14 +156,6 @@ else:
             "LOCATION": "cache_entries",
         }
     }
-# Rendered parts of patient pages (couples/fragments.py): each web process keeps its own, so
-# patient data is not copied to Redis; a part is kept until its couple's revision changes.
-CACHES["fragments"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "couples-fragments",
-    "OPTIONS": {"MAX_ENTRIES": env_int("FRAGMENT_CACHE_ENTRIES", 1000)},
-}
-FRAGMENT_CACHE_SECONDS = env_int("FRAGMENT_CACHE_SECONDS", 300)
 
 AUTH_USER_MODEL = "couples.User"
 AUTHENTICATION_BACKENDS = ["couples.backends.ClinicAuthenticationBackend"]

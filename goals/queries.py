@@ -18,6 +18,7 @@ from couples.queries import (
     IndividualItemsAccess,
     couple_list_for_user,
     individual_items_access,
+    individual_items_access_for_partners,
 )
 from goals.models import (
     EDIT_WINDOW_DAYS,
@@ -44,13 +45,17 @@ class VisibleGoals:
     disclosed_by: list[tuple[Partner, IndividualItemsAccess]] = field(default_factory=list)
 
 
-def goal_list_for_user(*, user: User, couple: Couple) -> VisibleGoals:
-    """The couple's goals this viewer may see (the couple must already be access-checked)."""
-    partners = list(couple.partners.all())
+def goal_list_for_user(
+    *, user: User, couple: Couple, partners: list[Partner] | None = None
+) -> VisibleGoals:
+    """The couple's goals this viewer may see (the couple must already be access-checked);
+    a page that has read the couple's partners passes them."""
+    partners = list(couple.partners.all()) if partners is None else partners
     readable = {}
     visible = VisibleGoals()
+    accesses = individual_items_access_for_partners(viewer=user, partners=partners)
     for partner in partners:
-        access = individual_items_access(viewer=user, owner=partner)
+        access = accesses[partner.pk]
         readable[partner.pk] = access.goals
         if access.goals and access.is_disclosure:
             visible.disclosed_by.append((partner, access))

@@ -92,6 +92,25 @@ def coverage_cards_for_partner(*, partner: Partner) -> list[CoverageCard]:
     return [_coverage_card(coverage, zone=zone) for coverage in coverages]
 
 
+def coverage_cards_for_partners(*, partners: list[Partner]) -> dict[int, list[CoverageCard]]:
+    """partner id -> that partner's coverages, ready to display, for the care team's
+    insurance tab: two queries for both partners (coverages with payers, their benefits).
+    The partners are one couple's, so they share its zone."""
+    if not partners:
+        return {}
+    coverages = (
+        Coverage.objects.filter(partner__in=partners)
+        .select_related("payer")
+        .prefetch_related("benefits")
+        .order_by("-effective_on", "-pk")
+    )
+    zone = couple_time_zone(couple=partners[0].couple)
+    cards: dict[int, list[CoverageCard]] = {partner.pk: [] for partner in partners}
+    for coverage in coverages:
+        cards[coverage.partner_id].append(_coverage_card(coverage, zone=zone))
+    return cards
+
+
 def coverage_status_for_partner(*, partner: Partner) -> Coverage | None:
     """The partner's latest coverage that has not ended, for the home page. One query."""
     today = couple_today(couple=partner.couple)

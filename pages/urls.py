@@ -1,11 +1,15 @@
 from django.urls import path
 
-from pages import views
+from pages import couple, views
 
 app_name = "pages"
 
 urlpatterns = [
     path("portal/", views.portal_home, name="portal_home"),
     path("clinic/", views.clinic_home, name="clinic_home"),
-    path("clinic/couples/<int:pk>/", views.couple_detail, name="couple_detail"),
+    path("clinic/couples/<int:pk>/", couple.couple_detail, name="couple_detail"),
+    path("clinic/couples/<int:pk>/goals/", couple.couple_goals, name="couple_goals"),
+    path("clinic/couples/<int:pk>/checkins/", couple.couple_checkins, name="couple_checkins"),
+    path("clinic/couples/<int:pk>/sessions/", couple.couple_sessions, name="couple_sessions"),
+    path("clinic/couples/<int:pk>/insurance/", couple.couple_insurance, name="couple_insurance"),
 ]

@@ -175,10 +175,13 @@ def iop_minutes_for_partners(
     return {partner.pk: 0 for partner in partners} | dict(rows)
 
 
-def iop_hours_this_week(*, couple: Couple, today: datetime.date) -> dict[int, float]:
-    """partner id -> hours attended this week (Monday to Sunday, the couple's zone)."""
+def iop_hours_this_week(
+    *, couple: Couple, partners: list[Partner], today: datetime.date
+) -> dict[int, float]:
+    """partner id -> hours attended this week (Monday to Sunday, the couple's zone), for
+    the couple's partners given (one query)."""
     start, end = week_bounds(day=today, time_zone=couple.time_zone)
-    minutes = iop_minutes_for_partners(partners=list(couple.partners.all()), start=start, end=end)
+    minutes = iop_minutes_for_partners(partners=partners, start=start, end=end)
     return {pk: round(value / 60, 1) for pk, value in minutes.items()}
 
 
@@ -309,14 +312,24 @@ def session_next_for_couples(
     return {session.for_couple: session for session in upcoming}
 
 
-def session_list_around_for_couple(
+def session_list_upcoming_for_couple(
     *, couple: Couple, now: datetime.datetime, limit: int
-) -> tuple[list[TherapySession], list[TherapySession]]:
-    """The couple's next and its last `limit` sessions (any its partners take part in), with
-    people: four queries."""
-    theirs = TherapySession.objects.filter(
+) -> list[TherapySession]:
+    """The couple's next `limit` sessions (any its partners take part in), with people: two
+    queries."""
+    theirs = _sessions_of_couple(couple).filter(starts_at__gte=now)
+    return list(_with_people(theirs.order_by("starts_at", "pk"))[:limit])
+
+
+def session_list_past_for_couple(
+    *, couple: Couple, now: datetime.datetime, limit: int
+) -> list[TherapySession]:
+    """The couple's last `limit` sessions, newest first, with people: two queries."""
+    theirs = _sessions_of_couple(couple).filter(starts_at__lt=now)
+    return list(_with_people(theirs.order_by("-starts_at", "-pk"))[:limit])
+
+
+def _sessions_of_couple(couple: Couple):
+    return TherapySession.objects.filter(
         pk__in=Attendance.objects.filter(partner__couple=couple).values("session_id")
     )
-    upcoming = _with_people(theirs.filter(starts_at__gte=now).order_by("starts_at", "pk"))
-    past = _with_people(theirs.filter(starts_at__lt=now).order_by("-starts_at", "-pk"))
-    return list(upcoming[:limit]), list(past[:limit])

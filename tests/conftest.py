@@ -1,5 +1,5 @@
 import pytest
-from django.core.cache import cache, caches
+from django.core.cache import cache
 
 from tests.factories import (
     ClinicianFactory,
@@ -12,13 +12,10 @@ from tests.factories import (
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # allauth keeps rate-limit counters and used TOTP codes in the cache; pages keep parts
-    # under couple ids and revisions, which a rolled-back test hands out again.
+    # allauth keeps rate-limit counters and used TOTP codes in the cache.
     cache.clear()
-    caches["fragments"].clear()
     yield
     cache.clear()
-    caches["fragments"].clear()
 
 
 @pytest.fixture

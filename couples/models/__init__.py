@@ -4,7 +4,7 @@
 from couples.models.care import CareAssignment
 from couples.models.consent import SharingConsent
 from couples.models.notifications import Notification, NotificationPreference
-from couples.models.people import Clinician, Couple, CoupleRevision, Partner, User, UserManager
+from couples.models.people import Clinician, Couple, Partner, User, UserManager
 from couples.rules import PARTNER_ROLES, ROLE_CAPABILITY, CareRole
 
 __all__ = [
@@ -14,7 +14,6 @@ __all__ = [
     "CareRole",
     "Clinician",
     "Couple",
-    "CoupleRevision",
     "Notification",
     "NotificationPreference",
     "Partner",

@@ -158,25 +158,6 @@ class Couple(models.Model):
         return f"Couple #{self.pk}"
 
 
-class CoupleRevision(models.Model):
-    """How often what is shown about a couple has changed: raised by database triggers in the
-    transaction of each change (couples/revisions.py), never written by the application.
-    No row means revision 0. Rendered parts of pages are kept under it (couples/fragments.py).
-    """
-
-    couple = models.OneToOneField(
-        Couple,
-        primary_key=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,  # the triggers may raise it in the transaction deleting a couple
-        related_name="revision",
-    )
-    value = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"Couple #{self.couple_id} at revision {self.value}"
-
-
 class Partner(models.Model):
     """A patient: one of the two people in a couple."""
 

@@ -17,7 +17,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from couples.models import CareAssignment, Couple, Partner, User
-from couples.queries.people import REVISION, couple_time_zone
+from couples.queries.people import couple_time_zone
 
 STATUS_ORDER = Case(
     *(When(status=status, then=Value(index)) for index, status in enumerate(Couple.Status.values)),
@@ -46,9 +46,7 @@ def caseload_for_clinician(*, user: User, search: str = "", sort: str = "") -> Q
 
 def _caseload(*, user: User, search: str, sort: str) -> QuerySet[Couple]:
     mine = CareAssignment.objects.filter(clinician__user=user, ended_at__isnull=True)
-    couples = Couple.objects.filter(pk__in=mine.values("couple_id")).annotate(
-        revision_value=REVISION
-    )
+    couples = Couple.objects.filter(pk__in=mine.values("couple_id"))
     search = search.strip()
     if search:
         matching = Partner.objects.filter(
@@ -100,10 +98,8 @@ class CaseloadRow:
 
 
 def caseload_couples_for_clinician(*, user: User, search: str = "", sort: str = "") -> list[Couple]:
-    """The clinician's current couples in the order asked for, without their people, each
-    with its revision (couple.revision_value): one query. The page keeps each couple's row
-    (couples/fragments.py) and asks for the people of the couples whose row it must render
-    (caseload_rows_for_couples)."""
+    """The clinician's current couples in the order asked for, without their people: one
+    query. caseload_rows_for_couples reads the people of those the page shows."""
     couples = list(_caseload(user=user, search=search, sort=sort))
     if sort in ("days", "-days"):
         # Discharge stops the count and zones differ, so admission order is not quite it.

@@ -55,6 +55,26 @@ def individual_items_access(*, viewer: User, owner: Partner) -> IndividualItemsA
     )
 
 
+def individual_items_access_for_partners(
+    *, viewer: User, partners: list[Partner]
+) -> dict[int, IndividualItemsAccess]:
+    """partner id -> individual_items_access, for the partners of one couple, with the
+    care-team check read once for them all."""
+    result = {}
+    on_team = None
+    for owner in partners:
+        if owner.user_id != viewer.pk:
+            if on_team is None:
+                on_team = Role.CLINICIAN in roles_for_user(viewer) and is_on_care_team(
+                    user=viewer, couple_id=owner.couple_id
+                )
+            if on_team:
+                result[owner.pk] = IndividualItemsAccess(goals=True, checkins=True)
+                continue
+        result[owner.pk] = individual_items_access(viewer=viewer, owner=owner)
+    return result
+
+
 def consent_active_for(*, partner: Partner, today: datetime.date | None = None):
     """The partner's open, unexpired consent, or None. Expiry needs no job: it is read here."""
     today = today or couple_today(couple=partner.couple)
@@ -145,6 +165,27 @@ def consent_overview_for_partner(
     history = [consent_status_of(consent, today=today) for consent in consents]
     current = history[0] if history else ConsentStatus(ConsentStatus.NONE)
     return ConsentOverview(status=current, history=history)
+
+
+def consent_overviews_for_partners(*, partners: list[Partner]) -> dict[int, ConsentOverview]:
+    """partner id -> consent_overview_for_partner, for the partners of one couple: one query."""
+    if not partners:
+        return {}
+    today = couple_today(couple=partners[0].couple)
+    consents = (
+        SharingConsent.objects.filter(partner__in=partners)
+        .select_related("recipient__user", "granted_by", "revoked_by")
+        .order_by("-granted_at", "-pk")
+    )
+    histories: dict[int, list[ConsentStatus]] = {partner.pk: [] for partner in partners}
+    for consent in consents:
+        histories[consent.partner_id].append(consent_status_of(consent, today=today))
+    return {
+        pk: ConsentOverview(
+            status=history[0] if history else ConsentStatus(ConsentStatus.NONE), history=history
+        )
+        for pk, history in histories.items()
+    }
 
 
 def record_access_list_for_partner(*, partner: Partner) -> QuerySet[AuditEvent]:

@@ -6,16 +6,13 @@ from django.db.models import (
     Case,
     F,
     IntegerField,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
     prefetch_related_objects,
 )
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -25,7 +22,6 @@ from couples.models import (
     CareRole,
     Clinician,
     Couple,
-    CoupleRevision,
     Partner,
     User,
 )
@@ -37,18 +33,6 @@ ROLE_ORDER = Case(
     *(When(role=role, then=Value(index)) for index, role in enumerate(CareRole.values)),
     output_field=IntegerField(),
 )
-
-
-def revision_of(couple_id: str = "pk") -> Coalesce:
-    """A couple's revision (couples/revisions.py) read in the statement that reads the couple,
-    so before what it keys; `couple_id` is the path to the couple's id ("couple_id" from a
-    partner). No row means 0. A subquery rather than joins: a page's query is planned faster
-    with one join fewer per step to the couple."""
-    revision = CoupleRevision.objects.filter(couple_id=OuterRef(couple_id)).values("value")
-    return Coalesce(Subquery(revision), 0)
-
-
-REVISION = revision_of()
 
 
 def couple_list_for_user(*, user: User) -> QuerySet[Couple]:
@@ -64,26 +48,18 @@ def couple_list_for_user(*, user: User) -> QuerySet[Couple]:
 
 
 def couple_get_for_user(*, user: User, pk: int, request: HttpRequest | None = None) -> Couple:
-    """The couple if this user may see it, with its revision read in the same statement
-    (couple.revision_value, for couples/fragments.py); everyone else gets the audited 404."""
-    couple = couple_list_for_user(user=user).annotate(revision_value=REVISION).filter(pk=pk).first()
+    """The couple if this user may see it; everyone else gets the audited 404."""
+    couple = couple_list_for_user(user=user).filter(pk=pk).first()
     if couple is None:
         access_denied_record(user=user, request=request, target_type="couples.Couple", target_id=pk)
         raise Http404
     return couple
 
 
-def partner_get_for_user(
-    *, user: User, with_couple_partners: bool = True, with_revision: bool = False
-) -> Partner:
+def partner_get_for_user(*, user: User, with_couple_partners: bool = True) -> Partner:
     """The signed-in partner's own profile with their couple and, unless a page needs only
-    the person and the couple (one query then), both partners. A page that keeps parts of
-    itself asks for the couple's revision too (partner.couple_revision), read in the same
-    statement."""
-    partners = Partner.objects.select_related("user", "couple")
-    if with_revision:
-        partners = partners.annotate(couple_revision=revision_of("couple_id"))
-    partner = partners.filter(user=user).first()
+    the person and the couple (one query then), both partners."""
+    partner = Partner.objects.select_related("user", "couple").filter(user=user).first()
     if partner is None:
         raise Http404
     if with_couple_partners:
@@ -143,6 +119,17 @@ def care_team_for_couple(*, couple: Couple) -> QuerySet[CareAssignment]:
 
 def care_history_for_couple(*, couple: Couple) -> QuerySet[CareAssignment]:
     return couple.care_assignments.select_related("clinician__user", "partner__user", "assigned_by")
+
+
+def care_team_from_history(history: list[CareAssignment]) -> list[CareAssignment]:
+    """The current assignments among a couple's history (care_history_for_couple, read
+    once for both), in care_team_for_couple's order: couples therapist first."""
+    order = {role: index for index, role in enumerate(CareRole.values)}
+    current = [assignment for assignment in history if assignment.ended_at is None]
+    return sorted(
+        current,
+        key=lambda a: (a.partner_id is not None, a.partner_id or 0, order.get(a.role, len(order))),
+    )
 
 
 def care_team_for_partner(*, partner: Partner) -> QuerySet[CareAssignment]:

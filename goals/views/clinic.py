@@ -25,7 +25,7 @@ from couples.queries import (
     couple_get_for_user,
     couple_time_zone,
     couple_today,
-    individual_items_access,
+    individual_items_access_for_partners,
     partner_list_for_couple,
 )
 from couples.roles import Role
@@ -170,18 +170,17 @@ def goal_transition(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("goals:clinic_goal_detail", pk=goal.pk)
 
 
-# The couple page's goals section (pages.views.couple_detail composes it)
+# The couple page's goals and check-ins tabs (pages/couple.py composes them)
 
 
-def couple_goals_context(*, request: HttpRequest, couple: Couple) -> dict:
-    """Check-ins, streaks and goals with 30 days of progress, for the couple page.
+def couple_goals_context(*, request: HttpRequest, couple: Couple, partners: list[Partner]) -> dict:
+    """Goals with 30 days of progress, for the couple page's goals tab.
 
-    The couple is already scope- and role-checked (and its read audited) by the caller.
-    A fixed number of queries, however many goals, entries and check-ins there are.
+    The couple is already scope- and role-checked (and its read audited) by the caller, which
+    passes its partners. A fixed number of queries, however many goals and entries there are.
     """
     today = couple_today(couple=couple)
-    partners = list(partner_list_for_couple(couple=couple))
-    visible = queries.goal_list_for_user(user=request.user, couple=couple)
+    visible = queries.goal_list_for_user(user=request.user, couple=couple, partners=partners)
     individual = {p.pk: cards.in_status_order(visible.individual.get(p.pk, [])) for p in partners}
     goals = visible.shared + [goal for goals in individual.values() for goal in goals]
     since = today - datetime.timedelta(days=COUPLE_PAGE_PROGRESS_DAYS - 1)
@@ -196,8 +195,6 @@ def couple_goals_context(*, request: HttpRequest, couple: Couple) -> dict:
 
     new_goal = reverse("goals:clinic_goal_new", kwargs={"couple_pk": couple.pk})
     return {
-        "checkin_summaries": _checkin_summaries(request, partners, today),
-        "checkin_days": CHECKIN_DAYS,
         "progress_days": COUPLE_PAGE_PROGRESS_DAYS,
         "shared_goals": [card(goal) for goal in cards.in_status_order(visible.shared)],
         "individual_goals": [
@@ -211,12 +208,25 @@ def couple_goals_context(*, request: HttpRequest, couple: Couple) -> dict:
     }
 
 
+def couple_checkins_context(
+    *, request: HttpRequest, couple: Couple, partners: list[Partner]
+) -> dict:
+    """Each partner's last 14 days of check-ins and sober streak, for the check-ins tab; a
+    partner whose check-ins the viewer's role does not cover reads "Not shared with you"."""
+    today = couple_today(couple=couple)
+    return {
+        "checkin_summaries": _checkin_summaries(request, partners, today),
+        "checkin_days": CHECKIN_DAYS,
+    }
+
+
 def _checkin_summaries(request, partners, today) -> list[cards.CheckInSummary]:
     since = today - datetime.timedelta(days=CHECKIN_DAYS - 1)
     checkins = queries.checkin_list_for_partners(partners=partners, since=since)
+    accesses = individual_items_access_for_partners(viewer=request.user, partners=partners)
     summaries = []
     for partner in partners:
-        may_see = individual_items_access(viewer=request.user, owner=partner).checkins
+        may_see = accesses[partner.pk].checkins
         summaries.append(
             cards.checkin_summary(
                 partner=partner,

@@ -5,7 +5,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -14,14 +13,8 @@ from audit.models import AuditEvent
 from audit.services import access_denied_record, audit_record
 from couples.admin import PatientRecordAuditMixin, ServiceFormMixin
 from couples.forms import attach_service_error
-from couples.fragments import (
-    Rendered,
-    fragments_get_or_render,
-    request_token_placeholders,
-    with_request_tokens,
-)
 from insurance import admin_forms, services
-from insurance.admin.changelist import CoverageChangeList, changelist_page_key
+from insurance.admin.changelist import CoverageChangeList
 from insurance.admin.filters import ExpiringFilter, ReverifyDueFilter
 from insurance.admin.payers import AuthorizationInline, BenefitInline
 from insurance.models import Coverage, CoverageCard, CoverageStatusChange
@@ -123,27 +116,6 @@ class CoverageAdmin(ServiceFormMixin, PatientRecordAuditMixin, admin.ModelAdmin)
 
     def get_changelist(self, request, **kwargs):
         return CoverageChangeList
-
-    def changelist_view(self, request, extra_context=None):
-        """Django's list, with the whole page kept (couples/fragments.py) under a digest of
-        everything it is drawn from (changelist_page_key). Access is checked, and the page's
-        rows and their couples' revisions read, on every request: only the drawing is saved.
-        Each response carries its own request's CSRF token and CSP nonce."""
-        if request.method != "GET":
-            return super().changelist_view(request, extra_context)
-        extra_context = {**(extra_context or {}), **request_token_placeholders(request)}
-        response = super().changelist_view(request, extra_context)
-        if not isinstance(response, TemplateResponse):
-            return response  # a redirect after a wrong filter
-        key = changelist_page_key(request, response.context_data["cl"])
-        if key is None:
-            html = response.rendered_content
-        else:
-            html = fragments_get_or_render(
-                {0: key}, lambda _: {0: Rendered({"page": response.rendered_content})}
-            )[0]["page"]
-        response.content = with_request_tokens(html, request)
-        return response
 
     def patients_of(self, coverage: Coverage) -> list:
         return [coverage.partner]

@@ -15,14 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from couples import fragments
 from couples.forms import attach_service_error
 from couples.models import Couple
 from couples.permissions import clinician_required, role_check
@@ -31,7 +29,6 @@ from couples.queries import (
     clinician_get_for_user,
     couple_get_for_user,
     couple_today,
-    partner_list_for_couple,
 )
 from couples.roles import Role
 from sessions import cards_clinic as cards
@@ -62,19 +59,6 @@ def clinic_week(request: HttpRequest) -> HttpResponse:
     start, end = queries.week_bounds(day=_date_from(request, today), time_zone=settings.TIME_ZONE)
     monday = start.date()
     sessions = queries.session_calendar_for_clinician(user=request.user, start=start, end=end)
-    # The grid is drawn from these values alone, so it is kept under their digest.
-    key = fragments.digest_key(
-        "clinic-week", sessions, request.user.pk, monday, today, settings.TIME_ZONE
-    )
-    content = fragments.fragments_get_or_render(
-        {0: key},
-        lambda _: {0: _week_render(request, sessions, monday=monday, start=start, today=today)},
-    )[0]["content"]
-    context = {"monday": monday, "content": content}
-    return render(request, "sessions/clinic_session_week.html", context)
-
-
-def _week_render(request, sessions, *, monday, start, today) -> fragments.Rendered:
     context = {
         "days": cards.week_days(
             sessions, viewer=request.user, monday=monday, zone=start.tzinfo, today=today
@@ -87,8 +71,7 @@ def _week_render(request, sessions, *, monday, start, today) -> fragments.Render
         "this_week_url": cards.day_url("sessions:clinic_week", None),
         "zone_name": settings.TIME_ZONE,
     }
-    html = render_to_string("sessions/clinic_session_week.html#week-content", context)
-    return fragments.Rendered(parts={"content": html})
+    return render(request, "sessions/clinic_session_week.html", context)
 
 
 @clinician_required
@@ -282,18 +265,36 @@ def caseload_sessions_fill(*, request: HttpRequest, rows: list[CaseloadRow]) -> 
         row.iop_hours = cards.iop_hours(list(row.couple.partners.all()), hours=hours, target=target)
 
 
-def couple_sessions_context(*, request: HttpRequest, couple: Couple) -> dict:
-    """IOP hours this week and the upcoming and past sessions, for the couple page.
+def couple_week_context(*, request: HttpRequest, couple: Couple, partners: list) -> dict:
+    """This week's IOP hours per partner and the next session, for the couple's overview.
+    Three queries: the minutes, the next session, its people."""
+    today = couple_today(couple=couple)
+    hours = queries.iop_hours_this_week(couple=couple, partners=partners, today=today)
+    upcoming = queries.session_list_upcoming_for_couple(couple=couple, now=timezone.now(), limit=1)
+    return {
+        "iop_hours": cards.iop_hours(partners, hours=hours, target=queries.iop_target_hours()),
+        "next_session": (
+            cards.session_row(upcoming[0], viewer=request.user, only_partners=partners)
+            if upcoming
+            else None
+        ),
+    }
 
-    The couple is already scope- and role-checked (and its read audited) by the caller.
-    At most seven queries, however many sessions there are. A group session shows only this
-    couple's partners: the other couples in it are not this care team's to see.
+
+def couple_sessions_context(*, request: HttpRequest, couple: Couple, partners: list) -> dict:
+    """IOP hours this week and the upcoming and past sessions, for the sessions tab.
+
+    The couple is already scope- and role-checked (and its read audited) by the caller, which
+    passes its partners. At most six queries, however many sessions there are. A group
+    session shows only this couple's partners: the other couples in it are not this care
+    team's to see.
     """
-    partners = list(partner_list_for_couple(couple=couple))
-    hours = queries.iop_hours_this_week(couple=couple, today=couple_today(couple=couple))
-    upcoming, past = queries.session_list_around_for_couple(
-        couple=couple, now=timezone.now(), limit=COUPLE_PAGE_SESSIONS
+    today, now = couple_today(couple=couple), timezone.now()
+    hours = queries.iop_hours_this_week(couple=couple, partners=partners, today=today)
+    upcoming = queries.session_list_upcoming_for_couple(
+        couple=couple, now=now, limit=COUPLE_PAGE_SESSIONS
     )
+    past = queries.session_list_past_for_couple(couple=couple, now=now, limit=COUPLE_PAGE_SESSIONS)
 
     def row(session: TherapySession) -> cards.SessionRow:
         return cards.session_row(session, viewer=request.user, only_partners=partners)

@@ -86,7 +86,8 @@ def _row(session: TherapySession, *, partner: Partner, now: datetime.datetime) -
 
 def _iop_hours(*, partner: Partner) -> dict:
     couple = partner.couple
-    hours = queries.iop_hours_this_week(couple=couple, today=couple_today(couple=couple))
+    today = couple_today(couple=couple)
+    hours = queries.iop_hours_this_week(couple=couple, partners=[partner], today=today)
     mine, target = hours.get(partner.pk, 0), queries.iop_target_hours()
     return {"hours": mine, "target": target, "is_met": mine >= target}
 

@@ -56,7 +56,13 @@ def test_partner_checks_in_and_logs_a_shared_goal_on_a_phone_and_the_clinician_s
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{site}/clinic/couples/{jordan.couple_id}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Jordan")
+    axe_check()
+    tabs = page.get_by_role("navigation", name="Couple record")
+    tabs.get_by_role("link", name="Goals").click()
+    expect(tabs.get_by_role("link", name="Goals")).to_have_attribute("aria-current", "page")
     expect(page.get_by_text(GOAL).first).to_be_visible()
     expect(page.get_by_text("Yes on 1 of 1 logged days")).to_be_visible()
+    axe_check()
+    tabs.get_by_role("link", name="Check-ins").click()
     expect(page.get_by_role("cell", name="2/10")).to_be_visible()  # the craving Jordan reported
     axe_check()

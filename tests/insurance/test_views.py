@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-from django.core.cache import caches
 from django.utils import timezone
 
 from couples import services as couple_services
@@ -299,7 +298,6 @@ def test_the_caseloads_coverage_flags_cost_two_queries_for_any_caseload(
     TOTP.activate(clinician.user, generate_totp_secret())
     client.force_login(clinician.user)
     client.get(CASELOAD)  # the first request stamps the session
-    caches["fragments"].clear()  # rows rendered afresh
 
     # The 13 of tests/couples/test_views_clinic.py (coverages with current authorizations
     # included), and the units used of the current authorizations

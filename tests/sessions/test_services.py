@@ -311,7 +311,9 @@ def test_marking_attendance_completes_the_session_and_counts_iop_hours(team, par
 
     session.refresh_from_db()
     assert session.status == TherapySession.Status.COMPLETED
-    hours = queries.iop_hours_this_week(couple=partner_a.couple, today=timezone.localdate())
+    hours = queries.iop_hours_this_week(
+        couple=partner_a.couple, partners=[partner_a, partner_b], today=timezone.localdate()
+    )
     assert hours == {partner_a.pk: 1.5, partner_b.pk: 1.2}
 
 

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-from django.core.cache import caches
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -52,8 +51,8 @@ def reschedule_url(session) -> str:
     return f"/clinic/sessions/{session.pk}/reschedule/"
 
 
-def couple_url(couple) -> str:
-    return f"/clinic/couples/{couple.pk}/"
+def couple_url(couple, tab: str = "") -> str:
+    return f"/clinic/couples/{couple.pk}/" + (f"{tab}/" if tab else "")
 
 
 def sign_in(client, user):
@@ -692,7 +691,7 @@ def marks(partner_a, partner_b, a=("present", "60"), b=("present", "60")) -> dic
 def test_marking_attendance_completes_the_session_and_counts_iop_hours(
     therapist_client, couple, held, partner_a, partner_b
 ):
-    before = text_of(therapist_client.get(couple_url(couple)))
+    before = text_of(therapist_client.get(couple_url(couple, "sessions")))
 
     response = therapist_client.post(
         attendance_url(held), marks(partner_a, partner_b, b=("late", "30"))
@@ -706,7 +705,7 @@ def test_marking_attendance_completes_the_session_and_counts_iop_hours(
         (partner_a, "present", 60),
         (partner_b, "late", 30),
     }
-    after = text_of(therapist_client.get(couple_url(couple)))
+    after = text_of(therapist_client.get(couple_url(couple, "sessions")))
     assert "Jordan: 0 of 9 hours this week" in before
     assert "Jordan: 1 of 9 hours this week" in after
     assert "Alex: 0.5 of 9 hours this week" in after
@@ -914,7 +913,6 @@ def test_the_caseload_takes_the_same_queries_with_sessions(
         )
     sign_in(client, maya.user)
     client.get(CASELOAD)
-    caches["fragments"].clear()  # rows rendered afresh
 
     # The 13 of tests/couples/test_views_clinic.py, with sessions: each couple's next session
     # (one windowed query) and this week's IOP minutes of every partner listed (one
@@ -942,7 +940,7 @@ def test_the_couple_page_shows_upcoming_and_past_sessions_with_attendance(
         partners=[partner_a, *other.partners.all()],
     )
 
-    response = therapist_client.get(couple_url(couple))
+    response = therapist_client.get(couple_url(couple, "sessions"))
 
     page = text_of(response)
     upcoming, past = page.split("Upcoming", 1)[1].split("Past, with attendance", 1)
@@ -967,14 +965,18 @@ def test_the_couple_pages_sessions_take_the_same_queries_however_many(
         schedule(maya, couple=couple, starts_at=at(MONDAY, "08:00") + days)
         schedule(maya, couple=couple, starts_at=at(LAST_JANUARY, "08:00") + days)
     therapist_client.get(couple_url(couple))
-    caches["fragments"].clear()  # content rendered afresh
 
-    # The couple page of tests/goals/test_views_clinic.py (29 there, with 5 for an empty
-    # sessions section) less the 3 reads behind goals (acceptances, progress, change
-    # requests: this couple has none), plus the attendances with partners of the upcoming
-    # and of the past sessions
-    with django_assert_num_queries(28):
-        assert therapist_client.get(couple_url(couple)).status_code == 200
+    # The sessions tab: session, user (the top bar's unread count comes with it), couple,
+    # partners, the audit rows (lock the chain head, insert, move the head); this week's IOP
+    # minutes; the upcoming sessions and their attendances with partners; the past ones and
+    # theirs.
+    with django_assert_num_queries(12):
+        assert therapist_client.get(couple_url(couple, "sessions")).status_code == 200
+    # The overview of tests/couples/test_views_clinic.py (11 without sessions) and the next
+    # session's attendances with partners.
+    with django_assert_num_queries(12):
+        response = therapist_client.get(couple_url(couple))
+    assert "Next session: Mon Jan 11, 08:00 Couples therapy" in text_of(response)
 
 
 def test_clinicians_have_a_calendar_link(therapist_client):

@@ -5,7 +5,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
-from django.core.cache import caches
 from django.utils import timezone
 from icalendar import Calendar
 
@@ -345,7 +344,6 @@ def test_the_homes_sessions_part_costs_the_same_queries_for_any_number_of_sessio
         if session.starts_at < timezone.now():
             mark(session, maya.user, **{str(p.pk): ("present", 60) for p in (partner_a, partner_b)})
     jordan.get(HOME)  # the first request stamps the session
-    caches["fragments"].clear()  # content rendered afresh
 
     # The home without sessions is pinned in tests/couples/test_views.py (13, with the
     # insurance part's current coverage); the sessions
