@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from couples.models import Partner
 from goals import charts
-from goals.models import Goal, ProgressEntry
+from goals.models import Goal
+from goals.queries import ProgressPoint
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def can_log(goal: Goal, *, partner: Partner, today: datetime.date) -> bool:
     )
 
 
-def log_buttons(goal: Goal, *, today_entry: ProgressEntry | None) -> list[LogButton]:
+def log_buttons(goal: Goal, *, today_entry: ProgressPoint | None) -> list[LogButton]:
     """Two taps: one button a value, each its own tiny form. "+1" adds to today's count."""
     value = today_entry.value if today_entry else None
     for_goal = f" for “{goal.title}”"

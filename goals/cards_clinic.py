@@ -11,8 +11,8 @@ from django.utils.safestring import SafeString
 
 from couples.models import Partner
 from goals.charts_clinic import Series, legend_swatch, progress_chart
-from goals.models import CheckIn, Goal, GoalChangeRequest, ProgressEntry
-from goals.queries import HIGH_CRAVING, Streak
+from goals.models import CheckIn, Goal, GoalChangeRequest
+from goals.queries import HIGH_CRAVING, ProgressPoint, Streak
 
 FINISHED = (Goal.Status.ACHIEVED, Goal.Status.CANCELLED)
 # The couple page lists goals in the order a clinician acts on them.
@@ -30,6 +30,11 @@ STATUS_BADGES = {
 class ProgressRow:
     day: datetime.date
     values: list[str]  # one per partner column; "—" where nothing was logged
+
+    @property
+    def day_label(self) -> str:
+        """As the date filter's "D M j" draws it ("Mon Dec 7"), without its cost per row."""
+        return f"{self.day:%a %b} {self.day.day}"
 
 
 @dataclass
@@ -107,7 +112,7 @@ def goal_card(
     goal: Goal,
     *,
     partners: list[Partner],
-    entries: dict[int, list[ProgressEntry]],
+    entries: dict[int, list[ProgressPoint]],
     changes: list[GoalChangeRequest],
     since: datetime.date,
     today: datetime.date,
@@ -130,7 +135,7 @@ def goal_card(
 def progress_view(
     goal: Goal,
     owners: list[Partner],
-    entries: dict[int, list[ProgressEntry]],
+    entries: dict[int, list[ProgressPoint]],
     *,
     since: datetime.date,
     today: datetime.date,
@@ -176,7 +181,7 @@ def progress_view(
     )
 
 
-def _summary(goal: Goal, entries: list[ProgressEntry], days: int) -> str:
+def _summary(goal: Goal, entries: list[ProgressPoint], days: int) -> str:
     if not entries:
         return "Nothing logged"
     values = [entry.value for entry in entries]

@@ -8,7 +8,8 @@ sentence that says the same thing in words, for screen readers and the text view
 import datetime
 from dataclasses import dataclass
 
-from goals.models import Goal, ProgressEntry
+from goals.models import Goal
+from goals.queries import ProgressPoint
 
 WIDTH = 300
 HEIGHT = 60
@@ -79,7 +80,7 @@ def target_label(goal: Goal) -> str:
 
 
 def progress_chart(
-    *, goal: Goal, entries: list[ProgressEntry], days: list[datetime.date], colour: str, label: str
+    *, goal: Goal, entries: list[ProgressPoint], days: list[datetime.date], colour: str, label: str
 ) -> Chart:
     by_day = {entry.day: entry.value for entry in entries}
     top = _scale_top(goal, by_day.values())
@@ -110,7 +111,7 @@ def progress_chart(
 
 
 def progress_line(
-    *, goal: Goal, entries: list[ProgressEntry], days: list[datetime.date], index: int, name: str
+    *, goal: Goal, entries: list[ProgressPoint], days: list[datetime.date], index: int, name: str
 ) -> ProgressLine:
     summary = progress_summary(goal=goal, entries=entries, days=days)
     label = f"{name}, last {len(days)} days: {summary}"
@@ -119,7 +120,7 @@ def progress_line(
     return ProgressLine(name=name, chart=chart, summary=summary)
 
 
-def progress_summary(*, goal: Goal, entries: list[ProgressEntry], days: list[datetime.date]) -> str:
+def progress_summary(*, goal: Goal, entries: list[ProgressPoint], days: list[datetime.date]) -> str:
     """What the chart shows, in one sentence."""
     in_window = [entry for entry in entries if days[0] <= entry.day <= days[-1]]
     last_week = [entry for entry in in_window if (days[-1] - entry.day).days < 7]

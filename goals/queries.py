@@ -8,6 +8,7 @@ active consent (couples.queries.individual_items_access).
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest
@@ -86,14 +87,29 @@ def goal_get_for_user(*, user: User, pk: int, request: HttpRequest | None = None
     return goal
 
 
+class ProgressPoint(NamedTuple):
+    """One logged day of a goal, as pages show it: read as plain values, not models."""
+
+    goal_id: int
+    partner_id: int
+    day: datetime.date
+    value: int
+    note: str
+
+
 def progress_for_goals(
     *, goals: list[Goal], since: datetime.date
-) -> dict[int, dict[int, list[ProgressEntry]]]:
+) -> dict[int, dict[int, list[ProgressPoint]]]:
     """goal id -> partner id -> entries since a day, oldest first, in one query."""
-    result: dict[int, dict[int, list[ProgressEntry]]] = defaultdict(lambda: defaultdict(list))
-    entries = ProgressEntry.objects.filter(goal__in=[g.pk for g in goals], day__gte=since)
-    for entry in entries.order_by("day"):
-        result[entry.goal_id][entry.partner_id].append(entry)
+    result: dict[int, dict[int, list[ProgressPoint]]] = defaultdict(lambda: defaultdict(list))
+    entries = (
+        ProgressEntry.objects.filter(goal__in=[g.pk for g in goals], day__gte=since)
+        .order_by("day")
+        .values_list(*ProgressPoint._fields)
+    )
+    for row in entries:
+        point = ProgressPoint(*row)
+        result[point.goal_id][point.partner_id].append(point)
     return result
 
 

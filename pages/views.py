@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import redis
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -24,6 +25,7 @@ from sessions.views import clinic as clinic_sessions
 from sessions.views import portal as portal_sessions
 
 CASELOAD_SORTS = ("status", "days", "-days")
+CASELOAD_PER_PAGE = 20
 
 
 @partner_required
@@ -48,12 +50,16 @@ def clinic_home(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
     sort = request.GET.get("sort") if request.GET.get("sort") in CASELOAD_SORTS else "status"
     couples = queries.caseload_couples_for_clinician(user=request.user, search=search, sort=sort)
-    rows = queries.caseload_rows_for_couples(user=request.user, couples=couples)
+    # A page of couples at a time: each row reads its people, sessions, alerts and coverage.
+    page = Paginator(couples, CASELOAD_PER_PAGE).get_page(request.GET.get("page"))
+    rows = queries.caseload_rows_for_couples(user=request.user, couples=list(page.object_list))
     _caseload_rows_fill(request, rows, today=timezone.localdate())
     context = {
         "clinician": clinician,
         "rows": rows,
         "attention_rows": [row for row in rows if row.flags],
+        "page": page,
+        "page_query": _caseload_query(search=search, sort=sort),
         "search": search,
         "sort": sort,
         "headers": _caseload_headers(sort=sort, search=search),
@@ -77,11 +83,16 @@ def _caseload_rows_fill(request: HttpRequest, rows: list[queries.CaseloadRow], *
     clinic_sessions.caseload_sessions_fill(request=request, rows=rows)
 
 
+def _caseload_query(*, search: str, sort: str) -> str:
+    return urlencode({"q": search, "sort": sort} if search else {"sort": sort})
+
+
 def _caseload_headers(*, sort: str, search: str) -> dict:
-    """Each sortable column's link and its aria-sort; Days toggles its direction."""
+    """Each sortable column's link and its aria-sort; Days toggles its direction. A new
+    order starts again at the first page."""
 
     def link(key: str) -> str:
-        return "?" + urlencode({"q": search, "sort": key} if search else {"sort": key})
+        return "?" + _caseload_query(search=search, sort=key)
 
     def header(url: str, aria_sort: str) -> dict:
         arrow = {"ascending": "↑", "descending": "↓"}.get(aria_sort, "")

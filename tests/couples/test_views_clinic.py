@@ -256,9 +256,30 @@ def test_caseload_queries_do_not_grow_with_the_caseload_or_its_history(
     # comes with the user
     with django_assert_num_queries(13):
         response = client.get(CASELOAD, {"sort": "-days"})
-    # Each couple is listed once in the table and once under "Needs attention"
-    # (its partners rate a shared goal 8 and 4).
-    assert response.text.count('href="/clinic/couples/') == 2 * size
+    # Each couple of the page (20 at most) is listed once in the table and once under
+    # "Needs attention" (its partners rate a shared goal 8 and 4).
+    assert response.text.count('href="/clinic/couples/') == 2 * min(size, 20)
+
+
+def test_the_caseload_shows_20_couples_a_page_keeping_the_search_and_sort(
+    therapist_client, clinician
+):
+    for number in range(23):
+        couple = couple_with_partners([f"Pat{number:02}", "Lee"])
+        treat(clinician, couple)
+
+    first = therapist_client.get(CASELOAD, {"q": "Pat", "sort": "-days"})
+    second = therapist_client.get(CASELOAD, {"q": "Pat", "sort": "-days", "page": "2"})
+    beyond = therapist_client.get(CASELOAD, {"q": "Pat", "sort": "-days", "page": "9"})
+
+    assert len(body_rows(first)) == 20 and len(body_rows(second)) == 3
+    assert "Couples 1–20 of 23" in first.text and "Couples 21–23 of 23" in second.text
+    assert 'href="?q=Pat&amp;sort=-days&amp;page=2"' in first.text
+    assert 'href="?q=Pat&amp;sort=-days&amp;page=1"' in second.text
+    shown = {row for page in (first, second) for row in body_rows(page)}
+    assert len(shown) == 23
+    assert body_rows(beyond) == body_rows(second)  # past the end: the last page
+    assert "among the couples on this page" in first.text
 
 
 # Couple page

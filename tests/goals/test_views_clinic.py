@@ -467,9 +467,12 @@ def test_the_couple_page_sets_both_partners_progress_side_by_side(
     log(goal, partner_b, days_ago(couple, 35), 2)  # older than the couple page's 30 days
 
     page = therapist_client.get(couple_url(couple, "goals")).text
+    detail = therapist_client.get(detail_url(goal)).text
 
-    assert "<td>9/10</td><td>5/10</td>" in page
     assert "Average 9.0, latest 9" in page and "Average 5.0, latest 5" in page
+    # The day-by-day table is on the goal's own page, linked from the card.
+    assert f'<a href="{detail_url(goal)}">Day by day: 1 day logged</a>' in page
+    assert "<td>9/10</td><td>5/10</td>" in detail
     assert "2/10" not in page
 
 

@@ -919,7 +919,9 @@ def test_the_caseload_takes_the_same_queries_with_sessions(
     # aggregate) are among them either way
     with django_assert_num_queries(13):
         response = client.get(CASELOAD)
-    assert len(re.findall(r'href="/clinic/sessions/\d+/"', response.text)) == size
+    assert len(re.findall(r'href="/clinic/sessions/\d+/"', response.text)) == min(
+        size, 20
+    )  # a page
 
 
 def test_the_couple_page_shows_upcoming_and_past_sessions_with_attendance(
