@@ -8,6 +8,8 @@ sentence that says the same thing in words, for screen readers and the text view
 import datetime
 from dataclasses import dataclass
 
+from django.utils.safestring import SafeString, mark_safe
+
 from goals.models import Goal
 from goals.queries import ProgressPoint
 
@@ -40,6 +42,18 @@ class Chart:
     last_day: datetime.date
     width: int = WIDTH
     height: int = HEIGHT
+
+    @property
+    def bars_svg(self) -> SafeString:
+        """The bars as SVG, drawn here rather than by a template loop (five variables a bar,
+        thirty bars a chart). Numbers and the fixed colours only: nothing to escape."""
+        return mark_safe(
+            "".join(
+                f'<rect x="{bar.x}" y="{bar.y}" width="{bar.width}" height="{bar.height}"'
+                f' fill="{bar.fill}"/>'
+                for bar in self.bars
+            )
+        )
 
 
 @dataclass(frozen=True)

@@ -139,13 +139,31 @@ def sober_streak(*, partner: Partner, today: datetime.date) -> Streak:
     start = partner.sobriety_date
     if start is None or start > today:
         return Streak(current=0, longest=0)
-    uses = sorted(
-        CheckIn.objects.filter(partner=partner, is_sober=False, day__gte=start, day__lte=today)
-        .values_list("day", flat=True)
-        .distinct()
-    )
+    uses = CheckIn.objects.filter(partner=partner, is_sober=False, day__gte=start, day__lte=today)
+    return _streak(start, today, uses.values_list("day", flat=True).distinct())
+
+
+def checkin_today_and_streak(
+    *, partner: Partner, today: datetime.date
+) -> tuple[CheckIn | None, Streak]:
+    """Today's check-in and the sober streak (sober_streak), read together in one query:
+    today's row and the days of reported use since the recovery date."""
+    start = partner.sobriety_date
+    counts = start is not None and start <= today
+    wanted = Q(day=today)
+    if counts:
+        wanted |= Q(is_sober=False, day__gte=start, day__lte=today)
+    rows = list(CheckIn.objects.filter(partner=partner).filter(wanted))
+    today_checkin = next((row for row in rows if row.day == today), None)
+    if not counts:
+        return today_checkin, Streak(current=0, longest=0)
+    uses = {row.day for row in rows if not row.is_sober}
+    return today_checkin, _streak(start, today, uses)
+
+
+def _streak(start: datetime.date, today: datetime.date, uses) -> Streak:
     longest, run_start = 0, start
-    for use in uses:
+    for use in sorted(uses):
         longest = max(longest, (use - run_start).days)
         run_start = use + datetime.timedelta(days=1)
     current = (today - run_start).days + 1 if run_start <= today else 0

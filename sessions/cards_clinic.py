@@ -129,6 +129,10 @@ def path_for_pk(name: str) -> Callable[[int], str]:
 
 def who_takes_part(session: TherapySession) -> str:
     names = [attendance.partner.display_name for attendance in session.attendances.all()]
+    if session.kind in MULTI_COUPLE_KINDS and hasattr(session, "participant_count"):
+        # Read with only one couple's places (sessions.queries._with_couple_people).
+        count = session.participant_count or 0
+        return f"{count} participant{'s' if count != 1 else ''}"
     return participants_label(session.kind, names)
 
 

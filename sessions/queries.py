@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import F, Prefetch, Q, QuerySet, Sum, Window
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest
 
@@ -315,21 +315,45 @@ def session_next_for_couples(
 def session_list_upcoming_for_couple(
     *, couple: Couple, now: datetime.datetime, limit: int
 ) -> list[TherapySession]:
-    """The couple's next `limit` sessions (any its partners take part in), with people: two
-    queries."""
+    """The couple's next `limit` sessions (any its partners take part in), with this
+    couple's people (_with_couple_people): two queries."""
     theirs = _sessions_of_couple(couple).filter(starts_at__gte=now)
-    return list(_with_people(theirs.order_by("starts_at", "pk"))[:limit])
+    return list(_with_couple_people(theirs.order_by("starts_at", "pk"), couple)[:limit])
 
 
 def session_list_past_for_couple(
     *, couple: Couple, now: datetime.datetime, limit: int
 ) -> list[TherapySession]:
-    """The couple's last `limit` sessions, newest first, with people: two queries."""
+    """The couple's last `limit` sessions, newest first, with this couple's people: two
+    queries."""
     theirs = _sessions_of_couple(couple).filter(starts_at__lt=now)
-    return list(_with_people(theirs.order_by("-starts_at", "-pk"))[:limit])
+    return list(_with_couple_people(theirs.order_by("-starts_at", "-pk"), couple)[:limit])
 
 
 def _sessions_of_couple(couple: Couple):
     return TherapySession.objects.filter(
         pk__in=Attendance.objects.filter(partner__couple=couple).values("session_id")
+    )
+
+
+def _with_couple_people(sessions: QuerySet[TherapySession], couple: Couple):
+    """The sessions with their clinician and only this couple's places: a group's other
+    couples are not this care team's to see, so they are not read either. The group's head
+    count comes with each session (session.participant_count)."""
+    theirs = (
+        Attendance.objects.filter(partner__couple=couple)
+        .select_related("partner__user")
+        .order_by("partner_id")
+    )
+    head_count = (
+        Attendance.objects.filter(session=OuterRef("pk"))
+        .order_by()
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        sessions.select_related("clinician__user", "couple")
+        .annotate(participant_count=Subquery(head_count))
+        .prefetch_related(Prefetch("attendances", queryset=theirs))
     )

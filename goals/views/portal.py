@@ -135,8 +135,8 @@ def _recent_days(recent: list[CheckIn], *, today: datetime.date) -> list[RecentD
 def home_context(*, request: HttpRequest, partner: Partner) -> dict:
     """Today's check-in, the streak, goals waiting for agreement and every visible goal.
 
-    1. One read each: today's check-in, the uses that break the streak, the visible goals
-       (with acceptances), their entries over 30 days, open change requests.
+    1. One read each: today's check-in with the uses that break the streak, the visible
+       goals (with acceptances), their entries over 30 days, open change requests.
     2. For each partner whose consent let me see their individual goals: a disclosure row.
     """
     couple = partner.couple
@@ -159,10 +159,11 @@ def home_context(*, request: HttpRequest, partner: Partner) -> dict:
             request=request,
         )
     card = cards.card_builder(partner=partner, progress=progress, days=days, today=today)
+    today_checkin, streak = queries.checkin_today_and_streak(partner=partner, today=today)
     return {
         "today": today,
-        "today_checkin": queries.checkin_for_day(partner=partner, day=today),
-        "streak": queries.sober_streak(partner=partner, today=today),
+        "today_checkin": today_checkin,
+        "streak": streak,
         "pending_goals": [
             cards.pending_goal(goal, partner=partner, changes=changes) for goal in pending
         ],

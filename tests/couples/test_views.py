@@ -52,11 +52,11 @@ def test_portal_home_uses_a_fixed_number_of_queries(
     # session, user with roles, partner with user and couple, the couple's
     # partners with users, my care team, my latest consent; the goals part
     # (tests/goals/test_views_portal.py pins it with goals and entries): my partner's consent,
-    # the goals, today's check-in, the days of reported use; the sessions part
+    # the goals, today's check-in read with the days of reported use; the sessions part
     # (tests/sessions/test_views_portal.py pins it with sessions): my next session, my minutes
     # this week; the insurance part (+1): my current coverage (the top bar's unread count
     # comes with the user)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         assert client.get("/portal/").status_code == 200
 
 
