@@ -1,7 +1,7 @@
 """The page benchmark's work inside Django: sign the load's users in, and measure each page
 once in this process (its queries and where its time goes).
 
-bench/pages.py runs this as a subprocess against each benchmark database
+bench/pages/ runs this as a subprocess against each benchmark database
 (`python -m bench.pages_django prepare|measure`, JSON in and out), so that the load
 generator itself never imports Django. The smoke test calls the functions directly.
 """

@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://…/cr_scale python -m bench.profile caseload couple --logins L.json
 
-For working on one page between benchmark runs (bench/pages.py measures the same way after
+For working on one page between benchmark runs (bench/pages/ measures the same way after
 its load, see pages_django.page_measure). The logins file is seed_scale's --json; without it
 the clinician with the largest caseload is picked, as on demo data. Nothing is written to the
 results folder.

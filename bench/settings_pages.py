@@ -1,7 +1,7 @@
-"""Production settings for the page benchmark (bench/pages.py), plus only what it measures with.
+"""Production settings for the page benchmark (bench/pages/), plus only what it measures with.
 
 The web server gets the same environment production does (DEBUG off, its own SECRET_KEY,
-persistent connections); bench/pages.py sets it. Added here: the floor view's URLconf, its
+persistent connections); bench/pages/ sets it. Added here: the floor view's URLconf, its
 template folder, and the header counting queries. BENCH_STATIC_ROOT collects static files
 outside the repository; BENCH_STATIC=plain skips the manifest (for the quick smoke test), and
 BENCH_LOCMEM_CACHE=true replaces Redis when a test has none.

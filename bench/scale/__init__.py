@@ -1,5 +1,5 @@
 """A large synthetic clinic for the scale benchmark: `python -m bench.scale --help`.
 
 Benchmark data, not part of the clinic's domain: it lives beside the benchmark that uses it
-(bench/pages.py seeds its scale database with it) and no app imports it.
+(bench/pages/ seeds its scale database with it) and no app imports it.
 """

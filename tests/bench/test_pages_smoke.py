@@ -1,4 +1,4 @@
-"""The page benchmark (bench/pages.py), scaled down to seconds: a small seed, one gunicorn,
+"""The page benchmark (bench/pages/), scaled down to seconds: a small seed, one gunicorn,
 a second of load per page."""
 
 import io
