@@ -13,8 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.forms import attach_service_error
 from couples import notifications, queries, services
-from couples.forms import NotificationPreferenceForm, attach_service_error
+from couples.forms import NotificationPreferenceForm
 from couples.models import NotificationPreference, User
 from couples.roles import Role, roles_for_user
 

@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from common.zones import zone_named
 from couples.models import CareAssignment, Couple, Notification, NotificationPreference, Partner
 from couples.notifications import (
     Draft,
@@ -25,7 +26,6 @@ from couples.notifications import (
     local_moment,
     object_pk,
     object_ref_of,
-    zone_named,
 )
 from couples.queries import is_on_care_team
 from goals.models import CheckIn, Goal

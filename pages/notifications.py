@@ -15,6 +15,7 @@ from django.db.models import Count, Min, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from common.zones import zone_named
 from couples.models import (
     CareAssignment,
     Clinician,
@@ -32,7 +33,6 @@ from couples.notifications import (
     kind_register,
     local_moment,
     object_ref_of,
-    zone_named,
 )
 from goals.queries import needs_attention
 from sessions.models import TherapySession

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from django.urls import reverse
 from icalendar import Calendar, Event
 
-from couples.notifications import site_host
+from common.sites import site_host
 from sessions.models import TherapySession
 
 # How often calendar apps should fetch the feed again (they may choose to wait longer).

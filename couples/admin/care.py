@@ -4,9 +4,9 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 
+from common.forms import attach_service_error
 from couples import admin_forms, queries, services
 from couples.admin.shared import PatientRecordAuditMixin, ServiceFormMixin
-from couples.forms import attach_service_error
 from couples.models import CareAssignment, Clinician, Partner
 
 

@@ -5,9 +5,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.urls import path
 
+from common.forms import attach_service_error
 from couples import admin_forms, services
 from couples.admin.shared import ServiceFormMixin, audit_admin_change
-from couples.forms import attach_service_error
 from couples.models import Clinician
 
 

@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
 
+from common.forms import attach_service_error
 from couples import admin_forms, services
 from couples.admin.shared import (
     PatientRecordAuditMixin,
@@ -14,7 +15,6 @@ from couples.admin.shared import (
     ServiceFormMixin,
     audit_admin_change,
 )
-from couples.forms import attach_service_error
 from couples.models import Couple, Partner
 
 

@@ -37,7 +37,6 @@ from couples.notifications.recipients import (
     quiet_until,
     recipient_for,
     zone_for,
-    zone_named,
 )
 from couples.notifications.registry import (
     KINDS,
@@ -64,7 +63,6 @@ from couples.notifications.sending import (
     notification_send,
     notifications_send,
     retry_delay,
-    site_host,
 )
 
 __all__ = [
@@ -101,7 +99,5 @@ __all__ = [
     "quiet_until",
     "recipient_for",
     "retry_delay",
-    "site_host",
     "zone_for",
-    "zone_named",
 ]

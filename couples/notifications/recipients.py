@@ -2,10 +2,9 @@
 
 import datetime
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from django.conf import settings
-
+from common.zones import zone_named
 from couples.models import NotificationPreference, Partner, User
 
 
@@ -29,18 +28,6 @@ def preference_for(user: User) -> NotificationPreference:
         return user.notification_preference
     except NotificationPreference.DoesNotExist:
         return NotificationPreference(user=user)
-
-
-def zone_named(*names: str | None) -> ZoneInfo:
-    """The first of these zones this machine knows, else the clinic's: an unknown stored
-    name must not stop a message or a page."""
-    for name in names:
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 def zone_for(

@@ -4,7 +4,6 @@ import datetime
 import logging
 import random
 import smtplib
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -12,6 +11,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from common.sites import site_host
 from couples.models import Notification, Partner
 from couples.notifications import registry
 from couples.notifications.recipients import Recipient, quiet_until, recipient_for
@@ -43,11 +43,6 @@ def retry_delay(attempt: int) -> int:
     """Seconds before the next try: exponential backoff with full jitter on the upper half."""
     base = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1]
     return base // 2 + random.randint(0, base // 2)
-
-
-def site_host(site_url: str) -> str:
-    """The host name in SITE_URL, for Message-IDs and calendar UIDs."""
-    return urlsplit(site_url).hostname or "localhost"
 
 
 def notification_email(*, notification: Notification, recipient: Recipient, message: Message):

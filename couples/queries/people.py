@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from audit.services import access_denied_record
+from common.zones import zone_named
 from couples.models import (
     CareAssignment,
     CareRole,
@@ -25,7 +26,6 @@ from couples.models import (
     Partner,
     User,
 )
-from couples.notifications import zone_named
 from couples.roles import Role, roles_for_user
 
 # Orders by the declared order of the choices rather than alphabetically.

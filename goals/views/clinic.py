@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent
 from audit.services import access_denied_record, audit_record
-from couples.forms import attach_service_error
+from common.forms import attach_service_error
 from couples.models import Couple, Partner
 from couples.permissions import role_check
 from couples.queries import (

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from common.forms import attach_service_error
 from couples import services as couple_services
-from couples.forms import attach_service_error
 from couples.middleware import session_timeout_exempt
 from couples.models import Partner
 from couples.permissions import partner_required

@@ -11,8 +11,8 @@ from django.utils.html import format_html, format_html_join
 
 from audit.models import AuditEvent
 from audit.services import access_denied_record, audit_record
+from common.forms import attach_service_error
 from couples.admin import PatientRecordAuditMixin, ServiceFormMixin
-from couples.forms import attach_service_error
 from insurance import admin_forms, services
 from insurance.admin.changelist import CoverageChangeList
 from insurance.admin.filters import ExpiringFilter, ReverifyDueFilter

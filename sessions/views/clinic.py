@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from couples.forms import attach_service_error
+from common.forms import attach_service_error
 from couples.models import Couple
 from couples.permissions import clinician_required, role_check
 from couples.queries import (
