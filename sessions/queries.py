@@ -313,38 +313,54 @@ def session_next_for_couples(
 
 
 def session_list_upcoming_for_couple(
-    *, couple: Couple, now: datetime.datetime, limit: int
+    *, partners: list[Partner], now: datetime.datetime, limit: int
 ) -> list[TherapySession]:
-    """The couple's next `limit` sessions (any its partners take part in), with this
-    couple's people (_with_couple_people): two queries."""
-    theirs = _sessions_of_couple(couple).filter(starts_at__gte=now)
-    return list(_with_couple_people(theirs.order_by("starts_at", "pk"), couple)[:limit])
+    """The next `limit` sessions the couple's partners (given by the page, which read them)
+    take part in, with this couple's people (_with_couple_people): two queries."""
+    if not partners:
+        return []
+    theirs = _sessions_of(partners).filter(starts_at__gte=now).order_by("starts_at", "pk")
+    return _partners_attach(list(_with_couple_people(theirs, partners)[:limit]), partners)
 
 
 def session_list_past_for_couple(
-    *, couple: Couple, now: datetime.datetime, limit: int
+    *, partners: list[Partner], now: datetime.datetime, limit: int
 ) -> list[TherapySession]:
     """The couple's last `limit` sessions, newest first, with this couple's people: two
     queries."""
-    theirs = _sessions_of_couple(couple).filter(starts_at__lt=now)
-    return list(_with_couple_people(theirs.order_by("-starts_at", "-pk"), couple)[:limit])
+    if not partners:
+        return []
+    theirs = _sessions_of(partners).filter(starts_at__lt=now).order_by("-starts_at", "-pk")
+    return _partners_attach(list(_with_couple_people(theirs, partners)[:limit]), partners)
 
 
-def _sessions_of_couple(couple: Couple):
+def _partners_attach(sessions: list[TherapySession], partners: list[Partner]) -> list:
+    """Each place's partner is one the page already read (with their user), not read again."""
+    by_id = {partner.pk: partner for partner in partners}
+    for session in sessions:
+        for attendance in session.attendances.all():
+            attendance.partner = by_id[attendance.partner_id]
+    return sessions
+
+
+def _sessions_of(partners: list[Partner]) -> QuerySet[TherapySession]:
+    # Through the couple, not a list of the partners' ids: with the ids PostgreSQL walks every
+    # upcoming session by start to find the first of theirs (10 ms at 2,000 couples); through
+    # the couple it reads their places first (about 1 ms).
     return TherapySession.objects.filter(
-        pk__in=Attendance.objects.filter(partner__couple=couple).values("session_id")
+        pk__in=Attendance.objects.filter(partner__couple_id=partners[0].couple_id).values(
+            "session_id"
+        )
     )
 
 
-def _with_couple_people(sessions: QuerySet[TherapySession], couple: Couple):
+def _with_couple_people(sessions: QuerySet[TherapySession], partners: list[Partner]):
     """The sessions with their clinician and only this couple's places: a group's other
     couples are not this care team's to see, so they are not read either. The group's head
     count comes with each session (session.participant_count)."""
-    theirs = (
-        Attendance.objects.filter(partner__couple=couple)
-        .select_related("partner__user")
-        .order_by("partner_id")
-    )
+    theirs = Attendance.objects.filter(
+        partner_id__in=[partner.pk for partner in partners]
+    ).order_by("partner_id")
     head_count = (
         Attendance.objects.filter(session=OuterRef("pk"))
         .order_by()
@@ -353,7 +369,7 @@ def _with_couple_people(sessions: QuerySet[TherapySession], couple: Couple):
         .values("n")
     )
     return (
-        sessions.select_related("clinician__user", "couple")
+        sessions.select_related("clinician__user")
         .annotate(participant_count=Subquery(head_count))
         .prefetch_related(Prefetch("attendances", queryset=theirs))
     )

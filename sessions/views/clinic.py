@@ -270,7 +270,9 @@ def couple_week_context(*, request: HttpRequest, couple: Couple, partners: list)
     Three queries: the minutes, the next session, its people."""
     today = couple_today(couple=couple)
     hours = queries.iop_hours_this_week(couple=couple, partners=partners, today=today)
-    upcoming = queries.session_list_upcoming_for_couple(couple=couple, now=timezone.now(), limit=1)
+    upcoming = queries.session_list_upcoming_for_couple(
+        partners=partners, now=timezone.now(), limit=1
+    )
     return {
         "iop_hours": cards.iop_hours(partners, hours=hours, target=queries.iop_target_hours()),
         "next_session": (
@@ -292,9 +294,11 @@ def couple_sessions_context(*, request: HttpRequest, couple: Couple, partners: l
     today, now = couple_today(couple=couple), timezone.now()
     hours = queries.iop_hours_this_week(couple=couple, partners=partners, today=today)
     upcoming = queries.session_list_upcoming_for_couple(
-        couple=couple, now=now, limit=COUPLE_PAGE_SESSIONS
+        partners=partners, now=now, limit=COUPLE_PAGE_SESSIONS
     )
-    past = queries.session_list_past_for_couple(couple=couple, now=now, limit=COUPLE_PAGE_SESSIONS)
+    past = queries.session_list_past_for_couple(
+        partners=partners, now=now, limit=COUPLE_PAGE_SESSIONS
+    )
 
     def row(session: TherapySession) -> cards.SessionRow:
         return cards.session_row(session, viewer=request.user, only_partners=partners)

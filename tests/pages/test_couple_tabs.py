@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from couples.models import Couple
 from insurance.models import Coverage, Payer
 from tests.couples.test_views_clinic import sign_in, treat
 from tests.factories import ClinicianFactory, PartnerFactory
@@ -120,3 +121,12 @@ def test_an_off_team_clinician_gets_the_audited_404_on_every_tab(client, couple,
         assert client.get(tab_url(couple, tab)).status_code == 404
     denied = AuditEvent.objects.filter(allowed=False, actor=outsider.user)
     assert denied.count() == len(TABS)
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_a_couple_without_partners_yet_has_every_tab(client, clinician, tab):
+    couple = Couple.objects.create()
+    treat(clinician, couple)
+    sign_in(client, clinician.user)
+
+    assert client.get(tab_url(couple, tab)).status_code == 200
