@@ -128,12 +128,6 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
-    if env_bool("DB_PREPARED_STATEMENTS", True):
-        # Server-side parameters, and each query prepared on its connection after 5 runs:
-        # the join-heavy page reads take longer to plan (2-3 ms) than to run (about 1 ms).
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            server_side_binding=True, prepare_threshold=5
-        )
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
