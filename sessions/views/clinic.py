@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from audit.models import AuditEvent
 from audit.services import audit_record
 from common.forms import attach_service_error
-from couples.models import Couple
+from couples.models import Couple, Partner
 from couples.permissions import clinician_required, role_check
 from couples.queries import (
     CaseloadRow,
@@ -265,7 +265,7 @@ def caseload_sessions_fill(*, request: HttpRequest, rows: list[CaseloadRow]) -> 
         row.iop_hours = cards.iop_hours(list(row.couple.partners.all()), hours=hours, target=target)
 
 
-def couple_week_context(*, request: HttpRequest, couple: Couple, partners: list) -> dict:
+def couple_week_context(*, request: HttpRequest, couple: Couple, partners: list[Partner]) -> dict:
     """This week's IOP hours per partner and the next session, for the couple's overview.
     Three queries: the minutes, the next session, its people."""
     today = couple_today(couple=couple)
@@ -283,11 +283,13 @@ def couple_week_context(*, request: HttpRequest, couple: Couple, partners: list)
     }
 
 
-def couple_sessions_context(*, request: HttpRequest, couple: Couple, partners: list) -> dict:
+def couple_sessions_context(
+    *, request: HttpRequest, couple: Couple, partners: list[Partner]
+) -> dict:
     """IOP hours this week and the upcoming and past sessions, for the sessions tab.
 
     The couple is already scope- and role-checked (and its read audited) by the caller, which
-    passes its partners. At most six queries, however many sessions there are. A group
+    passes its partners. Five queries, however many sessions there are. A group
     session shows only this couple's partners: the other couples in it are not this care
     team's to see.
     """

@@ -70,6 +70,7 @@ def test_the_overview_leaves_goals_check_ins_and_session_history_to_their_tabs(
 
     assert 'id="partners-heading"' in page and 'id="team-heading"' in page
     assert "hours this week" in page and "Next session:" in page
+    assert f'none booked. <a href="/clinic/sessions/new/?couple={couple.pk}">' in page
     for heading in ("goals-heading", "checkins-heading", "sessions-heading"):
         assert f'id="{heading}"' not in page
 
