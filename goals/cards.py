@@ -8,7 +8,7 @@ import datetime
 from dataclasses import dataclass
 
 from couples.models import Partner
-from goals import charts
+from goals import charts, words
 from goals.models import Goal
 from goals.queries import ProgressPoint
 
@@ -77,9 +77,9 @@ def card_builder(*, partner: Partner, progress: dict, days: list, today: datetim
         loggable = can_log(goal, partner=partner, today=today)
         return GoalCard(
             goal=goal,
-            target=charts.target_label(goal),
+            target=words.target_label(goal),
             lines=lines,
-            today_label=charts.value_label(goal.measure, mine.value) if mine else "",
+            today_label=words.value_label(goal.measure, mine.value) if mine else "",
             log_buttons=log_buttons(goal, today_entry=mine) if loggable else [],
             log_day=today,
             log_layout="log-scale" if goal.measure == Goal.Measure.RATING else "log-row",
@@ -149,7 +149,7 @@ def table_rows(goal: Goal, *, entries: dict, people: list[Partner], days: list) 
     for day in reversed(days):
         found = [logged.get(day) for logged in by_person]
         cells = [
-            (charts.value_label(goal.measure, entry.value if entry else None), entry.note)
+            (words.value_label(goal.measure, entry.value if entry else None), entry.note)
             if entry
             else ("—", "")
             for entry in found

@@ -13,6 +13,7 @@ from couples.models import Partner
 from goals.charts_clinic import Series, legend_swatch, progress_chart
 from goals.models import CheckIn, Goal, GoalChangeRequest
 from goals.queries import HIGH_CRAVING, ProgressPoint, Streak
+from goals.words import day_label, out_of_ten, target_label, value_label
 
 FINISHED = (Goal.Status.ACHIEVED, Goal.Status.CANCELLED)
 # The couple page lists goals in the order a clinician acts on them.
@@ -86,26 +87,6 @@ class CheckInSummary:
     trust_days: int
     meeting_days: int
     checked_in_days: int
-
-
-def target_label(goal: Goal) -> str:
-    words = {
-        Goal.Measure.YES_NO: f"{goal.target} days a week",
-        Goal.Measure.COUNT: f"{goal.target} times a week",
-        Goal.Measure.RATING: f"a rating of {goal.target} out of 10",
-        Goal.Measure.MILESTONE: "done once",
-    }
-    return words[goal.measure]
-
-
-def value_label(measure: str, value: int) -> str:
-    if measure == Goal.Measure.YES_NO:
-        return "Yes" if value else "No"
-    if measure == Goal.Measure.MILESTONE:
-        return "Done" if value else "Not yet"
-    if measure == Goal.Measure.RATING:
-        return f"{value}/10"
-    return str(value)
 
 
 def goal_card(
@@ -186,13 +167,13 @@ def _summary(goal: Goal, entries: list[ProgressPoint], days: int) -> str:
         return "Nothing logged"
     values = [entry.value for entry in entries]
     if goal.measure == Goal.Measure.YES_NO:
-        return f"Yes on {sum(values)} of {len(values)} logged days"
+        return f"Done on {sum(values)} of {len(values)} logged days"
     if goal.measure == Goal.Measure.COUNT:
         return f"{sum(values)} times in {days} days, about {sum(values) * 7 / days:.1f} a week"
     if goal.measure == Goal.Measure.RATING:
-        return f"Average {sum(values) / len(values):.1f}, latest {values[-1]}"
+        return f"Average {sum(values) / len(values):.1f}, latest {out_of_ten(values[-1])}"
     done = next((entry.day for entry in entries if entry.value), None)
-    return f"Done on {done:%b} {done.day}" if done else "Not done yet"
+    return f"Reached on {day_label(done)}" if done else "Not reached yet"
 
 
 def agreement(goal: Goal, partners: list[Partner]) -> Agreement:

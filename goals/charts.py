@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from goals.models import Goal
 from goals.queries import ProgressPoint
+from goals.words import day_label, out_of_ten, times
 
 WIDTH = 300
 HEIGHT = 60
@@ -70,29 +71,6 @@ def window(*, today: datetime.date, days: int) -> list[datetime.date]:
     return [today - datetime.timedelta(days=back) for back in range(days - 1, -1, -1)]
 
 
-def value_label(measure: str, value: int | None) -> str:
-    """One entry in words, as the text table shows it."""
-    if value is None:
-        return "—"
-    if measure == Goal.Measure.YES_NO:
-        return "Done" if value else "Not done"
-    if measure == Goal.Measure.MILESTONE:
-        return "Reached" if value else "Not yet"
-    if measure == Goal.Measure.COUNT:
-        return _times(value)
-    return f"{value} of 10"
-
-
-def target_label(goal: Goal) -> str:
-    if goal.measure == Goal.Measure.YES_NO:
-        return f"{goal.target} days a week"
-    if goal.measure == Goal.Measure.COUNT:
-        return f"{goal.target} times a week"
-    if goal.measure == Goal.Measure.RATING:
-        return f"a rating of {goal.target} out of 10"
-    return "reach it once"
-
-
 def progress_chart(
     *, goal: Goal, entries: list[ProgressPoint], days: list[datetime.date], colour: str, label: str
 ) -> Chart:
@@ -141,7 +119,7 @@ def progress_summary(*, goal: Goal, entries: list[ProgressPoint], days: list[dat
     span = f"the last {len(days)} days"
     if goal.measure == Goal.Measure.MILESTONE:
         reached = [entry.day for entry in in_window if entry.value]
-        return f"Reached on {_day(reached[0])}." if reached else "Not reached yet."
+        return f"Reached on {day_label(reached[0])}." if reached else "Not reached yet."
     if not in_window:
         return f"Nothing logged in {span}."
     if goal.measure == Goal.Measure.YES_NO:
@@ -155,14 +133,14 @@ def progress_summary(*, goal: Goal, entries: list[ProgressPoint], days: list[dat
         total = sum(entry.value for entry in in_window)
         week = sum(entry.value for entry in last_week)
         return (
-            f"{_times(week)} in the last 7 days (target {goal.target} a week); "
-            f"{_times(total)} in {span}."
+            f"{times(week)} in the last 7 days (target {goal.target} a week); "
+            f"{times(total)} in {span}."
         )
     latest = max(in_window, key=lambda entry: entry.day)
     average = sum(entry.value for entry in in_window) / len(in_window)
     return (
-        f"Latest rating {latest.value} of 10 on {_day(latest.day)}; average {average:.1f} "
-        f"over {len(in_window)} ratings (target {goal.target})."
+        f"Latest rating {out_of_ten(latest.value)} on {day_label(latest.day)}; "
+        f"average {average:.1f} over {len(in_window)} ratings (target {goal.target})."
     )
 
 
@@ -174,11 +152,3 @@ def _scale_top(goal: Goal, values) -> int:
         # Daily counts: the busiest day in the window fills the chart.
         return max([*values, 1])
     return 1
-
-
-def _times(count: int) -> str:
-    return f"{count} time{'' if count == 1 else 's'}"
-
-
-def _day(day: datetime.date) -> str:
-    return f"{day:%b} {day.day}"

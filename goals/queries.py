@@ -229,7 +229,7 @@ def reported_use_or_craving(*, couples, partners, today):
         else:
             yield (
                 partner.couple_id,
-                (f"{partner.display_name} reported craving {craving}/10 on {when}"),
+                (f"{partner.display_name} reported craving {craving} of 10 on {when}"),
             )
 
 

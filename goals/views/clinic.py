@@ -30,7 +30,7 @@ from couples.queries import (
 )
 from couples.roles import Role
 from goals import cards_clinic as cards
-from goals import queries, services
+from goals import queries, services, words
 from goals.forms_clinic import ClinicGoalForm, GoalTransitionForm
 from goals.models import Goal
 
@@ -94,7 +94,7 @@ def goal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "goal": goal,
         "couple_names": _names(partners),
-        "target": cards.target_label(goal),
+        "target": words.target_label(goal),
         "card": cards.goal_card(
             goal,
             partners=partners,

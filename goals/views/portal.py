@@ -24,7 +24,7 @@ from couples.queries import (
     individual_items_access,
     partner_get_for_user,
 )
-from goals import cards, charts, queries, services
+from goals import cards, charts, queries, services, words
 from goals.forms import ChangeRequestForm, CheckInForm, GoalProposeForm, ProgressLogForm
 from goals.models import EDIT_WINDOW_DAYS, CheckIn, Goal, ProgressEntry
 
@@ -212,7 +212,7 @@ def progress_log(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _logged_message(entry: ProgressEntry, *, goal: Goal) -> str:
-    value = charts.value_label(goal.measure, entry.value)
+    value = words.value_label(goal.measure, entry.value)
     return f"Saved “{goal.title}” for {entry.day:%A, %B} {entry.day.day}: {value}."
 
 

@@ -61,8 +61,8 @@ def test_partner_checks_in_and_logs_a_shared_goal_on_a_phone_and_the_clinician_s
     tabs.get_by_role("link", name="Goals").click()
     expect(tabs.get_by_role("link", name="Goals")).to_have_attribute("aria-current", "page")
     expect(page.get_by_text(GOAL).first).to_be_visible()
-    expect(page.get_by_text("Yes on 1 of 1 logged days")).to_be_visible()
+    expect(page.get_by_text("Done on 1 of 1 logged days")).to_be_visible()
     axe_check()
     tabs.get_by_role("link", name="Check-ins").click()
-    expect(page.get_by_role("cell", name="2/10")).to_be_visible()  # the craving Jordan reported
+    expect(page.get_by_role("cell", name="2 of 10")).to_be_visible()  # the craving Jordan reported
     axe_check()

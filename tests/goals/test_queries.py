@@ -126,7 +126,7 @@ def test_needs_attention_gives_each_reason(db):
     reasons = queries.needs_attention(couples=_with_partners([couple]), today=TODAY)[couple.pk]
 
     assert "No check-in from Jordan for 3 days" in reasons
-    assert "Alex reported craving 9/10 on Nov 27" in reasons
+    assert "Alex reported craving 9 of 10 on Nov 27" in reasons
     assert "Alex reported a use on Nov 26" in reasons
     assert "No progress on “Walk together” for 20 days" in reasons
     assert "Partners rate “Feeling heard” 4 and 8: worth talking about" in reasons

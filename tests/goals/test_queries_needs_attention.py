@@ -100,7 +100,7 @@ def test_uses_and_high_cravings_of_the_last_seven_days_are_listed_newest_first(d
     assert reasons_for(couple) == {
         couple.pk: [
             "Alex reported a use on Nov 26",
-            "Alex reported craving 8/10 on Nov 20",
+            "Alex reported craving 8 of 10 on Nov 20",
         ]
     }
 

@@ -341,7 +341,7 @@ def test_the_goal_page_shows_history_agreement_requests_and_both_partners_progre
     assert "Created as proposed" in page
     assert "Proposed → active" in page and "Both partners agreed" in page
     assert '<th scope="col">Jordan</th><th scope="col">Alex</th>' in page
-    assert "<td>8/10</td><td>4/10</td>" in page
+    assert "<td>8 of 10</td><td>4 of 10</td>" in page
     assert 'role="img"' in page  # the chart, beside the table that says the same
 
 
@@ -353,8 +353,8 @@ def test_the_progress_period_switches_between_30_and_90_days(therapist_client, c
     month = therapist_client.get(detail_url(goal)).text
     quarter = therapist_client.get(detail_url(goal), {"days": "90"}).text
 
-    assert "1 day logged" in month and "Yes on 0 of 1 logged days" in month
-    assert "2 days logged" in quarter and "Yes on 1 of 2 logged days" in quarter
+    assert "1 day logged" in month and "Done on 0 of 1 logged days" in month
+    assert "2 days logged" in quarter and "Done on 1 of 2 logged days" in quarter
     assert 'href="?days=90" aria-current="page"' in quarter
 
 
@@ -469,11 +469,11 @@ def test_the_couple_page_sets_both_partners_progress_side_by_side(
     page = therapist_client.get(couple_url(couple, "goals")).text
     detail = therapist_client.get(detail_url(goal)).text
 
-    assert "Average 9.0, latest 9" in page and "Average 5.0, latest 5" in page
+    assert "Average 9.0, latest 9 of 10" in page and "Average 5.0, latest 5 of 10" in page
     # The day-by-day table is on the goal's own page, linked from the card.
     assert f'<a href="{detail_url(goal)}">Day by day: 1 day logged</a>' in page
-    assert "<td>9/10</td><td>5/10</td>" in detail
-    assert "2/10" not in page
+    assert "<td>9 of 10</td><td>5 of 10</td>" in detail
+    assert "2 of 10" not in page
 
 
 def test_the_couple_page_summarises_each_partners_check_ins_and_streaks(
@@ -493,7 +493,7 @@ def test_the_couple_page_summarises_each_partners_check_ins_and_streaks(
     jordan, alex = section.split('class="card h-100"')[1:3]
     assert "Sober streak <strong>4 days</strong>, longest 26." in jordan
     assert "Checked in on 2 of 14 days · trust discussion on 1" in jordan
-    assert "<strong>9/10</strong>" in jordan and "Reported a use" in jordan
+    assert "<strong>9 of 10</strong>" in jordan and "Reported a use" in jordan
     assert "Very low" not in jordan
     assert jordan.count("No check-in") == 12
     assert "No recovery date recorded" in alex
@@ -509,9 +509,9 @@ def test_the_caseload_lists_who_needs_attention_and_why(therapist_client, couple
 
     attention = page.split('id="attention-heading"')[1].split('id="caseload-heading"')[0]
     assert f'href="{couple_url(couple)}"' in attention
-    assert "Jordan reported craving 9/10 on" in attention
+    assert "Jordan reported craving 9 of 10 on" in attention
     assert "No check-in from Alex for 20 days" in attention  # admitted 20 days ago, never since
-    assert "Jordan reported craving 9/10" in page.split("<tbody>")[1]  # and in the row's flags
+    assert "Jordan reported craving 9 of 10" in page.split("<tbody>")[1]  # and in the row's flags
 
 
 def test_the_caseload_says_whose_individual_goal_has_stalled(
