@@ -4,10 +4,15 @@
 from couples.admin import care, clinicians, couples, notifications, users
 
 # Other apps' admins (insurance) build on these.
-from couples.admin.shared import PatientRecordAuditMixin, ServiceFormMixin
+from couples.admin.shared import (
+    PatientRecordAuditMixin,
+    QuickActionCheckboxMixin,
+    ServiceFormMixin,
+)
 
 __all__ = [
     "PatientRecordAuditMixin",
+    "QuickActionCheckboxMixin",
     "ServiceFormMixin",
     "care",
     "clinicians",

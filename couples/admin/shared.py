@@ -1,14 +1,31 @@
-"""Pieces the couples and insurance admins share: record audit, service forms, care history."""
+"""Pieces the couples and insurance admins share: record audit, service forms, care history,
+the row checkbox."""
 
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.db.models import F
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from audit import services as audit_services
 from audit.models import AuditEvent
 from couples.models import CareAssignment, Partner
+
+
+class QuickActionCheckboxMixin:
+    """The list's row checkbox drawn as Django's CheckboxInput draws it, without rendering a
+    form widget template for every row (a tenth of the Coverage list's time at 25 rows)."""
+
+    def action_checkbox(self, obj):
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            label,
+        )
 
 
 class PatientRecordAuditMixin:

@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from audit.models import AuditEvent
 from audit.services import access_denied_record, audit_record
 from common.forms import attach_service_error
-from couples.admin import PatientRecordAuditMixin, ServiceFormMixin
+from couples.admin import PatientRecordAuditMixin, QuickActionCheckboxMixin, ServiceFormMixin
 from insurance import admin_forms, services
 from insurance.admin.changelist import CoverageChangeList
 from insurance.admin.filters import ExpiringFilter, ReverifyDueFilter
@@ -74,7 +74,9 @@ class CoverageAdminForm(forms.ModelForm):
 
 
 @admin.register(Coverage)
-class CoverageAdmin(ServiceFormMixin, PatientRecordAuditMixin, admin.ModelAdmin):
+class CoverageAdmin(
+    QuickActionCheckboxMixin, ServiceFormMixin, PatientRecordAuditMixin, admin.ModelAdmin
+):
     """The verification work queue. Status changes only through the verify, deny and
     re-verification steps, so each one is recorded in the history."""
 

@@ -3,10 +3,12 @@ import re
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib import admin as django_admin
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from insurance.admin import CoverageAdmin
 from insurance.models import Authorization, Coverage, Payer
 from insurance.permissions import insurance_staff_group
 from tests.factories import PartnerFactory, UserFactory
@@ -258,3 +260,15 @@ def test_the_coverage_list_has_each_requests_own_token_and_its_actions_work(
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:insurance_coverage_verify", args=[coverage.pk])
+
+
+def test_the_coverage_lists_row_checkbox_is_the_one_django_draws(verifier):
+    coverage = _coverages(1)[0]
+    ours = CoverageAdmin(Coverage, django_admin.site).action_checkbox(coverage)
+    djangos = django_admin.ModelAdmin.action_checkbox(None, coverage)
+
+    assert str(ours) == str(djangos)
+    assert (
+        'name="_selected_action"'
+        in verifier.get(reverse("admin:insurance_coverage_changelist")).text
+    )
