@@ -323,6 +323,17 @@ def session_list_upcoming_for_couple(
     return _partners_attach(list(_with_couple_people(theirs, partners)[:limit]), partners)
 
 
+def session_next_for_couple(
+    *, partners: list[Partner], now: datetime.datetime
+) -> TherapySession | None:
+    """The next session the couple's partners take part in, with its clinician only (the
+    overview names it; its places are on the sessions tab): one query."""
+    if not partners:
+        return None
+    theirs = _sessions_of(partners).filter(starts_at__gte=now).order_by("starts_at", "pk")
+    return theirs.select_related("clinician__user").first()
+
+
 def session_list_past_for_couple(
     *, partners: list[Partner], now: datetime.datetime, limit: int
 ) -> list[TherapySession]:

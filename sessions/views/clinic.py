@@ -267,17 +267,16 @@ def caseload_sessions_fill(*, request: HttpRequest, rows: list[CaseloadRow]) -> 
 
 def couple_week_context(*, request: HttpRequest, couple: Couple, partners: list[Partner]) -> dict:
     """This week's IOP hours per partner and the next session, for the couple's overview.
-    Three queries: the minutes, the next session, its people."""
+    Two queries: the minutes, the next session with its clinician."""
     today = couple_today(couple=couple)
     hours = queries.iop_hours_this_week(couple=couple, partners=partners, today=today)
-    upcoming = queries.session_list_upcoming_for_couple(
-        partners=partners, now=timezone.now(), limit=1
-    )
+    upcoming = queries.session_next_for_couple(partners=partners, now=timezone.now())
     return {
         "iop_hours": cards.iop_hours(partners, hours=hours, target=queries.iop_target_hours()),
-        "next_session": (
-            cards.session_row(upcoming[0], viewer=request.user, only_partners=partners)
-            if upcoming
+        "next_session": upcoming,
+        "next_session_url": (
+            reverse("sessions:detail", kwargs={"pk": upcoming.pk})
+            if upcoming is not None and cards.may_open(upcoming, viewer=request.user)
             else None
         ),
     }

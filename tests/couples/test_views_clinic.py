@@ -424,7 +424,7 @@ def test_the_couple_overview_queries_do_not_grow_with_its_history(
     # session, user with roles and authenticator (the top bar's unread count comes with it),
     # couple, partners; the partners' audit rows, written together (lock the chain head,
     # insert, move the head); both partners' consents; the care team's history (the current
-    # team is read from it); this week: IOP minutes, the next session (no sessions here;
-    # with one, its people: +1, tests/sessions/test_views_clinic.py)
+    # team is read from it); this week: IOP minutes, the next session with its clinician
+    # (the same with sessions: tests/sessions/test_views_clinic.py)
     with django_assert_num_queries(11):
         assert therapist_client.get(couple_url(couple)).status_code == 200
