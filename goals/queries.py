@@ -113,10 +113,6 @@ def progress_for_goals(
     return result
 
 
-def checkin_for_day(*, partner: Partner, day: datetime.date) -> CheckIn | None:
-    return CheckIn.objects.filter(partner=partner, day=day).first()
-
-
 def checkin_list_for_partner(*, partner: Partner, since: datetime.date) -> list[CheckIn]:
     return list(CheckIn.objects.filter(partner=partner, day__gte=since).order_by("-day"))
 

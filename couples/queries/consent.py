@@ -41,18 +41,7 @@ NO_ACCESS = IndividualItemsAccess(goals=False, checkins=False)
 def individual_items_access(*, viewer: User, owner: Partner) -> IndividualItemsAccess:
     """The partner themself and their care team always; the other partner only under an
     active consent (checked on every call, so a revocation counts from the next request)."""
-    if owner.user_id == viewer.pk:
-        return IndividualItemsAccess(goals=True, checkins=True)
-    if Role.CLINICIAN in roles_for_user(viewer) and is_on_care_team(
-        user=viewer, couple_id=owner.couple_id
-    ):
-        return IndividualItemsAccess(goals=True, checkins=True)
-    consent = consent_active_for(partner=owner)
-    if consent is None or consent.recipient.user_id != viewer.pk:
-        return NO_ACCESS
-    return IndividualItemsAccess(
-        goals=consent.shares_goals, checkins=consent.shares_checkins, consent=consent
-    )
+    return individual_items_access_for_partners(viewer=viewer, partners=[owner])[owner.pk]
 
 
 def individual_items_access_for_partners(
@@ -63,15 +52,23 @@ def individual_items_access_for_partners(
     result = {}
     on_team = None
     for owner in partners:
-        if owner.user_id != viewer.pk:
-            if on_team is None:
-                on_team = Role.CLINICIAN in roles_for_user(viewer) and is_on_care_team(
-                    user=viewer, couple_id=owner.couple_id
-                )
-            if on_team:
-                result[owner.pk] = IndividualItemsAccess(goals=True, checkins=True)
-                continue
-        result[owner.pk] = individual_items_access(viewer=viewer, owner=owner)
+        if owner.user_id == viewer.pk:
+            result[owner.pk] = IndividualItemsAccess(goals=True, checkins=True)
+            continue
+        if on_team is None:
+            on_team = Role.CLINICIAN in roles_for_user(viewer) and is_on_care_team(
+                user=viewer, couple_id=owner.couple_id
+            )
+        if on_team:
+            result[owner.pk] = IndividualItemsAccess(goals=True, checkins=True)
+            continue
+        consent = consent_active_for(partner=owner)
+        if consent is None or consent.recipient.user_id != viewer.pk:
+            result[owner.pk] = NO_ACCESS
+        else:
+            result[owner.pk] = IndividualItemsAccess(
+                goals=consent.shares_goals, checkins=consent.shares_checkins, consent=consent
+            )
     return result
 
 
@@ -160,18 +157,17 @@ def consent_overview_for_partner(
     *, partner: Partner, today: datetime.date | None = None
 ) -> ConsentOverview:
     """Current status and every grant with its state, in one query."""
-    today = today or couple_today(couple=partner.couple)
-    consents = consent_history_for_partner(partner=partner).order_by("-granted_at", "-pk")
-    history = [consent_status_of(consent, today=today) for consent in consents]
-    current = history[0] if history else ConsentStatus(ConsentStatus.NONE)
-    return ConsentOverview(status=current, history=history)
+    return consent_overviews_for_partners(partners=[partner], today=today)[partner.pk]
 
 
-def consent_overviews_for_partners(*, partners: list[Partner]) -> dict[int, ConsentOverview]:
-    """partner id -> consent_overview_for_partner, for the partners of one couple: one query."""
+def consent_overviews_for_partners(
+    *, partners: list[Partner], today: datetime.date | None = None
+) -> dict[int, ConsentOverview]:
+    """partner id -> its current consent status and every grant with its state, for the
+    partners of one couple: one query. "Today" is the couple's, as in consent_active_for."""
     if not partners:
         return {}
-    today = couple_today(couple=partners[0].couple)
+    today = today or couple_today(couple=partners[0].couple)
     consents = (
         SharingConsent.objects.filter(partner__in=partners)
         .select_related("recipient__user", "granted_by", "revoked_by")
