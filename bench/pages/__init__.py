@@ -23,7 +23,10 @@ BENCH_CLIENTS, BENCH_DURATION (10 s), BENCH_WARMUP (3 s), BENCH_ROUNDS (3: each 
 figures are those of its median round) and BENCH_CLIENT_MODE (threads or processes) change the
 load; BENCH_RETRIES (2) how often a page is loaded again when other work took more than 10% of
 the CPU meanwhile (the machine may be shared); BENCH_RESEED=true seeds the scale database
-again.
+again. BENCH_COUPLES (2,000) sizes the clinic: another size gets a database of its own,
+`<name>_bench_scale_<couples>` (clinicians and sessions in the same proportion), and writes
+pages-<couples>.md and .json, with each page's queries and server time beside the 2,000-couple
+figures in pages.json.
 
 Here: main(). The parts: catalogue.py (the pages, the floor, the targets), databases.py,
 server.py (gunicorn, /proc), load.py, results.py and report.py (pages.md).
@@ -53,6 +56,7 @@ from bench.pages.catalogue import (
     checkin_form_data,
 )
 from bench.pages.databases import (
+    DEFAULT_COUPLES,
     database_create,
     database_name,
     database_scalar,
@@ -72,6 +76,7 @@ from bench.pages.results import (
     query_shape,
     results_build,
     results_write,
+    scale_comparison,
 )
 from bench.pages.server import (
     Gunicorn,
@@ -152,7 +157,9 @@ def main() -> int:
     mode = os.environ.get("BENCH_CLIENT_MODE", "threads")
     retries = int(os.environ.get("BENCH_RETRIES", 2))
     WORK.mkdir(parents=True, exist_ok=True)
-    scale_url = database_url_named(database_url, f"{base}_bench_scale")
+    couples = int(os.environ.get("BENCH_COUPLES", DEFAULT_COUPLES))
+    scale_name = f"{base}_bench_scale" + ("" if couples == DEFAULT_COUPLES else f"_{couples}")
+    scale_url = database_url_named(database_url, scale_name)
     demo_url = database_url_named(database_url, f"{base}_bench_demo")
     # One key for every process of the run: sessions made in code must match gunicorn's.
     os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(50))
@@ -161,7 +168,7 @@ def main() -> int:
     demo_env = django_env(demo_url, redis_url)
 
     seed = scale_database_ready(
-        scale_url, scale_env, reseed=os.environ.get("BENCH_RESEED") == "true"
+        scale_url, scale_env, reseed=os.environ.get("BENCH_RESEED") == "true", couples=couples
     )
     demo_database_ready(demo_url, demo_env)
     shutil.rmtree(WORK / "staticfiles", ignore_errors=True)
@@ -220,7 +227,10 @@ def main() -> int:
     result = results_build(
         runs=runs, measured=measured, memory=memory, machine=machine, settings=settings
     )
-    results_write(result, RESULTS)
+    if couples != DEFAULT_COUPLES:
+        result["compared_with"] = scale_comparison(result, RESULTS / "pages.json")
+    name = "pages" if couples == DEFAULT_COUPLES else f"pages-{couples}"
+    results_write(result, RESULTS, name=name)
     print(results_markdown(result))
     return 0 if all(page["load"]["errors"] == 0 for page in result["pages"].values()) else 1
 

@@ -80,9 +80,17 @@ def django_env(database_url: str, redis_url: str, **extra: str) -> dict:
     return env
 
 
-def scale_database_ready(database_url: str, env: dict, *, reseed: bool) -> dict:
+DEFAULT_COUPLES = 2000
+# seed_scale's defaults for 2,000 couples, kept in proportion at another size.
+CLINICIANS_PER_COUPLE, SESSIONS_PER_COUPLE = 60 / 2000, 150_000 / 2000
+
+
+def scale_database_ready(
+    database_url: str, env: dict, *, reseed: bool, couples: int = DEFAULT_COUPLES
+) -> dict:
     """Migrate the scale database and seed it once; later runs reuse it (seeding takes
-    about a minute). The logins come from seed_scale's --json, kept in bench/.work/."""
+    about a minute for 2,000 couples, half an hour for 20,000). The logins come from
+    seed_scale's --json, kept in bench/.work/."""
     logins_file = WORK / f"{database_name(database_url)}.json"
     database_create(database_url)
     manage("migrate", "--noinput", "-v0", env=env)
@@ -101,9 +109,14 @@ def scale_database_ready(database_url: str, env: dict, *, reseed: bool) -> dict:
         database_create(database_url, drop_first=True)
         manage("migrate", "--noinput", "-v0", env=env)
     manage("createcachetable", env=env)
-    print(f"Seeding {database_name(database_url)} (about a minute)…")
+    print(f"Seeding {database_name(database_url)} with {couples:,} couples…")
+    size = [
+        f"--couples={couples}",
+        f"--clinicians={max(1, round(couples * CLINICIANS_PER_COUPLE))}",
+        f"--sessions={round(couples * SESSIONS_PER_COUPLE)}",
+    ]
     subprocess.run(
-        [sys.executable, "-m", "bench.scale", "--yes-i-mean-it", "--json", str(logins_file)],
+        [sys.executable, "-m", "bench.scale", "--yes-i-mean-it", *size, "--json", str(logins_file)],
         cwd=ROOT,
         env=env,
         check=True,

@@ -36,6 +36,31 @@ def _mark(ok: bool) -> str:
     return "" if ok else " ✗"
 
 
+def _comparison_lines(result: dict) -> list[str]:
+    """Beside the 2,000-couple run, for a run at another size (BENCH_COUPLES)."""
+    compared = result.get("compared_with")
+    if not compared:
+        return []
+    lines = [
+        "",
+        f"## Beside the 2,000-couple run ({compared['file']}, {compared['measured_at']})",
+        "",
+        f"That run's data: {compared['scale_counts']}. A page keeps its shape when its "
+        f"queries are equal and its server time (Django's, under load) is within "
+        f"{compared['tolerance']:.0%} of that run's.",
+        "",
+        "| Page | queries here / there | server ms here / there | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, row in compared["pages"].items():
+        lines.append(
+            f"| {result['pages'][name]['title']} | {row['queries']} / {row['queries_before']}"
+            f"{_mark(row['queries'] == row['queries_before'])} | {row['server_ms']} / "
+            f"{row['server_ms_before']} | {row['server_ms_ratio']}{_mark(row['same_shape'])} |"
+        )
+    return lines
+
+
 def results_markdown(result: dict) -> str:
     settings, machine, memory = result["settings"], result["machine"], result["memory"]
     lines = [
@@ -110,6 +135,7 @@ def results_markdown(result: dict) -> str:
         "",
         "Nothing rendered is kept between requests: every request draws its page in full.",
     ]
+    lines += _comparison_lines(result)
     lines += _hot_spot_lines(result)
     lines += _query_difference_lines(result)
     master = memory["gunicorn"]["master"]

@@ -176,7 +176,43 @@ def _version(package: str) -> str:
     return version(package)
 
 
-def results_write(result: dict, directory: Path) -> None:
+def results_write(result: dict, directory: Path, *, name: str = "pages") -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "pages.json").write_text(json.dumps(result, indent=2) + "\n")
-    (directory / "pages.md").write_text(results_markdown(result))
+    (directory / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (directory / f"{name}.md").write_text(results_markdown(result))
+
+
+SERVER_TIME_TOLERANCE = 0.25  # a larger clinic may cost a page this much more server time
+
+
+def scale_comparison(result: dict, baseline_file: Path) -> dict:
+    """Each page beside the 2,000-couple run (pages.json): its queries and its server time
+    (Django's time per request under load, from the response headers). A page keeps its
+    shape when the queries are equal and the time within SERVER_TIME_TOLERANCE."""
+    if not baseline_file.exists():
+        return {}
+    baseline = json.loads(baseline_file.read_text())
+    pages = {}
+    for name, page in result["pages"].items():
+        before = baseline["pages"].get(name)
+        if before is None:
+            continue
+        ms, ms_before = page["load"]["server_app_ms_mean"], before["load"]["server_app_ms_mean"]
+        ratio = ms / ms_before if ms_before else None
+        pages[name] = {
+            "queries": page["queries_per_request"],
+            "queries_before": before["queries_per_request"],
+            "server_ms": ms,
+            "server_ms_before": ms_before,
+            "server_ms_ratio": round(ratio, 2) if ratio is not None else None,
+            "same_shape": page["queries_per_request"] == before["queries_per_request"]
+            and ratio is not None
+            and ratio <= 1 + SERVER_TIME_TOLERANCE,
+        }
+    return {
+        "file": baseline_file.name,
+        "measured_at": baseline.get("measured_at"),
+        "scale_counts": baseline["settings"].get("scale_counts"),
+        "tolerance": SERVER_TIME_TOLERANCE,
+        "pages": pages,
+    }
