@@ -47,6 +47,9 @@ class AuditEvent(models.Model):
         INVITE = "invite", "Invitation sent"
         INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
         DEACTIVATE = "deactivate", "Deactivated"
+        SECOND_FACTOR_CHANGED = "second_factor_changed", "Two-factor sign-in changed"
+        SECOND_FACTOR_FAILED = "second_factor_failed", "Two-factor code refused"
+        SECOND_FACTOR_MISSING = "second_factor_missing", "Refused: no second factor this session"
 
     chain = models.PositiveSmallIntegerField(editable=False)
     seq = models.PositiveBigIntegerField(editable=False, help_text="Its place in its chain.")

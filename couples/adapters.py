@@ -1,4 +1,5 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.core.exceptions import ValidationError
@@ -6,6 +7,7 @@ from django.core.exceptions import ValidationError
 from audit.models import AuditEvent
 from audit.services import audit_record
 from couples.roles import home_url_for, requires_mfa
+from couples.services import second_factor
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -41,6 +43,16 @@ class AccountAdapter(DefaultAccountAdapter):
     def login(self, request, user) -> None:
         super().login(request, user)
         audit_record(actor=user, action=AuditEvent.Action.LOGIN, target=user, request=request)
+
+    def send_notification_mail(self, template_prefix, user, context=None, email=None) -> None:
+        # allauth calls this after each change to a person's authenticators: ours ends their
+        # other sessions, emails them through the outbox (whatever their settings) and audits.
+        change = second_factor.change_named(template_prefix)
+        if change:
+            request = self.request or allauth_context.request
+            second_factor.second_factor_changed(request=request, user=user, change=change)
+            return
+        super().send_notification_mail(template_prefix, user, context=context, email=email)
 
     def logout(self, request) -> None:
         user = request.user

@@ -1,17 +1,18 @@
 import time
+from urllib.parse import urlencode
 
-from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from audit.models import AuditEvent
 from audit.services import audit_record
 from couples.roles import requires_mfa
+from couples.services import second_factor
 
 AUTH_AT_KEY = "couples_auth_at"
 SEEN_AT_KEY = "couples_seen_at"
@@ -72,14 +73,27 @@ class SessionTimeoutMiddleware:
 
 
 class MFARequiredMiddleware:
-    """Clinicians and staff reach clinic pages and the admin only after setting up TOTP.
+    """Clinicians and staff reach clinic pages, the admin, video rooms, feeds, notifications
+    and their two-factor settings only from a session that passed a second factor.
 
-    allauth offers MFA but never forces it; this is the one place that does.
+    allauth offers MFA but never forces it; this is the one place that does, and it asks of
+    the session, not the person (couples.services.second_factor): a session signed in with
+    the password alone is asked for a code, even if an authenticator was set up meanwhile
+    elsewhere. Someone with no authenticator is sent to set one up only while their setup
+    window is open (an invitation); otherwise they are refused, and the refusal audited.
     """
 
     # Everything a clinician or staff member opens with patient data, video rooms included,
-    # and their notifications (subjects carry session times, links lead to clinic pages).
-    PROTECTED_PREFIXES = ("/clinic/", "/admin/", "/sessions/", "/calendar/", "/notifications/")
+    # their notifications (subjects carry session times, links lead to clinic pages), and
+    # the pages that change their second factor.
+    PROTECTED_PREFIXES = (
+        "/clinic/",
+        "/admin/",
+        "/sessions/",
+        "/calendar/",
+        "/notifications/",
+        "/accounts/2fa/",
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -89,22 +103,40 @@ class MFARequiredMiddleware:
             request.user.is_authenticated
             and request.path.startswith(self.PROTECTED_PREFIXES)
             and requires_mfa(request.user)
-            and not _has_totp(request.user)
+            and not second_factor.session_passed_second_factor(request)
         ):
+            refusal = self._second_factor_first(request)
+            if refusal is not None:
+                return refusal
+        return self.get_response(request)
+
+    def _second_factor_first(self, request):
+        """Where a session without a second factor goes instead; None lets the request on
+        (the pages that give it one)."""
+        user = request.user
+        reauthenticate, activate = reverse("mfa_reauthenticate"), reverse("mfa_activate_totp")
+        if second_factor.has_authenticator(user):
+            if request.path == reauthenticate:
+                return None
+            messages.info(request, "Enter a code from your authenticator app to continue.")
+            return redirect(f"{reauthenticate}?{urlencode({'next': request.get_full_path()})}")
+        if second_factor.may_set_up_second_factor(user):
+            if request.path == activate:
+                return None
             messages.warning(
                 request,
                 "Clinic pages hold patient records: set up two-factor sign-in to continue.",
             )
-            return redirect(reverse("mfa_activate_totp"))
-        return self.get_response(request)
-
-
-def _has_totp(user) -> bool:
-    # The request's user comes with the answer, read afresh on each request (couples.backends).
-    loaded = getattr(user, "has_totp_authenticator", None)
-    if loaded is not None:
-        return loaded
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+            return redirect(activate)
+        audit_record(
+            actor=user,
+            action=AuditEvent.Action.SECOND_FACTOR_MISSING,
+            target=user,
+            request=request,
+            allowed=False,
+            detail={"path": request.path[:200]},
+        )
+        return render(request, "couples/second_factor_needed.html", status=403)
 
 
 class NoStoreMiddleware:

@@ -1,3 +1,5 @@
+from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.account.internal.flows.login import record_authentication
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,9 +15,8 @@ from couples import queries, services
 from couples.forms import ConsentGrantForm, InvitationAcceptForm
 from couples.models import SharingConsent, User
 from couples.permissions import partner_required
-from couples.roles import home_url_for, roles_for_user
+from couples.roles import home_url_for, requires_mfa, roles_for_user
 
-CASELOAD_SORTS = ("status", "days", "-days")
 RECORD_ACCESS_PER_PAGE = 25
 
 
@@ -109,8 +110,22 @@ def invitation_accept(request: HttpRequest, uidb36: str, token: str) -> HttpResp
         services.invitation_accept(
             user=user, password=form.cleaned_data["new_password1"], request=request
         )
-        messages.success(request, "Your password is set. Sign in to continue.")
-        return redirect(settings.LOGIN_URL)
+        # Following the emailed link and choosing a password is a sign-in: no second trip
+        # through the sign-in page. Clinicians and staff set up their authenticator next.
+        get_account_adapter(request).login(request, user)
+        # Just typed, so it counts as fresh for the pages that ask for the password again.
+        record_authentication(
+            request, user, "password", email=user.email, invitation=True, reauthenticated=True
+        )
+        if requires_mfa(user):
+            messages.success(
+                request,
+                "Your password is set. One more step: clinic pages hold patient records, so "
+                "set up two-factor sign-in with an authenticator app now.",
+            )
+            return redirect("mfa_activate_totp")
+        messages.success(request, "Your password is set. Welcome!")
+        return redirect(home_url_for(user))
     return render(request, "couples/invitation_accept.html", {"form": form, "invitee": user})
 
 

@@ -7,7 +7,6 @@ visitor gets for couple A's data; 404 means "does not exist for you" (and is aud
 import datetime
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -19,6 +18,7 @@ from insurance.models import Coverage, Payer
 from insurance.permissions import insurance_staff_group
 from sessions import services as session_services
 from sessions.models import SessionKind
+from tests.auth import sign_in_with_mfa
 from tests.factories import (
     ClinicianFactory,
     GoalFactory,
@@ -171,8 +171,7 @@ def clinic(db):
 def test_access_matrix(client, clinic, url, visitor):
     user = clinic[visitor]
     if user is not None:
-        TOTP.activate(user, generate_totp_secret())  # so MFA is never the reason for a status
-        client.force_login(user)
+        sign_in_with_mfa(client, user)  # so MFA is never the reason for a status
     method, _, template = url.rpartition(" ")
     path = template.format(
         couple=clinic["couple"].pk,

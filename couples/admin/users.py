@@ -32,7 +32,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["is_staff", "is_active", "groups"]
     search_fields = ["email", "first_name", "last_name"]
     ordering = ["email"]
-    actions = ["send_invitation", "deactivate"]
+    actions = ["send_invitation", "reset_second_factor", "deactivate"]
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -66,6 +66,26 @@ class UserAdmin(DjangoUserAdmin):
                 self.message_user(request, " ".join(error.messages), messages.WARNING)
         if sent:
             self.message_user(request, f"Sent {sent} invitation(s).", messages.SUCCESS)
+
+    @admin.action(description="Reset two-factor sign-in and send a new invitation")
+    def reset_second_factor(self, request, queryset):
+        users = [user for user in queryset if user.pk != request.user.pk]
+        if len(users) < queryset.count():
+            self.message_user(
+                request,
+                "You cannot reset your own two-factor sign-in: ask another staff member.",
+                messages.WARNING,
+            )
+        for user in users:
+            services.second_factor_reset(user=user, by=request.user, request=request)
+        if users:
+            self.message_user(
+                request,
+                f"Reset two-factor sign-in for {len(users)} account(s): each was signed out "
+                "everywhere and sent a new invitation to choose a password and set up an "
+                "authenticator app.",
+                messages.SUCCESS,
+            )
 
     @admin.action(description="Deactivate and sign out everywhere")
     def deactivate(self, request, queryset):

@@ -55,6 +55,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     date_joined = models.DateTimeField(default=timezone.now)
     invited_at = models.DateTimeField(null=True, blank=True)
+    second_factor_setup_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=(
+            "Until then this person may set up a first authenticator app. Invitations and a "
+            "staff reset open the window; setting one up closes it."
+        ),
+    )
 
     objects = UserManager()
 

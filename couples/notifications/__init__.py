@@ -54,6 +54,9 @@ from couples.notifications.rows import (
     notifications_revive,
     notifications_withdraw,
 )
+
+# The couples app's own kinds (sign-in notices) register when the package loads.
+from couples.notifications.security import KINDS_BY_CHANGE, sign_in_change_notify
 from couples.notifications.sending import (
     MAX_ATTEMPTS,
     RETRY_DELAYS,
@@ -69,6 +72,7 @@ __all__ = [
     "DISPATCH_BATCH",
     "DISPATCH_LEASE",
     "KINDS",
+    "KINDS_BY_CHANGE",
     "MAX_ATTEMPTS",
     "RETRY_DELAYS",
     "SEND_CHUNK",
@@ -99,5 +103,6 @@ __all__ = [
     "quiet_until",
     "recipient_for",
     "retry_delay",
+    "sign_in_change_notify",
     "zone_for",
 ]

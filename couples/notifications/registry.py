@@ -50,6 +50,8 @@ class Kind:
     plan_every_minutes: int = 1
     # Quiet hours hold the message back until they end.
     respects_quiet_hours: bool = True
+    # Emailed even to someone who turned emails off (notices about their own account).
+    always_emailed: bool = False
     # Reads at once what check and message need for many rows of this kind (a worker's chunk),
     # leaving it on each row; without it, or if it fails, each row reads its own.
     load: Callable[[list[Notification]], None] | None = None

@@ -147,7 +147,7 @@ def _send(notification: Notification, *, now: datetime.datetime) -> int | None:
             _finish(notification, status=Notification.Status.WITHDRAWN, status_note=reason)
             return None
         message = kind.message(notification, recipient)
-        emailed = recipient.preference.email_enabled
+        emailed = kind.always_emailed or recipient.preference.email_enabled
         if emailed:
             notification_email(
                 notification=notification, recipient=recipient, message=message

@@ -36,8 +36,11 @@ from couples.services.preferences import (
     session_reminders_default,
     time_zone_names,
 )
+from couples.services.second_factor import second_factor_changed, second_factor_reset
 
 __all__ = [
+    "second_factor_changed",
+    "second_factor_reset",
     "InvitationTokenGenerator",
     "invitation_tokens",
     "invitation_url",

@@ -1,5 +1,7 @@
 """Accounts: invitations, first passwords, deactivation, and inviting a clinician."""
 
+import datetime
+
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.conf import settings
@@ -43,12 +45,22 @@ def invitation_url(*, user: User) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+# Once an invitation is accepted, the window to set up an authenticator narrows to this
+# (couples.services.second_factor: who may set up a first second factor).
+SETUP_AFTER_INVITATION_ACCEPTED = datetime.timedelta(hours=1)
+
+
 def invitation_send(*, user: User, invited_by: User | None, request: HttpRequest | None = None):
-    """Email a one-time link to set a password. Sent after the transaction commits."""
+    """Email a one-time link to set a password. Sent after the transaction commits.
+
+    Until the link expires, its holder may also set up a first authenticator app."""
     if user.has_usable_password():
         raise ValidationError(f"{user.email} has already set a password.")
     user.invited_at = timezone.now()
-    user.save(update_fields=["invited_at"])
+    user.second_factor_setup_until = user.invited_at + datetime.timedelta(
+        seconds=settings.PASSWORD_RESET_TIMEOUT
+    )
+    user.save(update_fields=["invited_at", "second_factor_setup_until"])
     audit_record(actor=invited_by, action=AuditEvent.Action.INVITE, target=user, request=request)
     transaction.on_commit(lambda: tasks.invitation_email_send_task.delay(user_id=user.pk))
     return user
@@ -93,9 +105,13 @@ def user_invite(
 
 @transaction.atomic
 def invitation_accept(*, user: User, password: str, request: HttpRequest | None = None) -> User:
-    """Set the first password; following the emailed link proves the address is theirs."""
+    """Set the first password; following the emailed link proves the address is theirs.
+
+    The person may set up an authenticator app in the next hour (the view signs them in and
+    sends clinicians and staff straight there)."""
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.second_factor_setup_until = timezone.now() + SETUP_AFTER_INVITATION_ACCEPTED
+    user.save(update_fields=["password", "second_factor_setup_until"])
     EmailAddress.objects.update_or_create(
         user=user, email__iexact=user.email, defaults={"verified": True, "primary": True}
     )

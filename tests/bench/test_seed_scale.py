@@ -21,6 +21,7 @@ from goals.models import EDIT_WINDOW_DAYS, CheckIn, Goal, ProgressEntry
 from insurance.models import Authorization, Benefit, Coverage
 from insurance.permissions import INSURANCE_STAFF
 from sessions.models import Attendance, SessionKind, TherapySession
+from tests.auth import sign_in_with_mfa
 from tests.factories import CoupleFactory
 
 SMALL = ["--couples", "10", "--clinicians", "6", "--days", "14", "--sessions", "200"]
@@ -125,7 +126,7 @@ def test_clinician_login_has_a_caseload_and_reaches_the_clinic(seeded, client):
     assert login["caseload"] > 0
     assert caseload_for_clinician(user=user).count() == login["caseload"]
     assert decrypt(totp.data["secret"]) == login["totp_secret"]
-    client.force_login(user)
+    sign_in_with_mfa(client, user)
     assert client.get(reverse("pages:clinic_home")).status_code == 200
 
 
@@ -137,7 +138,7 @@ def test_partner_and_insurance_staff_logins_work(seeded, client):
     client.force_login(partner)
     assert client.get(reverse("pages:portal_home")).status_code == 200
     assert staff.is_staff and staff.groups.filter(name=INSURANCE_STAFF).exists()
-    client.force_login(staff)
+    sign_in_with_mfa(client, staff)
     assert client.get(reverse("admin:insurance_coverage_changelist")).status_code == 200
 
 

@@ -4,7 +4,6 @@ import html
 import io
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib import admin as django_admin
 from django.contrib.auth.models import Permission
 from django.core import mail
@@ -16,12 +15,12 @@ from audit import services as audit_services
 from audit.models import AuditEvent
 from couples import services
 from couples.models import CareAssignment, CareRole, Clinician, Couple, Partner, User
+from tests.auth import sign_in_with_mfa
 from tests.factories import ClinicianFactory, UserFactory
 
 
 def _admin_client(client, staff):
-    TOTP.activate(staff, generate_totp_secret())
-    client.force_login(staff)
+    sign_in_with_mfa(client, staff)
     return client
 
 
@@ -444,8 +443,7 @@ def test_an_exported_cell_cannot_run_as_a_spreadsheet_formula(client, staff, par
 
 def test_exporting_the_audit_log_needs_permission_to_view_it(client, plain_user):
     clerk = UserFactory(is_staff=True)
-    TOTP.activate(clerk, generate_totp_secret())
-    client.force_login(clerk)
+    sign_in_with_mfa(client, clerk)
     url = reverse("admin:audit_auditevent_export")
 
     assert client.get(url).status_code == 403

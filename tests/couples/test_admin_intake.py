@@ -4,7 +4,6 @@ import datetime
 import html
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.urls import reverse
@@ -12,6 +11,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from couples.models import CareAssignment, CareRole, Clinician, Couple, Partner, User
+from tests.auth import sign_in_with_mfa
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.timeshift
@@ -22,9 +22,8 @@ INVITE_URL = "/admin/couples/clinician/invite/"
 
 @pytest.fixture
 def manager(client, staff):
-    """The staff fixture signed in to the admin (staff need TOTP to get past /admin/)."""
-    TOTP.activate(staff, generate_totp_secret())
-    client.force_login(staff)
+    """The staff fixture signed in to the admin (staff need a second factor to get past /admin/)."""
+    sign_in_with_mfa(client, staff)
     return client
 
 
@@ -196,8 +195,7 @@ def test_intake_with_missing_fields_marks_each_of_them(manager, team):
 def test_staff_without_the_add_couple_permission_cannot_admit(client, team):
     clerk = UserFactory(is_staff=True)
     clerk.user_permissions.add(Permission.objects.get(codename="view_couple"))
-    TOTP.activate(clerk, generate_totp_secret())
-    client.force_login(clerk)
+    sign_in_with_mfa(client, clerk)
 
     assert client.get(ADMIT_URL).status_code == 403
     assert client.post(ADMIT_URL, _intake(team)).status_code == 403

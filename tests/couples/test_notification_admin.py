@@ -1,12 +1,12 @@
 import datetime
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.urls import reverse
 from django.utils import timezone
 
 from couples.models import Notification
 from insurance.permissions import insurance_staff_group
+from tests.auth import sign_in_with_mfa
 from tests.factories import UserFactory
 
 
@@ -30,8 +30,7 @@ def outbox_rows(partner_a):
 
 def _signed_in(client, **flags):
     user = UserFactory(is_staff=True, **flags)
-    TOTP.activate(user, generate_totp_secret())
-    client.force_login(user)
+    sign_in_with_mfa(client, user)
     return user
 
 

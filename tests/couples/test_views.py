@@ -154,8 +154,10 @@ def test_invitation_link_sets_a_password_once(client, staff):
         url, {"new_password1": "river stone lantern", "new_password2": "river stone lantern"}
     )
 
+    # Following the link and choosing a password signs the person in, on to their home.
     assert response.status_code == 302
-    assert response["Location"] == reverse("account_login")
+    assert response["Location"] == reverse("couples:no_role")
+    assert client.session["_auth_user_id"] == str(user.pk)
     user.refresh_from_db()
     assert user.check_password("river stone lantern")
     assert client.get(url).status_code == 404

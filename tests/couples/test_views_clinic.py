@@ -4,12 +4,12 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from couples import queries, services
 from couples.models import CareAssignment, CareRole, Couple, SharingConsent
+from tests.auth import sign_in_with_mfa
 from tests.factories import (
     ClinicianFactory,
     CoupleFactory,
@@ -28,9 +28,8 @@ def couple_url(couple) -> str:
 
 
 def sign_in(client, user):
-    """Clinicians and staff reach /clinic/ only with an authenticator set up."""
-    TOTP.activate(user, generate_totp_secret())
-    client.force_login(user)
+    """Clinicians and staff reach /clinic/ only after a second factor in this session."""
+    sign_in_with_mfa(client, user)
 
 
 def treat(clinician, couple, role=CareRole.COUPLES_THERAPIST, partner=None):

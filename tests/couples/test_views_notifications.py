@@ -6,11 +6,11 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from couples.models import Notification, NotificationPreference
+from tests.auth import sign_in_with_mfa
 from tests.factories import NotificationFactory, PartnerFactory
 
 pytestmark = pytest.mark.timeshift
@@ -26,9 +26,8 @@ def open_url(notification) -> str:
 
 
 def sign_in_with_totp(client, user):
-    """Clinicians and staff reach their notifications only with two-factor sign-in set up."""
-    TOTP.activate(user, generate_totp_secret())
-    client.force_login(user)
+    """Clinicians and staff reach their notifications only after a second factor."""
+    sign_in_with_mfa(client, user)
 
 
 def text_of(response) -> str:
@@ -159,11 +158,15 @@ def test_clinicians_and_staff_have_their_own_list(client, clinician, staff, part
     assert "No notifications yet." in staff_page
 
 
-def test_a_clinician_without_two_factor_is_sent_to_set_it_up(client, clinician):
+def test_a_clinician_without_two_factor_is_refused_until_an_invitation_lets_them_set_it_up(
+    client, clinician
+):
     client.force_login(clinician.user)
 
+    assert client.get(LIST).status_code == 403
+    clinician.user.second_factor_setup_until = timezone.now() + datetime.timedelta(hours=1)
+    clinician.user.save()
     response = client.get(LIST)
-
     assert response.status_code == 302
     assert response["Location"] == "/accounts/2fa/totp/activate/"
 

@@ -2,13 +2,13 @@ import datetime
 
 import pytest
 import time_machine
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
 from audit import services as audit_services
 from audit.models import AuditEvent
 from couples import queries, services
 from couples.models import CareAssignment, CareRole, SharingConsent
+from tests.auth import sign_in_with_mfa
 from tests.factories import ClinicianFactory, PartnerFactory
 
 pytestmark = pytest.mark.timeshift
@@ -118,8 +118,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, db, url):
 
 @pytest.mark.parametrize("url", [SHARING, RECORD_ACCESS])
 def test_a_clinician_cannot_open_portal_pages(client, clinician, url):
-    TOTP.activate(clinician.user, generate_totp_secret())
-    client.force_login(clinician.user)
+    sign_in_with_mfa(client, clinician.user)
 
     assert client.get(url).status_code == 403
 
@@ -322,10 +321,9 @@ def test_record_access_lists_a_clinicians_read_of_my_record(
     jordan, client, care_team, couple, partner_a
 ):
     maya = care_team["couples"].user
-    TOTP.activate(maya, generate_totp_secret())
     other = PartnerFactory()
     audit_services.audit_record(actor=maya, action=AuditEvent.Action.READ, patient=other)
-    client.force_login(maya)
+    sign_in_with_mfa(client, maya)
     client.get(f"/clinic/couples/{couple.pk}/")
     client.force_login(partner_a.user)
 

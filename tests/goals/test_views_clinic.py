@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
 from audit.models import AuditEvent
 from couples import services as couple_services
@@ -11,6 +10,7 @@ from couples.models import CareRole
 from couples.queries import couple_today
 from goals import services
 from goals.models import CheckIn, Goal, GoalAcceptance, GoalTransition, ProgressEntry
+from tests.auth import sign_in_with_mfa
 from tests.factories import ClinicianFactory, GoalFactory, PartnerFactory, goal_history
 
 pytestmark = pytest.mark.timeshift
@@ -39,9 +39,8 @@ def status_url(goal) -> str:
 
 
 def sign_in(client, user):
-    """Clinicians reach /clinic/ only with an authenticator set up."""
-    TOTP.activate(user, generate_totp_secret())
-    client.force_login(user)
+    """Clinicians reach /clinic/ only after a second factor in this session."""
+    sign_in_with_mfa(client, user)
 
 
 def treat(clinician, couple):

@@ -1,7 +1,6 @@
 import datetime
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -11,6 +10,7 @@ from couples import services as couple_services
 from couples.queries import couple_today
 from goals import services
 from goals.models import CheckIn, Goal, GoalChangeRequest, ProgressEntry
+from tests.auth import sign_in_with_mfa
 from tests.factories import GoalFactory, PartnerFactory
 
 pytestmark = pytest.mark.timeshift
@@ -783,8 +783,7 @@ def test_every_portal_page_links_to_help(jordan, url):
 
 
 def test_clinicians_do_not_get_the_portal_help_link(client, clinician):
-    TOTP.activate(clinician.user, generate_totp_secret())
-    client.force_login(clinician.user)
+    sign_in_with_mfa(client, clinician.user)
 
     assert "Need help now" not in client.get("/clinic/").text
 

@@ -2,7 +2,6 @@ import datetime
 import re
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib import admin as django_admin
 from django.test import Client
 from django.urls import reverse
@@ -11,6 +10,7 @@ from django.utils import timezone
 from insurance.admin import CoverageAdmin
 from insurance.models import Authorization, Coverage, Payer
 from insurance.permissions import insurance_staff_group
+from tests.auth import sign_in_with_mfa, totp_ensure
 from tests.factories import PartnerFactory, UserFactory
 
 
@@ -18,13 +18,13 @@ from tests.factories import PartnerFactory, UserFactory
 def insurance_staff(db):
     user = UserFactory(is_staff=True)
     user.groups.add(insurance_staff_group())
-    TOTP.activate(user, generate_totp_secret())
+    totp_ensure(user)
     return user
 
 
 @pytest.fixture
 def verifier(client, insurance_staff):
-    client.force_login(insurance_staff)
+    sign_in_with_mfa(client, insurance_staff)
     return client
 
 
@@ -149,8 +149,7 @@ def test_insurance_staff_cannot_open_clinical_admin_pages(verifier, partner_a):
 
 def test_someone_without_insurance_permissions_cannot_verify(client, db):
     user = UserFactory(is_staff=True)
-    TOTP.activate(user, generate_totp_secret())
-    client.force_login(user)
+    sign_in_with_mfa(client, user)
     coverage = _coverages(1)[0]
 
     response = client.post(
@@ -231,11 +230,9 @@ def test_the_coverage_list_is_not_shown_to_anyone_without_the_permission(
     email = coverage.partner.user.email
     assert email in verifier.get(url).text
     staff = UserFactory(is_staff=True)
-    TOTP.activate(staff, generate_totp_secret())
-    TOTP.activate(clinician.user, generate_totp_secret())
 
     for person in (staff, clinician.user):
-        client.force_login(person)
+        sign_in_with_mfa(client, person)
         response = client.get(url)
         assert response.status_code in (302, 403), person
         assert email not in response.text
@@ -246,7 +243,7 @@ def test_the_coverage_list_has_each_requests_own_token_and_its_actions_work(
 ):
     coverage = _coverages(1)[0]
     client = Client(enforce_csrf_checks=True)
-    client.force_login(insurance_staff)
+    sign_in_with_mfa(client, insurance_staff)
     url = reverse("admin:insurance_coverage_changelist")
     first = client.get(url).text
     second = client.get(url).text

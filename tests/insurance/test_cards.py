@@ -1,7 +1,6 @@
 import datetime
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,6 +11,7 @@ from audit.models import AuditEvent
 from insurance import services
 from insurance.models import Coverage, CoverageCard, Payer
 from insurance.permissions import insurance_staff_group
+from tests.auth import sign_in_with_mfa, totp_ensure
 from tests.factories import UserFactory
 
 # The smallest valid PNG: one transparent pixel.
@@ -36,7 +36,7 @@ def coverage(partner_a):
 def insurance_staff(db):
     user = UserFactory(is_staff=True)
     user.groups.add(insurance_staff_group())
-    TOTP.activate(user, generate_totp_secret())
+    totp_ensure(user)
     return user
 
 
@@ -93,7 +93,7 @@ def test_insurance_staff_see_the_card_with_no_caching_and_it_is_audited(
     client, coverage, insurance_staff, staff
 ):
     services.coverage_card_upload(coverage=coverage, side="front", file=_png(), by=staff)
-    client.force_login(insurance_staff)
+    sign_in_with_mfa(client, insurance_staff)
 
     response = client.get(_card_url(coverage))
 
@@ -109,8 +109,7 @@ def test_insurance_staff_see_the_card_with_no_caching_and_it_is_audited(
 def test_the_card_is_not_found_without_permission(client, coverage, staff):
     services.coverage_card_upload(coverage=coverage, side="front", file=_png(), by=staff)
     no_permission = UserFactory(is_staff=True)
-    TOTP.activate(no_permission, generate_totp_secret())
-    client.force_login(no_permission)
+    sign_in_with_mfa(client, no_permission)
 
     assert client.get(_card_url(coverage)).status_code == 404
 
@@ -129,13 +128,13 @@ def test_the_card_is_not_found_for_a_partner(client, coverage, staff):
 
 
 def test_a_side_with_no_card_is_not_found(client, coverage, insurance_staff):
-    client.force_login(insurance_staff)
+    sign_in_with_mfa(client, insurance_staff)
 
     assert client.get(_card_url(coverage, "back")).status_code == 404
 
 
 def test_the_coverage_page_uploads_a_card_through_the_service(client, coverage, insurance_staff):
-    client.force_login(insurance_staff)
+    sign_in_with_mfa(client, insurance_staff)
     url = reverse("admin:insurance_coverage_change", args=[coverage.pk])
     page = client.get(url)
     assert page.status_code == 200

@@ -5,7 +5,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
 from couples import services as couple_services
@@ -15,6 +14,7 @@ from insurance import services
 from insurance.models import Authorization, Benefit, Coverage, Payer
 from sessions import services as session_services
 from sessions.models import SessionKind
+from tests.auth import sign_in_with_mfa
 from tests.factories import CoupleFactory, PartnerFactory
 
 pytestmark = pytest.mark.timeshift
@@ -49,8 +49,7 @@ def maya(client, clinician, couple, partner_a, partner_b):
     couple_services.care_team_assign(
         couple=couple, role=CareRole.COUPLES_THERAPIST, clinician=clinician, by=None
     )
-    TOTP.activate(clinician.user, generate_totp_secret())
-    client.force_login(clinician.user)
+    sign_in_with_mfa(client, clinician.user)
     return client
 
 
@@ -295,8 +294,7 @@ def test_the_caseloads_coverage_flags_cost_two_queries_for_any_caseload(
                     ends_on=today - datetime.timedelta(back - 5),
                     units_authorized=5,
                 )
-    TOTP.activate(clinician.user, generate_totp_secret())
-    client.force_login(clinician.user)
+    sign_in_with_mfa(client, clinician.user)
     client.get(CASELOAD)  # the first request stamps the session
 
     # The 13 of tests/couples/test_views_clinic.py (coverages with current authorizations

@@ -7,7 +7,6 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.utils import timezone
 from couples.models import CareAssignment, CareRole, Partner
 from sessions import demo, queries
 from sessions.models import Attendance, SessionKind, TherapySession
+from tests.auth import sign_in_with_mfa
 
 pytestmark = pytest.mark.timeshift
 
@@ -89,8 +89,7 @@ def test_the_demo_has_two_weeks_attended_and_three_scheduled_on_any_day(
     for assignment in CareAssignment.objects.filter(role=CareRole.COUPLES_THERAPIST):
         caseloads.setdefault(assignment.clinician.user, []).append(assignment.couple_id)
     for user, couple_ids in caseloads.items():
-        TOTP.activate(user, generate_totp_secret())
-        client.force_login(user)
+        sign_in_with_mfa(client, user)
         page = client.get("/clinic/").text
         assert all(f'href="/clinic/couples/{pk}/"' in page for pk in couple_ids)
         # The caseload's "Next session" cell holds a dash only when there is none.

@@ -6,7 +6,6 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -14,6 +13,7 @@ from couples import services as couple_services
 from couples.models import CareRole
 from sessions import queries, services
 from sessions.models import Attendance, SessionKind, SessionSeries, TherapySession
+from tests.auth import sign_in_with_mfa
 from tests.factories import ClinicianFactory, CoupleFactory, PartnerFactory
 
 # The clock starts on Wednesday 2 December 2026, 09:00 in New York: MONDAY's week is still
@@ -56,9 +56,8 @@ def couple_url(couple, tab: str = "") -> str:
 
 
 def sign_in(client, user):
-    """Clinicians reach /clinic/ only with an authenticator set up."""
-    TOTP.activate(user, generate_totp_secret())
-    client.force_login(user)
+    """Clinicians reach /clinic/ only after a second factor in this session."""
+    sign_in_with_mfa(client, user)
 
 
 def treat(clinician, couple, role=CareRole.COUPLES_THERAPIST, partner=None):
@@ -655,10 +654,10 @@ def test_a_partner_taking_part_is_refused_the_clinic_page(client, session, partn
 def test_outsiders_get_an_audited_404_on_every_session_page(client, session, method, url, who):
     if who == "clinician_elsewhere":
         outsider = ClinicianFactory().user
-        TOTP.activate(outsider, generate_totp_secret())
+        sign_in_with_mfa(client, outsider)
     else:
         outsider = PartnerFactory().user
-    client.force_login(outsider)
+        client.force_login(outsider)
 
     response = getattr(client, method)(url(session), {"reason": "Mine"} if method == "post" else {})
 

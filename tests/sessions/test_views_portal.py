@@ -3,7 +3,6 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar
@@ -13,6 +12,7 @@ from couples import services as couple_services
 from couples.models import CareRole
 from sessions import queries, services
 from sessions.models import Attendance, CalendarFeed, SessionKind, TherapySession
+from tests.auth import sign_in_with_mfa
 from tests.factories import (
     ClinicianFactory,
     CoupleFactory,
@@ -30,9 +30,8 @@ CHICAGO = ZoneInfo("America/Chicago")
 
 
 def sign_in_with_totp(client, user):
-    """Clinicians reach video rooms and calendar pages only with two-factor sign-in set up."""
-    TOTP.activate(user, generate_totp_secret())
-    client.force_login(user)
+    """Clinicians reach video rooms and calendar pages only after a second factor."""
+    sign_in_with_mfa(client, user)
 
 
 def join_url(session):

@@ -58,6 +58,8 @@ CARE_TEAMS = [
     ("priya.raman", [("daniel.okafor", "sam.rivera"), ("daniel.okafor", "sam.rivera")]),
     ("maya.chen", [("priya.raman", "sam.rivera"), ("daniel.okafor", "sam.rivera")]),
 ]
+# How long the demo's clinicians and staff may set up an authenticator after a seeding.
+DEMO_SECOND_FACTOR_WINDOW = datetime.timedelta(days=7)
 # Jordan shares goals and check-ins with Alex; Alex shares nothing.
 CONSENTING_PARTNERS = {"jordan"}
 
@@ -82,7 +84,8 @@ class Command(BaseCommand):
         for role, email in logins:
             self.stdout.write(f"  {role:<52} {email}")
         self.stdout.write(
-            "Clinicians and staff set up two-factor sign-in the first time they sign in."
+            "Clinicians and staff set up two-factor sign-in the first time they sign in "
+            f"(within {DEMO_SECOND_FACTOR_WINDOW.days} days; in a clinic, from their invitation)."
         )
 
     def _seed(self) -> list[tuple[str, str]]:
@@ -193,7 +196,10 @@ def _user(handle: str, first: str, last: str, **flags) -> User:
         email=email, defaults={"first_name": first, "last_name": last, "is_active": True, **flags}
     )
     user.set_password(DEMO_PASSWORD)
-    user.save(update_fields=["password"])
+    # In a clinic only an invitation lets someone set up a first authenticator app; the
+    # demo's people sign in with a known password, so it opens that window for them.
+    user.second_factor_setup_until = timezone.now() + DEMO_SECOND_FACTOR_WINDOW
+    user.save(update_fields=["password", "second_factor_setup_until"])
     EmailAddress.objects.update_or_create(
         user=user, email=email, defaults={"verified": True, "primary": True}
     )
