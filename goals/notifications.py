@@ -27,7 +27,7 @@ from couples.notifications import (
     object_pk,
     object_ref_of,
 )
-from couples.queries import is_on_care_team
+from couples.queries import care_coverage_for
 from goals.models import CheckIn, Goal
 from goals.queries import NO_CHECKIN_ALERT_DAYS, latest_checkin_day
 
@@ -269,10 +269,12 @@ def first_missed_day(
 
 
 def checkins_missed_plan(now: datetime.datetime) -> Iterator[Draft]:
-    """An alert to each clinician on the couple's care team when a partner has not checked in
-    on the two days before today (their day). The slot is the first missed day, so a gap
-    raises one alert however long it lasts. Two queries: the partners who have not checked
-    in since yesterday (UTC), then the care teams of their couples."""
+    """An alert to each clinician whose role covers the partner (the couples therapist, the
+    partner's own individual therapist, counselor or medical provider: never the other
+    partner's) when the partner has not checked in on the two days before today (their day).
+    The slot is the first missed day, so a gap raises one alert however long it lasts. Two
+    queries: the partners who have not checked in since yesterday (UTC), then the care teams
+    of their couples."""
     # No zone is more than a day behind UTC: a check-in dated from yesterday (UTC) on is one
     # of the last two days everywhere, so only partners without one can be two days behind.
     recent = now.astimezone(datetime.UTC).date() - datetime.timedelta(days=1)
@@ -299,15 +301,19 @@ def checkins_missed_plan(now: datetime.datetime) -> Iterator[Draft]:
         gaps.append((partner_id, couple_id, first, zone))
     if not gaps:
         return
-    team: dict[int, set[int]] = defaultdict(set)
-    for couple_id, user_id in CareAssignment.objects.filter(
+    # couple id -> (clinician's user, the partner their role is for, or None for both)
+    team: dict[int, set[tuple[int, int | None]]] = defaultdict(set)
+    for couple_id, user_id, covers in CareAssignment.objects.filter(
         couple_id__in={couple_id for _, couple_id, _, _ in gaps},
         ended_at__isnull=True,
         clinician__user__is_active=True,
-    ).values_list("couple_id", "clinician__user_id"):
-        team[couple_id].add(user_id)
+    ).values_list("couple_id", "clinician__user_id", "partner_id"):
+        team[couple_id].add((user_id, covers))
     for partner_id, couple_id, first, zone in gaps:
-        for user_id in team[couple_id]:
+        recipients = {
+            user_id for user_id, covers in team[couple_id] if covers in (None, partner_id)
+        }
+        for user_id in sorted(recipients):
             yield Draft(
                 kind=CHECKINS_MISSED,
                 recipient_id=user_id,
@@ -325,8 +331,8 @@ def checkins_missed_check(notification: Notification, recipient: Recipient) -> s
     partner = _partner(notification)
     if partner is None or partner.couple.status not in IN_TREATMENT:
         return "The couple is not in treatment"
-    if not is_on_care_team(user=recipient.user, couple_id=partner.couple_id):
-        return "No longer on the care team"
+    if not care_coverage_for(user=recipient.user, couple_id=partner.couple_id).covers(partner.pk):
+        return "No longer caring for this partner"
     first = notification.slot.astimezone(_partner_zone(partner)).date()
     # A check-in made for one of the missed days (they may be filled in later) counts too.
     if CheckIn.objects.filter(partner=partner, day__gte=first).exists():

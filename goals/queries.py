@@ -16,6 +16,8 @@ from django.http import Http404, HttpRequest
 from audit.services import access_denied_record
 from couples.models import Couple, Partner, User
 from couples.queries import (
+    NO_COVERAGE,
+    CareCoverage,
     IndividualItemsAccess,
     couple_list_for_user,
     individual_items_access,
@@ -43,6 +45,7 @@ class VisibleGoals:
 
     shared: list[Goal] = field(default_factory=list)
     individual: dict[int, list[Goal]] = field(default_factory=dict)  # partner id -> goals
+    readable: dict[int, bool] = field(default_factory=dict)  # partner id -> their goals shown
     disclosed_by: list[tuple[Partner, IndividualItemsAccess]] = field(default_factory=list)
 
 
@@ -52,8 +55,8 @@ def goal_list_for_user(
     """The couple's goals this viewer may see (the couple must already be access-checked);
     a page that has read the couple's partners passes them."""
     partners = list(couple.partners.all()) if partners is None else partners
-    readable = {}
     visible = VisibleGoals()
+    readable = visible.readable
     accesses = individual_items_access_for_partners(viewer=user, partners=partners)
     for partner in partners:
         access = accesses[partner.pk]
@@ -174,15 +177,25 @@ def latest_checkin_day() -> Subquery:
     )
 
 
-def needs_attention(*, couples: list[Couple], today: datetime.date) -> dict[int, list[str]]:
-    """couple id -> the reasons its care team should look, in four queries for any number,
+def needs_attention(
+    *, couples: list[Couple], today: datetime.date, coverage: dict[int, CareCoverage]
+) -> dict[int, list[str]]:
+    """couple id -> the reasons one clinician should look, in four queries for any number,
     each rule reading only the recent or the latest rows through an index.
 
+    `coverage` (couple id -> the clinician's CareCoverage there) keeps to the partners whose
+    own items their role covers: a partner's check-ins and individual goals raise alerts
+    only for that partner's own clinicians and the couples therapist; shared goals for all.
     Expects each couple's partners prefetched (with users) for the names.
     """
     # Only couples in treatment raise alerts: intake has not started, discharge has ended.
     couples = [c for c in couples if c.status in (Couple.Status.ACTIVE, Couple.Status.STEP_DOWN)]
-    partners = {p.pk: p for couple in couples for p in couple.partners.all()}
+    partners = {
+        p.pk: p
+        for couple in couples
+        for p in couple.partners.all()
+        if coverage.get(couple.pk, NO_COVERAGE).covers(p.pk)
+    }
     reasons: dict[int, list[str]] = defaultdict(list)
     for rule in ATTENTION_RULES:
         for couple_id, reason in rule(couples=couples, partners=partners, today=today):
@@ -200,6 +213,8 @@ def silent_partners(*, couples, partners, today):
     )
     for couple in couples:
         for partner in couple.partners.all():
+            if partner.pk not in partners:
+                continue
             since = last_checkins.get(partner.pk) or couple.admitted_on
             if since is not None and (today - since).days >= NO_CHECKIN_ALERT_DAYS:
                 days = (today - since).days
@@ -243,6 +258,8 @@ def stale_goals(*, couples, partners, today):
             start_on__lte=stale_before,
         )
         .exclude(measure=Goal.Measure.MILESTONE)
+        # Shared goals, and the individual goals of the partners the clinician covers.
+        .filter(Q(partner__isnull=True) | Q(partner_id__in=list(partners)))
         .filter(~Exists(progress.filter(day__gte=stale_before)))
         .annotate(last=Subquery(progress.order_by("-day").values("day")[:1]))
         .values_list("couple_id", "partner_id", "title", "start_on", "last")

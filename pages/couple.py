@@ -62,9 +62,14 @@ def couple_goals(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def couple_checkins(request: HttpRequest, pk: int) -> HttpResponse:
-    couple, partners = _couple_read(request, pk)
+    couple, partners = _couple_find(request, pk)
+    # Check-ins are each partner's own: the read is recorded only for those the viewer's
+    # role covers (the others' are not read at all).
+    accesses = queries.individual_items_access_for_partners(viewer=request.user, partners=partners)
+    shown = [partner for partner in partners if accesses[partner.pk].checkins]
+    _read_record(request, couple, shown)
     context = clinic_goals.couple_checkins_context(
-        request=request, couple=couple, partners=partners
+        request=request, couple=couple, partners=partners, accesses=accesses
     )
     return _tab(request, couple, partners, "checkins", context)
 
@@ -87,19 +92,29 @@ def couple_insurance(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _couple_read(request: HttpRequest, pk: int) -> tuple[Couple, list[Partner]]:
-    """The couple and its partners for a clinician on its care team, the read audited."""
+    """The couple and its partners for a clinician on its care team, the read of both
+    partners' records audited."""
+    couple, partners = _couple_find(request, pk)
+    _read_record(request, couple, partners)
+    return couple, partners
+
+
+def _couple_find(request: HttpRequest, pk: int) -> tuple[Couple, list[Partner]]:
+    """The couple and its partners for a clinician on its care team, not yet audited."""
     # Scope before role: anyone outside the couple, a partner of another couple included,
     # gets the audited 404; only this couple's own partners learn it is a clinic page (403).
     couple = queries.couple_get_for_user(user=request.user, pk=pk, request=request)
     role_check(request.user, Role.CLINICIAN)
-    partners = list(queries.partner_list_for_couple(couple=couple))
+    return couple, list(queries.partner_list_for_couple(couple=couple))
+
+
+def _read_record(request: HttpRequest, couple: Couple, partners: list[Partner]) -> None:
     services.couple_record_read(
         viewer=request.user,
         couple=couple,
         partner_ids=[partner.pk for partner in partners],
         request=request,
     )
-    return couple, partners
 
 
 def _tab(request, couple: Couple, partners: list[Partner], name: str, context: dict):

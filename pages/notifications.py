@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from common.zones import zone_named
 from couples.models import (
-    CareAssignment,
     Clinician,
     Couple,
     Notification,
@@ -34,6 +33,7 @@ from couples.notifications import (
     local_moment,
     object_ref_of,
 )
+from couples.queries import care_coverage_by_couple
 from goals.queries import needs_attention
 from sessions.models import TherapySession
 from sessions.queries import day_bounds
@@ -80,18 +80,19 @@ class DigestSummary:
 
 
 def digest_summary(*, user: User, day: datetime.date, zone: ZoneInfo) -> DigestSummary:
-    """Seven queries whatever the caseload: the couples in treatment the clinician is on the
-    care team of, their partners, the four of needs_attention, today's sessions."""
-    current = CareAssignment.objects.filter(clinician__user=user, ended_at__isnull=True)
+    """Eight queries whatever the caseload: the clinician's roles on their couples, those
+    couples in treatment, their partners, the four of needs_attention (as far as the roles
+    cover each partner), today's sessions."""
+    coverage = care_coverage_by_couple(user=user)
     couples = list(
         Couple.objects.filter(
-            pk__in=current.values("couple_id"),
+            pk__in=list(coverage),
             status__in=[Couple.Status.ACTIVE, Couple.Status.STEP_DOWN],
         ).prefetch_related(
             Prefetch("partners", queryset=Partner.objects.select_related("user").order_by("pk"))
         )
     )
-    attention = needs_attention(couples=couples, today=day) if couples else {}
+    attention = needs_attention(couples=couples, today=day, coverage=coverage) if couples else {}
     start, end = day_bounds(day=day, time_zone=zone.key)
     sessions = TherapySession.objects.filter(
         clinician__user=user,

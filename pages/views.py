@@ -73,7 +73,13 @@ def _caseload_rows_fill(request: HttpRequest, rows: list[queries.CaseloadRow], *
     """Each row's flags, next session and IOP hours: the same queries for one couple as for
     forty. The clinic's date is one "today" for the whole list, as the alerts are read
     together."""
-    attention = goal_queries.needs_attention(couples=[row.couple for row in rows], today=today)
+    # Each couple's alerts as this clinician's roles there cover its partners.
+    coverage = {
+        row.couple.pk: queries.care_coverage_from(row.couple.my_assignments) for row in rows
+    }
+    attention = goal_queries.needs_attention(
+        couples=[row.couple for row in rows], today=today, coverage=coverage
+    )
     partners = [partner for row in rows for partner in row.couple.partners.all()]
     coverage = insurance_queries.coverage_flags_for_partners(partners=partners, today=today)
     for row in rows:

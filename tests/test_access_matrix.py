@@ -33,82 +33,85 @@ VISITORS = [
     "partner_of_this_couple",
     "partner_of_another_couple",
     "clinician_on_the_care_team",
+    # On the same care team, but as Alex's individual therapist: Jordan's own items (his
+    # individual goals, check-ins) are not for them (minimum necessary), the couple's are.
+    "other_partners_therapist",
     "clinician_not_on_it",
     "insurance_staff",
 ]
 
 # url template (GET, or "POST <url>") -> status per visitor, in VISITORS order.
 MATRIX = {
-    "/portal/": (302, 200, 200, 403, 403, 403),
-    "/portal/sharing/": (302, 200, 200, 403, 403, 403),
-    "/portal/record-access/": (302, 200, 200, 403, 403, 403),
+    "/portal/": (302, 200, 200, 403, 403, 403, 403),
+    "/portal/sharing/": (302, 200, 200, 403, 403, 403, 403),
+    "/portal/record-access/": (302, 200, 200, 403, 403, 403, 403),
     # No pk: every partner sees only their own coverage.
-    "/portal/coverage/": (302, 200, 200, 403, 403, 403),
-    "/portal/checkin/": (302, 200, 200, 403, 403, 403),
-    "/portal/goals/new/": (302, 200, 200, 403, 403, 403),
-    "/portal/goals/{goal}/": (302, 200, 404, 403, 403, 403),
-    "/portal/goals/{private_goal}/": (302, 200, 404, 403, 403, 403),
-    "/portal/goals/{goal}/request-change/": (302, 200, 404, 403, 403, 403),
+    "/portal/coverage/": (302, 200, 200, 403, 403, 403, 403),
+    "/portal/checkin/": (302, 200, 200, 403, 403, 403, 403),
+    "/portal/goals/new/": (302, 200, 200, 403, 403, 403, 403),
+    "/portal/goals/{goal}/": (302, 200, 404, 403, 403, 403, 403),
+    "/portal/goals/{private_goal}/": (302, 200, 404, 403, 403, 403, 403),
+    "/portal/goals/{goal}/request-change/": (302, 200, 404, 403, 403, 403, 403),
     # Actions, posted empty: the partner gets the form back (200) or a message (302).
-    "POST /portal/goals/{goal}/log/": (302, 200, 404, 403, 403, 403),
-    "POST /portal/goals/{private_goal}/log/": (302, 200, 404, 403, 403, 403),
-    "POST /portal/goals/{goal}/accept/": (302, 302, 404, 403, 403, 403),
-    "POST /portal/goals/{goal}/request-change/": (302, 200, 404, 403, 403, 403),
-    "/portal/sessions/": (302, 200, 200, 403, 403, 403),
+    "POST /portal/goals/{goal}/log/": (302, 200, 404, 403, 403, 403, 403),
+    "POST /portal/goals/{private_goal}/log/": (302, 200, 404, 403, 403, 403, 403),
+    "POST /portal/goals/{goal}/accept/": (302, 302, 404, 403, 403, 403, 403),
+    "POST /portal/goals/{goal}/request-change/": (302, 200, 404, 403, 403, 403, 403),
+    "/portal/sessions/": (302, 200, 200, 403, 403, 403, 403),
     # A reminder's answer page: only the session's own partners find it, a clinician of the
     # couple included gets the audited 404. Posted empty, the partner gets the form back.
-    "/portal/sessions/{session}/respond/?answer=confirmed": (302, 200, 404, 404, 404, 404),
-    "POST /portal/sessions/{session}/respond/": (302, 200, 404, 404, 404, 404),
+    "/portal/sessions/{session}/respond/?answer=confirmed": (302, 200, 404, 404, 404, 404, 404),
+    "POST /portal/sessions/{session}/respond/": (302, 200, 404, 404, 404, 404, 404),
     # The session starts in 5 minutes, so Join is open: its participants and its clinician
     # are sent on to the video room (302); everyone else is an outsider (audited 404).
-    "/sessions/{session}/join/": (302, 302, 404, 302, 404, 404),
+    "/sessions/{session}/join/": (302, 302, 404, 302, 403, 404, 404),
     # Partners and clinicians each have their own calendar address; posted empty: a message.
-    "/calendar/": (302, 200, 200, 200, 200, 403),
-    "POST /calendar/": (302, 302, 302, 302, 302, 403),
+    "/calendar/": (302, 200, 200, 200, 200, 200, 403),
+    "POST /calendar/": (302, 302, 302, 302, 302, 302, 403),
     # No sign-in: the feed's unguessable token is the credential, whoever holds it.
-    "/calendar/{feed}.ics": (200, 200, 200, 200, 200, 200),
+    "/calendar/{feed}.ics": (200, 200, 200, 200, 200, 200, 200),
     # Everyone's own notifications; opening someone else's is an audited 404. Preferences
     # have no pk (each person reaches their own); posted empty, both channels are off: refused.
-    "/notifications/": (302, 200, 200, 200, 200, 200),
-    "POST /notifications/{notification}/open/": (302, 302, 404, 404, 404, 404),
-    "POST /notifications/read/": (302, 302, 302, 302, 302, 302),
-    "/notifications/preferences/": (302, 200, 200, 200, 200, 200),
-    "POST /notifications/preferences/": (302, 200, 200, 200, 200, 200),
-    "/clinic/": (302, 403, 403, 200, 200, 403),
-    "/clinic/couples/{couple}/": (302, 403, 404, 200, 404, 404),
-    "/clinic/couples/{couple}/goals/": (302, 403, 404, 200, 404, 404),
-    "/clinic/couples/{couple}/checkins/": (302, 403, 404, 200, 404, 404),
-    "/clinic/couples/{couple}/sessions/": (302, 403, 404, 200, 404, 404),
-    "/clinic/couples/{couple}/insurance/": (302, 403, 404, 200, 404, 404),
-    "/clinic/couples/{couple}/goals/new/": (302, 403, 404, 200, 404, 404),
-    "/clinic/couples/{couple}/goals/new/?partner={partner}": (302, 403, 404, 200, 404, 404),
-    "/clinic/goals/{goal}/": (302, 403, 404, 200, 404, 404),
-    "/clinic/goals/{private_goal}/": (302, 403, 404, 200, 404, 404),
-    "/clinic/goals/{goal}/edit/": (302, 403, 404, 200, 404, 404),
+    "/notifications/": (302, 200, 200, 200, 200, 200, 200),
+    "POST /notifications/{notification}/open/": (302, 302, 404, 404, 404, 404, 404),
+    "POST /notifications/read/": (302, 302, 302, 302, 302, 302, 302),
+    "/notifications/preferences/": (302, 200, 200, 200, 200, 200, 200),
+    "POST /notifications/preferences/": (302, 200, 200, 200, 200, 200, 200),
+    "/clinic/": (302, 403, 403, 200, 200, 200, 403),
+    "/clinic/couples/{couple}/": (302, 403, 404, 200, 200, 404, 404),
+    "/clinic/couples/{couple}/goals/": (302, 403, 404, 200, 200, 404, 404),
+    "/clinic/couples/{couple}/checkins/": (302, 403, 404, 200, 200, 404, 404),
+    "/clinic/couples/{couple}/sessions/": (302, 403, 404, 200, 200, 404, 404),
+    "/clinic/couples/{couple}/insurance/": (302, 403, 404, 200, 200, 404, 404),
+    "/clinic/couples/{couple}/goals/new/": (302, 403, 404, 200, 200, 404, 404),
+    "/clinic/couples/{couple}/goals/new/?partner={partner}": (302, 403, 404, 200, 404, 404, 404),
+    "/clinic/goals/{goal}/": (302, 403, 404, 200, 200, 404, 404),
+    "/clinic/goals/{private_goal}/": (302, 403, 404, 200, 404, 404, 404),
+    "/clinic/goals/{goal}/edit/": (302, 403, 404, 200, 200, 404, 404),
     # Clinic actions, posted empty: the clinician gets the form back (200) or a message (302).
-    "POST /clinic/couples/{couple}/goals/new/": (302, 403, 404, 200, 404, 404),
-    "POST /clinic/goals/{goal}/edit/": (302, 403, 404, 200, 404, 404),
-    "POST /clinic/goals/{goal}/status/": (302, 403, 404, 302, 404, 404),
+    "POST /clinic/couples/{couple}/goals/new/": (302, 403, 404, 200, 200, 404, 404),
+    "POST /clinic/goals/{goal}/edit/": (302, 403, 404, 200, 200, 404, 404),
+    "POST /clinic/goals/{goal}/status/": (302, 403, 404, 302, 302, 404, 404),
     # Clinic session pages: a clinician's own calendar, and couple A's session (run by the
     # clinician on the care team). Posted empty, its clinician gets the form back (200).
-    "/clinic/sessions/week/": (302, 403, 403, 200, 200, 403),
-    "/clinic/sessions/day/": (302, 403, 403, 200, 200, 403),
-    "/clinic/sessions/new/": (302, 403, 403, 200, 200, 403),
-    "/clinic/sessions/new/?couple={couple}": (302, 403, 404, 200, 404, 404),
-    "/clinic/sessions/series/new/": (302, 403, 403, 200, 200, 403),
-    "/clinic/sessions/series/new/?couple={couple}": (302, 403, 404, 200, 404, 404),
-    "/clinic/sessions/{session}/": (302, 403, 404, 200, 404, 404),
-    "/clinic/sessions/{session}/cancel/": (302, 403, 404, 200, 404, 404),
-    "/clinic/sessions/{session}/reschedule/": (302, 403, 404, 200, 404, 404),
-    "POST /clinic/sessions/new/?couple={couple}": (302, 403, 404, 200, 404, 404),
-    "POST /clinic/sessions/series/new/?couple={couple}": (302, 403, 404, 200, 404, 404),
-    "POST /clinic/sessions/{session}/attendance/": (302, 403, 404, 200, 404, 404),
-    "POST /clinic/sessions/{session}/cancel/": (302, 403, 404, 200, 404, 404),
-    "POST /clinic/sessions/{session}/reschedule/": (302, 403, 404, 200, 404, 404),
-    "/admin/couples/couple/{couple}/change/": (302, 302, 302, 302, 302, 403),
-    "/admin/couples/partner/{partner}/change/": (302, 302, 302, 302, 302, 403),
-    "/admin/insurance/coverage/{coverage}/change/": (302, 302, 302, 302, 302, 200),
-    "/admin/insurance/coverage/{coverage}/card/front/": (404, 404, 404, 404, 404, 200),
+    "/clinic/sessions/week/": (302, 403, 403, 200, 200, 200, 403),
+    "/clinic/sessions/day/": (302, 403, 403, 200, 200, 200, 403),
+    "/clinic/sessions/new/": (302, 403, 403, 200, 200, 200, 403),
+    "/clinic/sessions/new/?couple={couple}": (302, 403, 404, 200, 200, 404, 404),
+    "/clinic/sessions/series/new/": (302, 403, 403, 200, 200, 200, 403),
+    "/clinic/sessions/series/new/?couple={couple}": (302, 403, 404, 200, 200, 404, 404),
+    "/clinic/sessions/{session}/": (302, 403, 404, 200, 200, 404, 404),
+    "/clinic/sessions/{session}/cancel/": (302, 403, 404, 200, 403, 404, 404),
+    "/clinic/sessions/{session}/reschedule/": (302, 403, 404, 200, 403, 404, 404),
+    "POST /clinic/sessions/new/?couple={couple}": (302, 403, 404, 200, 200, 404, 404),
+    "POST /clinic/sessions/series/new/?couple={couple}": (302, 403, 404, 200, 200, 404, 404),
+    "POST /clinic/sessions/{session}/attendance/": (302, 403, 404, 200, 403, 404, 404),
+    "POST /clinic/sessions/{session}/cancel/": (302, 403, 404, 200, 403, 404, 404),
+    "POST /clinic/sessions/{session}/reschedule/": (302, 403, 404, 200, 403, 404, 404),
+    "/admin/couples/couple/{couple}/change/": (302, 302, 302, 302, 302, 302, 403),
+    "/admin/couples/partner/{partner}/change/": (302, 302, 302, 302, 302, 302, 403),
+    "/admin/insurance/coverage/{coverage}/change/": (302, 302, 302, 302, 302, 302, 200),
+    "/admin/insurance/coverage/{coverage}/card/front/": (404, 404, 404, 404, 404, 404, 200),
 }
 
 
@@ -116,7 +119,7 @@ MATRIX = {
 def clinic(db):
     """Couple A with its care team, and couple B next door."""
     partner = PartnerFactory(user__first_name="Jordan")
-    PartnerFactory(couple=partner.couple, user__first_name="Alex")
+    alex = PartnerFactory(couple=partner.couple, user__first_name="Alex")
     on_team = ClinicianFactory()
     services.care_team_assign(
         couple=partner.couple, role=CareRole.COUPLES_THERAPIST, clinician=on_team, by=None
@@ -124,6 +127,16 @@ def clinic(db):
     other = PartnerFactory()
     services.care_team_assign(
         couple=other.couple, role=CareRole.COUPLES_THERAPIST, clinician=ClinicianFactory(), by=None
+    )
+    alexs_therapist = ClinicianFactory(
+        can_be_couples_therapist=False, can_be_individual_therapist=True
+    )
+    services.care_team_assign(
+        couple=partner.couple,
+        role=CareRole.INDIVIDUAL_THERAPIST,
+        clinician=alexs_therapist,
+        partner=alex,
+        by=None,
     )
     insurance = UserFactory(is_staff=True)
     insurance.groups.add(insurance_staff_group())
@@ -161,6 +174,7 @@ def clinic(db):
         "partner_of_this_couple": partner.user,
         "partner_of_another_couple": other.user,
         "clinician_on_the_care_team": on_team.user,
+        "other_partners_therapist": alexs_therapist.user,
         "clinician_not_on_it": ClinicianFactory().user,
         "insurance_staff": insurance,
     }

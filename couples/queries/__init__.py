@@ -46,7 +46,12 @@ from couples.queries.notifications import (
     notification_unread_count_of,
 )
 from couples.queries.people import (
+    NO_COVERAGE,
     ROLE_ORDER,
+    CareCoverage,
+    care_coverage_by_couple,
+    care_coverage_for,
+    care_coverage_from,
     care_history_for_couple,
     care_team_for_couple,
     care_team_for_partner,
@@ -57,14 +62,18 @@ from couples.queries.people import (
     couple_partners_load,
     couple_time_zone,
     couple_today,
-    is_on_care_team,
     partner_get_for_user,
     partner_list_for_couple,
     partner_other,
 )
 
 __all__ = [
+    "NO_COVERAGE",
     "ROLE_ORDER",
+    "CareCoverage",
+    "care_coverage_by_couple",
+    "care_coverage_for",
+    "care_coverage_from",
     "couple_list_for_user",
     "couple_get_for_user",
     "partner_get_for_user",
@@ -74,7 +83,6 @@ __all__ = [
     "partner_other",
     "couple_time_zone",
     "couple_today",
-    "is_on_care_team",
     "care_team_for_couple",
     "care_history_for_couple",
     "care_team_from_history",

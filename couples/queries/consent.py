@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from couples.models import Partner, SharingConsent, User
-from couples.queries.people import couple_today, is_on_care_team
+from couples.queries.people import NO_COVERAGE, care_coverage_for, couple_today
 from couples.roles import Role, roles_for_user
 
 # How far back a partner's accounting of who saw their records reaches (Part 2: 3 years).
@@ -39,7 +39,9 @@ NO_ACCESS = IndividualItemsAccess(goals=False, checkins=False)
 
 
 def individual_items_access(*, viewer: User, owner: Partner) -> IndividualItemsAccess:
-    """The partner themself and their care team always; the other partner only under an
+    """The partner themself always; on their care team, the clinicians whose role covers
+    them (the couples therapist, their own individual therapist, counselor or medical
+    provider: CareCoverage), never the other partner's; the other partner only under an
     active consent (checked on every call, so a revocation counts from the next request)."""
     return individual_items_access_for_partners(viewer=viewer, partners=[owner])[owner.pk]
 
@@ -50,17 +52,22 @@ def individual_items_access_for_partners(
     """partner id -> individual_items_access, for the partners of one couple, with the
     care-team check read once for them all."""
     result = {}
-    on_team = None
+    coverage = None
     for owner in partners:
         if owner.user_id == viewer.pk:
             result[owner.pk] = IndividualItemsAccess(goals=True, checkins=True)
             continue
-        if on_team is None:
-            on_team = Role.CLINICIAN in roles_for_user(viewer) and is_on_care_team(
-                user=viewer, couple_id=owner.couple_id
+        if coverage is None:
+            coverage = (
+                care_coverage_for(user=viewer, couple_id=owner.couple_id)
+                if Role.CLINICIAN in roles_for_user(viewer)
+                else NO_COVERAGE
             )
-        if on_team:
+        if coverage.covers(owner.pk):
             result[owner.pk] = IndividualItemsAccess(goals=True, checkins=True)
+            continue
+        if Role.PARTNER not in roles_for_user(viewer):
+            result[owner.pk] = NO_ACCESS  # only the other partner can hold a consent
             continue
         consent = consent_active_for(partner=owner)
         if consent is None or consent.recipient.user_id != viewer.pk:

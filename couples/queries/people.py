@@ -1,6 +1,8 @@
 """Who may see which couple: couples, partners, clinicians and care teams, read for the asker."""
 
 import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import (
     Case,
@@ -101,10 +103,54 @@ def couple_today(*, couple: Couple) -> datetime.date:
     return timezone.localdate(timezone=couple_time_zone(couple=couple))
 
 
-def is_on_care_team(*, user: User, couple_id: int) -> bool:
-    return CareAssignment.objects.filter(
-        couple_id=couple_id, clinician__user=user, ended_at__isnull=True
-    ).exists()
+@dataclass(frozen=True)
+class CareCoverage:
+    """Whose individual items (individual goals, check-ins, measures) a clinician's current
+    roles on one couple cover: the couples therapist's cover both partners, an individual
+    therapist's, counselor's or medical provider's only the partner they are assigned to.
+    The couple's shared items are for the whole care team (minimum necessary)."""
+
+    both: bool = False
+    partner_ids: frozenset[int] = frozenset()
+
+    def covers(self, partner_id: int) -> bool:
+        return self.both or partner_id in self.partner_ids
+
+
+NO_COVERAGE = CareCoverage()
+
+
+def care_coverage_from(assignments: Iterable[CareAssignment]) -> CareCoverage:
+    """The coverage of one clinician's assignments on one couple, as read (no query)."""
+    current = [a for a in assignments if a.ended_at is None]
+    return CareCoverage(
+        both=any(a.partner_id is None for a in current),
+        partner_ids=frozenset(a.partner_id for a in current if a.partner_id is not None),
+    )
+
+
+def care_coverage_by_couple(
+    *, user: User, couple_ids: Iterable[int] | None = None
+) -> dict[int, CareCoverage]:
+    """couple id -> the user's coverage there, for these couples or (None) every couple
+    whose care team they are on; a couple they are not on is left out. One query."""
+    current = CareAssignment.objects.filter(clinician__user=user, ended_at__isnull=True)
+    if couple_ids is not None:
+        current = current.filter(couple_id__in=list(couple_ids))
+    found: dict[int, list[int | None]] = {}
+    for couple_id, partner_id in current.values_list("couple_id", "partner_id"):
+        found.setdefault(couple_id, []).append(partner_id)
+    return {
+        couple_id: CareCoverage(
+            both=None in partner_ids,
+            partner_ids=frozenset(pk for pk in partner_ids if pk is not None),
+        )
+        for couple_id, partner_ids in found.items()
+    }
+
+
+def care_coverage_for(*, user: User, couple_id: int) -> CareCoverage:
+    return care_coverage_by_couple(user=user, couple_ids=[couple_id]).get(couple_id, NO_COVERAGE)
 
 
 def care_team_for_couple(*, couple: Couple) -> QuerySet[CareAssignment]:

@@ -22,9 +22,11 @@ from common.forms import attach_service_error
 from couples.models import Couple, Partner
 from couples.permissions import role_check
 from couples.queries import (
+    IndividualItemsAccess,
     couple_get_for_user,
     couple_time_zone,
     couple_today,
+    individual_items_access,
     individual_items_access_for_partners,
     partner_list_for_couple,
 )
@@ -178,6 +180,8 @@ def couple_goals_context(*, request: HttpRequest, couple: Couple, partners: list
 
     The couple is already scope- and role-checked (and its read audited) by the caller, which
     passes its partners. A fixed number of queries, however many goals and entries there are.
+    A partner whose individual goals the viewer's role does not cover (another clinician's
+    patient) reads "Not shared with you", and offers no new goal for them.
     """
     today = couple_today(couple=couple)
     visible = queries.goal_list_for_user(user=request.user, couple=couple, partners=partners)
@@ -194,36 +198,45 @@ def couple_goals_context(*, request: HttpRequest, couple: Couple, partners: list
         )
 
     new_goal = reverse("goals:clinic_goal_new", kwargs={"couple_pk": couple.pk})
+    covered = [p for p in partners if visible.readable.get(p.pk)]
     return {
         "progress_days": COUPLE_PAGE_PROGRESS_DAYS,
         "shared_goals": [card(goal) for goal in cards.in_status_order(visible.shared)],
         "individual_goals": [
-            (partner, [card(goal) for goal in individual[partner.pk]]) for partner in partners
+            (partner, [card(goal) for goal in individual[partner.pk]], partner in covered)
+            for partner in partners
         ],
         "new_goal_links": [("New shared goal", new_goal)]
         + [
             (f"New goal for {p.display_name}", f"{new_goal}?{urlencode({'partner': p.pk})}")
-            for p in partners
+            for p in covered
         ],
     }
 
 
 def couple_checkins_context(
-    *, request: HttpRequest, couple: Couple, partners: list[Partner]
+    *,
+    request: HttpRequest,
+    couple: Couple,
+    partners: list[Partner],
+    accesses: dict[int, IndividualItemsAccess] | None = None,
 ) -> dict:
     """Each partner's last 14 days of check-ins and sober streak, for the check-ins tab; a
-    partner whose check-ins the viewer's role does not cover reads "Not shared with you"."""
+    partner whose check-ins the viewer's role does not cover reads "Not shared with you", and
+    their check-ins are not read. `accesses` as the caller read them, if it did."""
     today = couple_today(couple=couple)
+    if accesses is None:
+        accesses = individual_items_access_for_partners(viewer=request.user, partners=partners)
     return {
-        "checkin_summaries": _checkin_summaries(request, partners, today),
+        "checkin_summaries": _checkin_summaries(partners, accesses, today),
         "checkin_days": CHECKIN_DAYS,
     }
 
 
-def _checkin_summaries(request, partners, today) -> list[cards.CheckInSummary]:
+def _checkin_summaries(partners, accesses, today) -> list[cards.CheckInSummary]:
     since = today - datetime.timedelta(days=CHECKIN_DAYS - 1)
-    checkins = queries.checkin_list_for_partners(partners=partners, since=since)
-    accesses = individual_items_access_for_partners(viewer=request.user, partners=partners)
+    readable = [partner for partner in partners if accesses[partner.pk].checkins]
+    checkins = queries.checkin_list_for_partners(partners=readable, since=since)
     summaries = []
     for partner in partners:
         may_see = accesses[partner.pk].checkins
@@ -252,11 +265,17 @@ def _status_actions(goal: Goal) -> list[tuple[str, str, str]]:
 
 
 def _partner_from_url(request: HttpRequest, partners: list[Partner]) -> Partner | None:
-    """The partner named by ?partner= (an individual goal), who must be one of the couple's."""
+    """The partner named by ?partner= (an individual goal), who must be one of the couple's
+    and covered by the clinician's role (another partner's individual goals are not theirs)."""
     raw = request.GET.get("partner")
     if raw is None:
         return None
     partner = next((p for p in partners if str(p.pk) == raw), None)
+    if (
+        partner is not None
+        and not individual_items_access(viewer=request.user, owner=partner).goals
+    ):
+        partner = None
     if partner is None:
         access_denied_record(
             user=request.user, request=request, target_type="couples.Partner", target_id=raw[:20]

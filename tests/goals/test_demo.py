@@ -9,6 +9,7 @@ from couples.models import Couple, Partner
 from couples.queries import couple_today
 from goals import queries
 from goals.models import CheckIn, Goal, ProgressEntry
+from tests.factories import EVERY_PARTNER
 
 pytestmark = pytest.mark.timeshift
 
@@ -39,7 +40,9 @@ def test_seed_demo_includes_a_couple_that_needs_attention(db, settings):
     call_command("seed_demo")
     couples = list(Couple.objects.prefetch_related("partners__user"))
 
-    attention = queries.needs_attention(couples=couples, today=couple_today(couple=couples[0]))
+    attention = queries.needs_attention(
+        couples=couples, today=couple_today(couple=couples[0]), coverage=EVERY_PARTNER
+    )
 
     riley_couple = Couple.objects.get(partners__user__email="riley@demo.couplesrehab.test")
     reasons = attention[riley_couple.pk]

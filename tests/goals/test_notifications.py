@@ -401,7 +401,7 @@ def test_a_clinician_who_left_the_team_gets_no_alert(
     send(clock, at(TUESDAY, 9), notifications.CHECKINS_MISSED)
 
     left = rows(notifications.CHECKINS_MISSED, recipient=team["couples"].user).get()
-    assert (left.status, left.status_note) == ("withdrawn", "No longer on the care team")
+    assert (left.status, left.status_note) == ("withdrawn", "No longer caring for this partner")
     assert [message.to for message in mail.outbox] == [[team["therapist"].user.email]]
 
 

@@ -8,7 +8,13 @@ from couples import services as couple_services
 from couples.models import CareRole, Couple
 from goals import queries
 from goals.models import CheckIn, Goal, ProgressEntry
-from tests.factories import ClinicianFactory, CoupleFactory, GoalFactory, PartnerFactory
+from tests.factories import (
+    EVERY_PARTNER,
+    ClinicianFactory,
+    CoupleFactory,
+    GoalFactory,
+    PartnerFactory,
+)
 
 TODAY = datetime.date(2026, 11, 27)
 # The queries are given TODAY; the clock reads it too (noon in New York), for the couples,
@@ -123,7 +129,9 @@ def test_needs_attention_gives_each_reason(db):
             goal=rated, partner=partner, day=TODAY, measure="rating", value=value, recorded_on=TODAY
         )
 
-    reasons = queries.needs_attention(couples=_with_partners([couple]), today=TODAY)[couple.pk]
+    reasons = queries.needs_attention(
+        couples=_with_partners([couple]), today=TODAY, coverage=EVERY_PARTNER
+    )[couple.pk]
 
     assert "No check-in from Jordan for 3 days" in reasons
     assert "Alex reported craving 9 of 10 on Nov 27" in reasons
@@ -136,7 +144,12 @@ def test_needs_attention_gives_each_reason(db):
 def test_a_calm_couple_needs_no_attention(db):
     couples = _clinic(1)
 
-    assert queries.needs_attention(couples=_with_partners(couples), today=TODAY) == {}
+    assert (
+        queries.needs_attention(
+            couples=_with_partners(couples), today=TODAY, coverage=EVERY_PARTNER
+        )
+        == {}
+    )
 
 
 @pytest.mark.parametrize("size", [3, 30])
@@ -147,7 +160,7 @@ def test_needs_attention_uses_four_queries_whatever_the_caseload(
 
     # last check-in per partner, recent uses and cravings, stale goals, recent shared ratings
     with django_assert_num_queries(4):
-        queries.needs_attention(couples=couples, today=TODAY)
+        queries.needs_attention(couples=couples, today=TODAY, coverage=EVERY_PARTNER)
 
 
 def test_discharged_couples_raise_no_missing_checkin_alerts(db):
@@ -156,7 +169,12 @@ def test_discharged_couples_raise_no_missing_checkin_alerts(db):
     )
     PartnerFactory(couple=couple)
 
-    assert queries.needs_attention(couples=_with_partners([couple]), today=TODAY) == {}
+    assert (
+        queries.needs_attention(
+            couples=_with_partners([couple]), today=TODAY, coverage=EVERY_PARTNER
+        )
+        == {}
+    )
 
 
 def test_the_care_team_sees_every_goal_of_the_couple(partner_a, partner_b, staff):
@@ -184,4 +202,9 @@ def test_milestones_and_couples_not_in_treatment_raise_no_stale_goal_alerts(db):
         for partner in couple.partners.all():
             _checkin(partner, TODAY)
 
-    assert queries.needs_attention(couples=_with_partners([treated, intake]), today=TODAY) == {}
+    assert (
+        queries.needs_attention(
+            couples=_with_partners([treated, intake]), today=TODAY, coverage=EVERY_PARTNER
+        )
+        == {}
+    )

@@ -9,7 +9,7 @@ import pytest
 from couples.models import Couple
 from goals import queries
 from goals.models import CheckIn, ProgressEntry
-from tests.factories import CoupleFactory, GoalFactory, PartnerFactory
+from tests.factories import EVERY_PARTNER, CoupleFactory, GoalFactory, PartnerFactory
 
 TODAY = datetime.date(2026, 11, 27)
 # The queries are given TODAY; the clock reads it too (noon in New York), for the couples,
@@ -54,7 +54,7 @@ def reasons_for(*couples):
     listed = Couple.objects.filter(pk__in=[c.pk for c in couples]).prefetch_related(
         "partners__user"
     )
-    return queries.needs_attention(couples=list(listed), today=TODAY)
+    return queries.needs_attention(couples=list(listed), today=TODAY, coverage=EVERY_PARTNER)
 
 
 # Missing check-ins
@@ -202,10 +202,10 @@ def test_needs_attention_reads_four_queries_with_every_kind_of_reason(
     # each partner's latest check-in, recent uses and cravings, stale goals with their
     # latest day, recent shared ratings
     with django_assert_num_queries(4):
-        reasons = queries.needs_attention(couples=listed, today=TODAY)
+        reasons = queries.needs_attention(couples=listed, today=TODAY, coverage=EVERY_PARTNER)
     assert all(len(reasons[couple.pk]) == 5 for couple in couples)
 
 
 def test_an_empty_caseload_reads_nothing(db, django_assert_num_queries):
     with django_assert_num_queries(0):
-        assert queries.needs_attention(couples=[], today=TODAY) == {}
+        assert queries.needs_attention(couples=[], today=TODAY, coverage=EVERY_PARTNER) == {}

@@ -212,9 +212,9 @@ def test_planning_and_sending_cost_the_same_queries_for_any_caseload(
     clock.moment = at(TUESDAY, 7)
 
     # The row with its recipient and preferences, the recipient's zone (not a partner), the
-    # claim, the seven of the summary (couples, partners, four for needs_attention, sessions),
-    # marking it sent.
-    with django_assert_num_queries(11):
+    # claim, the eight of the summary (the clinician's roles, couples, partners, four for
+    # needs_attention, sessions), marking it sent.
+    with django_assert_num_queries(12):
         notification_send(notification_id=mine.pk, now=clock.moment)
 
     [email] = mail.outbox
