@@ -1,8 +1,10 @@
 import re
 
+from django.conf import settings
 from playwright.sync_api import expect
 
 from audit.models import AuditEvent
+from couples import services
 from tests.browser.helpers import LOGIN_PATH, TOTP_PATH, submit
 from tests.factories import PASSWORD, ClinicianFactory, PartnerFactory, StaffUserFactory
 
@@ -31,14 +33,16 @@ def test_clinician_enrolls_totp_then_signs_in_again_with_a_code(
     page, site, login_as, enter_totp_code, axe_check
 ):
     user = ClinicianFactory(user__first_name="Maya").user
+    user.set_unusable_password()
+    user.save()
 
-    # The password alone opens no clinic page: allauth first asks for the password
-    # again (reauthentication), then shows the authenticator set-up.
-    login_as(user)
-    page.goto(site + "/clinic/")
-    expect(page).to_have_url(re.compile(r"/accounts/reauthenticate/\?next=.*totp.*activate"))
-    page.locator("[name=password]").fill(PASSWORD)
-    submit(page, "password")
+    # The password alone never lets anyone set up a second factor: only the invitation does.
+    services.invitation_send(user=user, invited_by=None)
+    page.goto(services.invitation_url(user=user).replace(settings.SITE_URL, site))
+    page.locator("[name=new_password1]").fill(PASSWORD)
+    page.locator("[name=new_password2]").fill(PASSWORD)
+    submit(page, "new_password1")
+    # Choosing the password signs her in and leads straight to the authenticator set-up.
     expect(page).to_have_url(site + "/accounts/2fa/totp/activate/")
     secret = page.get_by_label("Authenticator secret").input_value()
     enrolled_with = enter_totp_code(secret)
@@ -63,6 +67,17 @@ def test_clinician_enrolls_totp_then_signs_in_again_with_a_code(
     expect(page).to_have_url(site + "/clinic/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Caseload")
     axe_check()
+
+
+def test_a_password_alone_cannot_set_up_two_factor_for_a_clinician(page, site, login_as):
+    user = ClinicianFactory(user__first_name="Maya").user
+
+    login_as(user)
+    page.goto(site + "/clinic/")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Two-factor sign-in needed")
+    page.goto(site + "/accounts/2fa/totp/activate/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Two-factor sign-in needed")
 
 
 def test_staff_reaches_admin_only_after_totp(
