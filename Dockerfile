@@ -33,5 +33,6 @@ USER app
 EXPOSE 8000
 
 # Two sync workers per container (NOTES.md: gthread gave no gain on 2 cores); scale with more
-# containers. Access and error logs go to stdout/stderr; heartbeat files live in memory.
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--timeout", "30", "--graceful-timeout", "30", "--access-logfile", "-", "--error-logfile", "-", "--worker-tmp-dir", "/dev/shm"]
+# containers. Access and error logs go to stdout/stderr (the access log without query strings
+# or tokens: config/gunicorn.conf.py); heartbeat files live in memory.
+CMD ["gunicorn", "config.wsgi:application", "--config", "config/gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--workers", "2", "--timeout", "30", "--graceful-timeout", "30", "--access-logfile", "-", "--error-logfile", "-", "--worker-tmp-dir", "/dev/shm"]

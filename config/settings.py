@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "couples.middleware.MalformedInputMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "couples.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -182,6 +183,12 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "account_login"
 
 # django-allauth: email is the login, nobody signs up (staff invite people).
+# The clinic's name on its pages; everything that leaves the app (email senders and subjects,
+# calendar events, the authenticator app's entry) uses the discreet name instead, which says
+# nothing about treatment: lock screens and shared calendars show them to anyone nearby.
+CLINIC_NAME = env_str("CLINIC_NAME", "Couples Rehab")
+CLINIC_DISCREET_NAME = env_str("CLINIC_DISCREET_NAME", "Clinic Portal")
+
 ACCOUNT_ADAPTER = "couples.adapters.AccountAdapter"
 MFA_ADAPTER = "couples.adapters.MFAAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
@@ -193,7 +200,7 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Couples Rehab] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{CLINIC_DISCREET_NAME}] "
 # After LOGIN_ATTEMPTS_LIMIT failures for one email the login is locked for
 # LOGIN_ATTEMPTS_TIMEOUT seconds; any one address may try 10 times a minute.
 ACCOUNT_RATE_LIMITS = {
@@ -206,8 +213,15 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_REAUTHENTICATION_METHODS = ["password", "mfa"]
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = "Couples Rehab"
+MFA_TOTP_ISSUER = CLINIC_DISCREET_NAME
 USERSESSIONS_TRACK_ACTIVITY = False
+
+# Request bodies: a larger one is refused (413) before it is read
+# (couples.middleware.MalformedInputMiddleware); the largest thing anyone sends is an
+# insurance card image of up to 5 MB. Form fields other than files stop at 1 MB in all. A
+# reverse proxy in front should refuse the same sizes (README, Production).
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 6 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # Sessions: the key rotates at login (Django does it), pages log off after
 # SESSION_IDLE_TIMEOUT of inactivity and after SESSION_ABSOLUTE_TIMEOUT in any case.
@@ -216,6 +230,9 @@ SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 60 * 60)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Flash messages ("Thank you for being honest…", goal titles) stay on the server with the
+# session, never in a cookie (a signed cookie is readable).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Security headers and cookies. HTTPS is assumed outside DEBUG.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -271,7 +288,7 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Email: printed to the console on a laptop, SMTP when EMAIL_URL-style settings exist.
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Couples Rehab <no-reply@localhost>")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{CLINIC_DISCREET_NAME} <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 _email_host = env_str("EMAIL_HOST")
 if _email_host:
@@ -333,14 +350,24 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
-CLINIC_NAME = env_str("CLINIC_NAME", "Couples Rehab")
 CLINIC_ON_CALL_PHONE = env_str("CLINIC_ON_CALL_PHONE", "+1 555 010 0100")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # The development server's request lines, as gunicorn's (config/gunicorn.conf.py): no
+    # query strings, no calendar tokens.
+    "filters": {"request_line": {"()": "common.logs.RequestLineFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.server": {
+            "handlers": ["console"],
+            "filters": ["request_line"],
+            "level": "INFO",
+            "propagate": False,
+        },
+    },
 }
 
 # Virtual sessions: the telehealth service's room URL prefix (each session adds an

@@ -6,7 +6,11 @@ from django.template.loader import render_to_string
 
 
 def email_make(*, name: str, to: str, context: dict) -> EmailMultiAlternatives:
-    context = {"clinic_name": settings.CLINIC_NAME, "site_url": settings.SITE_URL, **context}
+    context = {
+        "clinic_name": settings.CLINIC_DISCREET_NAME,
+        "site_url": settings.SITE_URL,
+        **context,
+    }
     subject = render_to_string(f"emails/{name}_subject.txt", context)
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),

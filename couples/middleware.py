@@ -1,10 +1,11 @@
 import time
-from urllib.parse import urlencode
+from urllib.parse import unquote_to_bytes, urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -137,6 +138,68 @@ class MFARequiredMiddleware:
             detail={"path": request.path[:200]},
         )
         return render(request, "couples/second_factor_needed.html", status=403)
+
+
+class MalformedInputMiddleware:
+    """Refuse, before any view runs, what no page can read: a NUL byte or bytes that are not
+    UTF-8 in the path, the query string or a form's fields (400), and a body larger than
+    REQUEST_BODY_MAX_BYTES (413, before it is read). The refusal is audited with the visitor
+    (anonymous too), naming what was wrong but not the input itself."""
+
+    FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        problem, status = self._problem(request)
+        if problem:
+            user = request.user if request.user.is_authenticated else None
+            audit_record(
+                actor=user,
+                action=AuditEvent.Action.READ,
+                request=request,
+                allowed=False,
+                detail={"refused": problem, "method": request.method},
+            )
+            text = (
+                "This request is too large."
+                if status == 413
+                else "This request could not be read: it contains characters that are not text."
+            )
+            return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+    def _problem(self, request) -> tuple[str, int]:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return "unreadable Content-Length", 400
+        if length > settings.REQUEST_BODY_MAX_BYTES:
+            return "body too large", 413
+        raw_path = request.META.get("PATH_INFO", "").encode("latin-1", "replace")
+        if not _is_text(raw_path):
+            return "path", 400
+        if not _is_text(unquote_to_bytes(request.META.get("QUERY_STRING", "").replace("+", " "))):
+            return "query string", 400
+        if request.method == "POST" and request.content_type in self.FORM_TYPES:
+            if request.content_type == "application/x-www-form-urlencoded":
+                if not _is_text(unquote_to_bytes(request.body.replace(b"+", b" "))):
+                    return "form", 400
+            elif any("\x00" in value for values in request.POST.lists() for value in values[1]):
+                return "form", 400
+        return "", 200
+
+
+def _is_text(raw: bytes) -> bool:
+    """UTF-8 without a NUL byte."""
+    if b"\x00" in raw:
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class NoStoreMiddleware:

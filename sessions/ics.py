@@ -1,7 +1,9 @@
 """A person's sessions as an iCalendar (ICS) file, for their private calendar feed.
 
-A feed ends up on phones, lock screens and shared family calendars, so an event says
-only what kind of session it is and where to join: no names, no notes, no clinical detail.
+A feed ends up on phones, lock screens, shared family calendars and third-party calendar
+services, so an event is an "Appointment" with the clinic's discreet name
+(settings.CLINIC_DISCREET_NAME) and where to join: not the kind of session, no names, no
+notes, no clinical detail.
 """
 
 import datetime
@@ -13,6 +15,7 @@ from icalendar import Calendar, Event
 from common.sites import site_host
 from sessions.models import TherapySession
 
+EVENT_TITLE = "Appointment"
 # How often calendar apps should fetch the feed again (they may choose to wait longer).
 REFRESH_INTERVAL = datetime.timedelta(hours=1)
 
@@ -27,9 +30,9 @@ def session_calendar(
         for session in sessions
     ]
     calendar = Calendar.new(
-        prodid=f"-//{clinic_name}//Sessions//EN",
+        prodid=f"-//{clinic_name}//Appointments//EN",
         uid=f"{calendar_uid}@{host}",
-        name=f"{clinic_name} sessions",
+        name=f"{clinic_name} appointments",
         refresh_interval=REFRESH_INTERVAL,
         subcomponents=events,
     )
@@ -37,13 +40,10 @@ def session_calendar(
 
 
 def session_invite(*, session: TherapySession, clinic_name: str, site_url: str) -> bytes:
-    """One session as an email attachment. Its summary leaves out the kind: an attachment
-    lands in calendars that other people may see."""
+    """One session as an email attachment, the same event as in the feed."""
     host = site_host(site_url)
-    event = _event(
-        session, host=host, clinic_name=clinic_name, site_url=site_url, summary="Session"
-    )
-    calendar = Calendar.new(prodid=f"-//{clinic_name}//Sessions//EN", subcomponents=[event])
+    event = _event(session, host=host, clinic_name=clinic_name, site_url=site_url)
+    calendar = Calendar.new(prodid=f"-//{clinic_name}//Appointments//EN", subcomponents=[event])
     calendar.add("method", "PUBLISH")
     return calendar.to_ical()
 
@@ -54,7 +54,6 @@ def _event(
     host: str,
     clinic_name: str,
     site_url: str,
-    summary: str | None = None,
 ) -> Event:
     join_url = site_url + reverse("sessions:join", args=[session.pk])
     is_cancelled = session.status == TherapySession.Status.CANCELLED
@@ -65,7 +64,7 @@ def _event(
         # No METHOD in a feed, so DTSTAMP is when the event last changed (RFC 5545).
         stamp=session.updated_at.astimezone(datetime.UTC),
         last_modified=session.updated_at.astimezone(datetime.UTC),
-        summary=f"{summary or session.get_kind_display()} · {clinic_name}",
+        summary=f"{EVENT_TITLE} · {clinic_name}",
         description=f"Join from the portal (sign-in needed): {join_url}",
         url=join_url,
         status="CANCELLED" if is_cancelled else "CONFIRMED",

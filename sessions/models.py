@@ -1,4 +1,5 @@
 import datetime
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -197,13 +198,19 @@ class Attendance(models.Model):
         return f"{self.partner} at {self.session}"
 
 
+def token_hash_of(token: str) -> str:
+    """What is stored of a feed's token: its SHA-256. The token itself is shown to its owner
+    once, when the address is made; a copy of the database reveals no working address."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class CalendarFeed(models.Model):
     """A private, revocable calendar (ICS) address for one person."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="calendar_feeds"
     )
-    token = models.CharField(max_length=64, unique=True, default=unguessable_token, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

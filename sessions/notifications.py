@@ -77,7 +77,7 @@ def session_invite_ics(session: TherapySession) -> bytes:
     """The session's calendar file, built once per session object (the same for everyone)."""
     if not hasattr(session, "_invite_ics"):
         session._invite_ics = session_invite(
-            session=session, clinic_name=settings.CLINIC_NAME, site_url=settings.SITE_URL
+            session=session, clinic_name=settings.CLINIC_DISCREET_NAME, site_url=settings.SITE_URL
         )
     return session._invite_ics
 

@@ -18,7 +18,7 @@ from audit.services import access_denied_record
 from couples.models import Couple, Partner, User
 from couples.queries import couple_list_for_user
 from couples.roles import Role, roles_for_user
-from sessions.models import Attendance, CalendarFeed, TherapySession
+from sessions.models import Attendance, CalendarFeed, TherapySession, token_hash_of
 
 
 def session_list_for_user(*, user: User) -> QuerySet[TherapySession]:
@@ -218,9 +218,11 @@ def calendar_feed_for_user(*, user: User) -> CalendarFeed | None:
 
 
 def calendar_feed_get(*, token: str) -> CalendarFeed:
+    """The open feed at this address (only its hash is stored), with its owner and, if the
+    owner is a partner, their partner profile."""
     feed = (
-        CalendarFeed.objects.select_related("user")
-        .filter(token=token, revoked_at__isnull=True, user__is_active=True)
+        CalendarFeed.objects.select_related("user", "user__partner")
+        .filter(token_hash=token_hash_of(token), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
     if feed is None:

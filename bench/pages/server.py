@@ -18,6 +18,7 @@ class Gunicorn:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log = log_dir / "gunicorn.log"
         command = [str(BIN / "gunicorn"), "config.wsgi:application"]
+        command += ["--config", "config/gunicorn.conf.py"]
         command += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
         command += ["--timeout", "30", "--graceful-timeout", "30"]
         command += ["--access-logfile", str(log_dir / "access.log")]

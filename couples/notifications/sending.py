@@ -47,7 +47,7 @@ def retry_delay(attempt: int) -> int:
 
 def notification_email(*, notification: Notification, recipient: Recipient, message: Message):
     context = {
-        "clinic_name": settings.CLINIC_NAME,
+        "clinic_name": settings.CLINIC_DISCREET_NAME,
         "site_url": settings.SITE_URL,
         "first_name": recipient.first_name,
         "lines": message.lines,

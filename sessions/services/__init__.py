@@ -6,7 +6,11 @@ series), `changes` (move or cancel), `attendance` (marking it, answering a remin
 """
 
 from sessions.services.attendance import attendance_mark, attendance_respond
-from sessions.services.calendar_feeds import calendar_feed_create, calendar_feed_revoke
+from sessions.services.calendar_feeds import (
+    calendar_feed_create,
+    calendar_feed_fetched,
+    calendar_feed_revoke,
+)
 from sessions.services.changes import session_cancel, session_reschedule
 from sessions.services.checks import (
     MAX_MINUTES,
@@ -24,6 +28,7 @@ __all__ = [
     "attendance_mark",
     "attendance_respond",
     "calendar_feed_create",
+    "calendar_feed_fetched",
     "calendar_feed_revoke",
     "conflicts_for",
     "participants_for",

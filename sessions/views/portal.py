@@ -43,6 +43,8 @@ PAST_DAYS = 30
 # The feed reaches a month back (for the record) and half a year ahead (for planning).
 FEED_DAYS_BACK, FEED_DAYS_AHEAD = 30, 180
 FEED_ROLES = frozenset({Role.PARTNER, Role.CLINICIAN})
+# Session key holding a new feed's token until the next page shows the address, once.
+FEED_TOKEN_ONCE = "sessions_feed_token_once"
 # The buttons of the calendar page, and what each says once done.
 FEED_ACTIONS = {
     "create": "Your calendar address is ready. Add it to your calendar app.",
@@ -230,7 +232,9 @@ def calendar_settings(request: HttpRequest) -> HttpResponse:
         _calendar_action(request, action=request.POST.get("action", ""))
         return redirect("sessions:calendar")
     feed = queries.calendar_feed_for_user(user=request.user)
-    feed_url = _feed_url(feed.token) if feed else ""
+    # The address is shown once, right after it is made: only its hash is kept.
+    token = request.session.pop(FEED_TOKEN_ONCE, None)
+    feed_url = _feed_url(token) if feed and token else ""
     zone = _viewer_time_zone(request.user)
     context = {
         "feed": feed,
@@ -251,7 +255,8 @@ def _calendar_action(request: HttpRequest, *, action: str) -> None:
         messages.error(request, "Choose to create, replace or turn off your calendar address.")
         return
     if action != "revoke":
-        services.calendar_feed_create(user=request.user, request=request)
+        feed = services.calendar_feed_create(user=request.user, request=request)
+        request.session[FEED_TOKEN_ONCE] = feed.token
         messages.success(request, FEED_ACTIONS[action])
         return
     feed = queries.calendar_feed_for_user(user=request.user)
@@ -270,6 +275,7 @@ def _feed_url(token: str) -> str:
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     # No sign-in: calendar apps cannot log in, so the unguessable token is the credential.
     feed = queries.calendar_feed_get(token=token)
+    services.calendar_feed_fetched(feed=feed, request=request)
     now = timezone.now()
     sessions = queries.session_list_for_feed(
         user=feed.user,
@@ -279,7 +285,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     body = ics.session_calendar(
         sessions=sessions,
         calendar_uid=f"calendar-feed-{feed.pk}",
-        clinic_name=settings.CLINIC_NAME,
+        clinic_name=settings.CLINIC_DISCREET_NAME,
         site_url=settings.SITE_URL,
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")

@@ -211,8 +211,9 @@ def test_correcting_a_checkin_takes_a_fixed_number_of_queries(
     # session, user with roles, partner with couple and user; the service's savepoint (its
     # own transaction outside tests), the day's check-in (locked), its update, the audit row:
     # chain head (locked), the event, the head's update, release; the streak for the
-    # message: the days of reported use.
-    with django_assert_num_queries(11):
+    # message: the days of reported use; the message kept in the session (savepoint, its
+    # update, release), never in a cookie.
+    with django_assert_num_queries(14):
         response = jordan.post(CHECKIN, checkin_data(today, craving="3"))
 
     assert response.status_code == 302

@@ -42,6 +42,11 @@ def feed_url(feed):
     return f"/calendar/{feed.token}.ics"
 
 
+def _token_shown(page) -> str:
+    """The feed token in the address the page shows (once, right after it is made)."""
+    return re.search(r"/calendar/([\w-]+)\.ics", page.text).group(1)
+
+
 def minutes_from_now(minutes: int) -> datetime.datetime:
     # Whole minutes, as a calendar file carries no fractions of a second.
     return timezone.now().replace(second=0, microsecond=0) + datetime.timedelta(minutes=minutes)
@@ -468,30 +473,35 @@ def test_creating_an_address_shows_it_in_full(jordan, partner_a):
 
     assert response.status_code == 302
     assert response["Location"] == CALENDAR
-    feed = CalendarFeed.objects.get(user=partner_a.user, revoked_at=None)
     page = jordan.get(CALENDAR)
-    assert f'value="{settings.SITE_URL}/calendar/{feed.token}.ics"' in page.text
-    assert f'href="webcal://localhost:8000/calendar/{feed.token}.ics"' in page.text
+    token = _token_shown(page)
+    assert f'value="{settings.SITE_URL}/calendar/{token}.ics"' in page.text
+    assert f'href="webcal://localhost:8000/calendar/{token}.ics"' in page.text
     assert 'value="replace"' in page.text and 'value="revoke"' in page.text
+    # Only its hash is kept: the address is shown that once.
+    feed = CalendarFeed.objects.get(user=partner_a.user, revoked_at=None)
+    assert token not in str(CalendarFeed.objects.filter(pk=feed.pk).values().get())
+    again = jordan.get(CALENDAR).text
+    assert token not in again and "shown only when it was made" in again
 
 
 def test_replacing_the_address_stops_the_old_one_at_once(jordan, client, partner_a):
     jordan.post(CALENDAR, {"action": "create"})
-    old = CalendarFeed.objects.get(user=partner_a.user)
+    old = _token_shown(jordan.get(CALENDAR))
 
     response = jordan.post(CALENDAR, {"action": "replace"})
 
-    new = CalendarFeed.objects.get(user=partner_a.user, revoked_at=None)
+    new = _token_shown(jordan.get(CALENDAR))
     assert response.status_code == 302
-    assert new.token != old.token
+    assert new != old
     client.logout()
-    assert client.get(feed_url(old)).status_code == 404
-    assert client.get(feed_url(new)).status_code == 200
+    assert client.get(f"/calendar/{old}.ics").status_code == 404
+    assert client.get(f"/calendar/{new}.ics").status_code == 200
 
 
 def test_turning_the_address_off_stops_it(jordan, client, partner_a):
     jordan.post(CALENDAR, {"action": "create"})
-    feed = CalendarFeed.objects.get(user=partner_a.user)
+    token = _token_shown(jordan.get(CALENDAR))
 
     response = jordan.post(CALENDAR, {"action": "revoke"})
 
@@ -499,7 +509,19 @@ def test_turning_the_address_off_stops_it(jordan, client, partner_a):
     assert not CalendarFeed.objects.filter(revoked_at=None).exists()
     assert 'value="create"' in jordan.get(CALENDAR).text
     client.logout()
-    assert client.get(feed_url(feed)).status_code == 404
+    assert client.get(f"/calendar/{token}.ics").status_code == 404
+
+
+def test_every_fetch_of_the_feed_is_audited(client, partner_a):
+    feed = services.calendar_feed_create(user=partner_a.user)
+
+    client.get(feed_url(feed))
+    client.get(feed_url(feed))
+
+    fetches = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT)
+    assert fetches.count() == 2
+    assert {event.patient for event in fetches} == {partner_a}
+    assert fetches.first().detail == {"via": "calendar feed", "owner": partner_a.user_id}
 
 
 def test_an_unknown_calendar_action_changes_nothing(jordan):
@@ -561,7 +583,8 @@ def test_the_feed_has_exactly_my_sessions_at_their_times(
         assert event.decoded("DTSTART") == session.starts_at
         assert event.decoded("DTEND") == session.ends_at
         assert event.decoded("DTSTART").utcoffset() == datetime.timedelta(0)
-        assert str(event["SUMMARY"]) == f"{session.get_kind_display()} · {settings.CLINIC_NAME}"
+        # Lock screens and shared calendars: not the kind of session, not the clinic's name.
+        assert str(event["SUMMARY"]) == f"Appointment · {settings.CLINIC_DISCREET_NAME}"
         assert str(event["URL"]) == f"{settings.SITE_URL}/sessions/{session.pk}/join/"
         assert str(event["STATUS"]) == "CONFIRMED"
 
@@ -657,15 +680,16 @@ def test_the_feed_of_a_deactivated_person_is_404(client, partner_a):
 
 
 @pytest.mark.parametrize("size", [2, 30])
-def test_the_feed_uses_two_queries_for_any_number_of_sessions(
+def test_the_feed_uses_five_queries_for_any_number_of_sessions(
     client, maya, couple, partner_a, size, django_assert_num_queries
 ):
     for number in range(size):
         couples_session(maya, couple, starts_in=-20 * 24 * 60 + number * 24 * 60)
     feed = services.calendar_feed_create(user=partner_a.user)
 
-    # the feed with its user, the sessions
-    with django_assert_num_queries(2):
+    # the feed with its user, the fetch's audit row (lock a chain, insert, move its head),
+    # the sessions
+    with django_assert_num_queries(5):
         response = client.get(feed_url(feed))
 
     assert len(events_of(response)) == size
