@@ -63,6 +63,7 @@ migrations-check: install
 
 deploy-check: install
 	DEBUG=false EMAIL_HOST=smtp.example.org SECRET_KEY=deploy-check-$$(date +%s)-a-long-random-value-for-the-check-only \
+	AUDIT_CHAIN_KEY=deploy-check-audit-key \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 ## lock: re-pin every dependency with hashes after editing pyproject.toml.

@@ -4,6 +4,9 @@ Every write to a clinical, session or insurance record and every read of a patie
 by staff is an AuditEvent, written in the same transaction as what it records
 (audit.services). Each event belongs to one chain and carries the hash of the event before
 it in that chain, so `manage.py audit_verify` detects a changed, deleted or inserted row.
+The hash is keyed (HMAC with settings.AUDIT_CHAIN_KEY, kept outside the database), so a row
+rewritten with a recomputed hash is detected too; PostgreSQL refuses UPDATE, DELETE and
+TRUNCATE on the table.
 
 Why several chains: appending locks the chain's head row until the transaction commits. With
 one chain every audited request in the clinic waited on that one lock; with CHAINS heads a
@@ -14,6 +17,7 @@ The tables kept the names they had when the log lived in the couples app.
 """
 
 import hashlib
+import hmac
 import json
 from datetime import UTC
 
@@ -78,6 +82,11 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False)
+    keyed = models.BooleanField(
+        default=True,
+        editable=False,
+        help_text="Hashed with AUDIT_CHAIN_KEY (HMAC-SHA256); rows from before the key are not.",
+    )
 
     class Meta:
         db_table = "couples_auditevent"
@@ -104,6 +113,10 @@ class AuditEvent(models.Model):
         raise ValueError("Audit events cannot be deleted")
 
     def compute_hash(self) -> str:
+        """HMAC-SHA256 with settings.AUDIT_CHAIN_KEY, which is not in the database: someone
+        who can write to the database cannot recompute it. Rows written before the key
+        existed (`keyed` false) verify with plain SHA-256; the keyed rows after them seal
+        them, since each links to the hash of the row before."""
         # The chain is not hashed (rows written before there were several chains verify as
         # they were): a row moved to another chain breaks that chain's links instead.
         payload = {
@@ -120,8 +133,11 @@ class AuditEvent(models.Model):
             "detail": self.detail,
             "prev": self.prev_hash,
         }
-        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        if self.keyed:
+            key = settings.AUDIT_CHAIN_KEY.encode()
+            return hmac.new(key, canonical, hashlib.sha256).hexdigest()
+        return hashlib.sha256(canonical).hexdigest()
 
 
 class AuditChainHead(models.Model):

@@ -139,7 +139,12 @@ def run(
         app_name=app_name,
     )
     # Production-like: DEBUG keeps every query in memory and logs a warning per worker.
-    env.update(DEBUG="false", SECRET_KEY=secrets.token_urlsafe(50))
+    env.update(
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        # The same key as this process's: both append to the same audit chains.
+        AUDIT_CHAIN_KEY=os.environ["AUDIT_CHAIN_KEY"],
+    )
     env["DJANGO_SETTINGS_MODULE"] = worker_settings
     worker = harness.Worker("bench", queue=queue, env=env, log=workdir / "worker.log")
     try:
@@ -392,6 +397,10 @@ def main() -> int:
             DJANGO_SETTINGS_MODULE="config.settings",
             DEBUG="false",
             SECRET_KEY=secrets.token_urlsafe(50),
+            AUDIT_CHAIN_KEY=secrets.token_urlsafe(50),
+            # The bench empties its database with flush (TRUNCATE), which the audit log
+            # refuses unless a superuser session allows it (audit/migrations/0004).
+            PGOPTIONS="-c couples.audit_truncate=allowed",
             # The sends measured in this process go to a sink too.
             MAIL_BACKEND="tests.delivery.mailsink.EmailBackend",
             MAIL_SINK_DIR=str(Path(workdir) / "profile-sink"),

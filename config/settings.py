@@ -51,6 +51,24 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "insecure-development-key-only-for-debug-mode"
+# The audit log's hash chain is keyed with this (HMAC-SHA256), kept out of the database: a
+# copy of the database, or write access to it, is not enough to rewrite the log so that
+# `audit_verify` still passes. Required when DEBUG is off; back it up with the database.
+AUDIT_CHAIN_KEY = env_str("AUDIT_CHAIN_KEY")
+if not AUDIT_CHAIN_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("AUDIT_CHAIN_KEY must be set when DEBUG is off")
+    AUDIT_CHAIN_KEY = "insecure-development-audit-key-only-for-debug-mode"
+# The placeholders of .env.example are refused: a copied example file is not a deployment.
+PLACEHOLDER_SECRETS = {
+    "replace-with-the-output-of-secrets-token-urlsafe-50-before-first-use",
+    "replace-with-another-output-of-secrets-token-urlsafe-50-before-first-use",
+}
+if not DEBUG and {SECRET_KEY, AUDIT_CHAIN_KEY} & PLACEHOLDER_SECRETS:
+    raise ImproperlyConfigured(
+        "SECRET_KEY and AUDIT_CHAIN_KEY still hold .env.example's placeholders: set real ones "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+    )
 
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data")))
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
@@ -94,6 +112,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "couples.middleware.MFARequiredMiddleware",
+    "couples.middleware.PermissionDeniedMiddleware",
     "couples.middleware.NoStoreMiddleware",
 ]
 

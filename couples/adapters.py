@@ -9,6 +9,9 @@ from audit.services import audit_record
 from couples.roles import home_url_for, requires_mfa
 from couples.services import second_factor
 
+# allauth's error codes for too many failed attempts.
+LOCKOUT_CODES = {"too_many_login_attempts", "rate_limited"}
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
@@ -53,6 +56,24 @@ class AccountAdapter(DefaultAccountAdapter):
             second_factor.second_factor_changed(request=request, user=user, change=change)
             return
         super().send_notification_mail(template_prefix, user, context=context, email=email)
+
+    def validation_error(self, code, *args, **kwargs):
+        # allauth's way of refusing a second-factor code after too many tries: the lockout
+        # is audited here, with the address it came from (the person is not signed in yet).
+        request = self.request or allauth_context.request
+        if (
+            code in LOCKOUT_CODES
+            and request is not None
+            and request.path.startswith("/accounts/2fa/")
+        ):
+            audit_record(
+                actor=request.user if request.user.is_authenticated else None,
+                action=AuditEvent.Action.SECOND_FACTOR_FAILED,
+                request=request,
+                allowed=False,
+                detail={"locked": True, "path": request.path[:200]},
+            )
+        return super().validation_error(code, *args, **kwargs)
 
     def logout(self, request) -> None:
         user = request.user

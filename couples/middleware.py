@@ -1,3 +1,4 @@
+import logging
 import time
 from urllib.parse import unquote_to_bytes, urlencode
 
@@ -5,15 +6,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.views.defaults import permission_denied
 
 from audit.models import AuditEvent
 from audit.services import audit_record
 from couples.roles import requires_mfa
 from couples.services import second_factor
+
+denials_log = logging.getLogger("couples.denials")
 
 AUTH_AT_KEY = "couples_auth_at"
 SEEN_AT_KEY = "couples_seen_at"
@@ -200,6 +205,33 @@ def _is_text(raw: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+class PermissionDeniedMiddleware:
+    """Every 403 a view raises (a role rule: an individual therapist posting attendance on a
+    colleague's session) is audited, and logged in one line instead of a traceback."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, PermissionDenied):
+            return None
+        user = request.user if request.user.is_authenticated else None
+        audit_record(
+            actor=user,
+            action=AuditEvent.Action.READ if request.method == "GET" else AuditEvent.Action.UPDATE,
+            request=request,
+            allowed=False,
+            detail={"status": 403, "method": request.method, "path": request.path[:200]},
+        )
+        denials_log.warning(
+            "403 %s %s for user %s", request.method, request.path[:200], getattr(user, "pk", "-")
+        )
+        return permission_denied(request, exception)
 
 
 class NoStoreMiddleware:

@@ -68,6 +68,7 @@ def django_env(database_url: str, redis_url: str, **extra: str) -> dict:
         REDIS_URL=redis_url,
         DEBUG="false",
         SECRET_KEY=os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
+        AUDIT_CHAIN_KEY=os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         DB_CONN_MAX_AGE="60",
         SECURE_SSL_REDIRECT="false",

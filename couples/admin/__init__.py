@@ -5,12 +5,14 @@ from couples.admin import care, clinicians, couples, notifications, users
 
 # Other apps' admins (insurance) build on these.
 from couples.admin.shared import (
+    PatientListAuditMixin,
     PatientRecordAuditMixin,
     QuickActionCheckboxMixin,
     ServiceFormMixin,
 )
 
 __all__ = [
+    "PatientListAuditMixin",
     "PatientRecordAuditMixin",
     "QuickActionCheckboxMixin",
     "ServiceFormMixin",

@@ -2,11 +2,12 @@
 
 from django.contrib import admin
 
+from couples.admin.shared import PatientListAuditMixin
 from couples.models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(PatientListAuditMixin, admin.ModelAdmin):
     """The outbox, for whoever runs the clinic's systems: what went out, what failed and why.
     Read-only; superusers only, since subjects carry patients' session times."""
 

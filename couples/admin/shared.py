@@ -28,10 +28,36 @@ class QuickActionCheckboxMixin:
         )
 
 
-class PatientRecordAuditMixin:
+class PatientListAuditMixin:
+    """Staff viewing a list that shows patients (the roster, a search, a filter) is recorded:
+    one row per view, naming the list, the search and the filters."""
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if response.status_code == 200:
+            audit_services.audit_record(
+                actor=request.user,
+                action=AuditEvent.Action.READ,
+                request=request,
+                detail={
+                    "via": "admin list",
+                    "list": self.model._meta.label,
+                    "search": request.GET.get("q", "")[:100],
+                    "filters": {
+                        key: value[:100]
+                        for key, value in sorted(request.GET.items())[:20]
+                        if key not in ("q", "p", "o")
+                    },
+                },
+            )
+        return response
+
+
+class PatientRecordAuditMixin(PatientListAuditMixin):
     """Staff opening a patient's record in the admin is recorded; no record, no page.
 
-    Saving a change through the admin form is recorded too, once per patient concerned.
+    Saving a change through the admin form is recorded too, once per patient concerned, and
+    so is each view of a list of such records.
     """
 
     def patients_of(self, obj) -> list[Partner]:

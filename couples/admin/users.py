@@ -6,6 +6,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 
 from couples import services
+from couples.admin.shared import PatientListAuditMixin
 from couples.models import User
 
 
@@ -18,7 +19,7 @@ class UserInviteForm(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(PatientListAuditMixin, DjangoUserAdmin):
     add_form = UserInviteForm
     add_fieldsets = ((None, {"fields": ["email", "first_name", "last_name", "is_staff"]}),)
     fieldsets = (

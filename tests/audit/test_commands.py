@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from audit import services as audit_services
-from audit.models import AuditChainHead, AuditEvent
+from audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 
 
 def _events(staff, count=3):
@@ -125,3 +125,79 @@ def test_audit_verify_detects_a_row_in_a_chain_that_does_not_exist(db, staff):
 
     with pytest.raises(CommandError, match="chain 99 has rows but no head"):
         call_command("audit_verify")
+
+
+def _unkeyed_hash(event: AuditEvent) -> str:
+    """What an attacker without AUDIT_CHAIN_KEY can compute for a row: plain SHA-256."""
+    event.keyed = False
+    return event.compute_hash()
+
+
+@pytest.mark.parametrize("mark_unkeyed", [False, True])
+def test_audit_verify_detects_a_row_rewritten_with_a_recomputed_unkeyed_hash(
+    db, staff, mark_unkeyed
+):
+    """Finding 6: with write access, someone rebuilt a row and its hash; without the key
+    the hash cannot match, whether the row still claims to be keyed or not."""
+    events = _events(staff)
+    forged = AuditEvent.objects.get(pk=events[2].pk)
+    forged.action = AuditEvent.Action.LOGIN
+    _tamper(
+        "UPDATE couples_auditevent SET action = %s, hash = %s, keyed = %s WHERE id = %s",
+        [forged.action, _unkeyed_hash(forged), not mark_unkeyed, forged.pk],
+    )
+    _tamper("UPDATE couples_auditchainhead SET hash = %s WHERE id = 1", [_unkeyed_hash(forged)])
+
+    expected = "is not keyed" if mark_unkeyed else "was changed"
+    with pytest.raises(CommandError, match=f"chain 1, row 3 {expected}"):
+        call_command("audit_verify")
+
+
+def test_the_chain_is_keyed_with_the_secret_outside_the_database(db, staff, settings):
+    event = _events(staff, 1)[0]
+
+    assert event.keyed
+    assert event.hash != _unkeyed_hash(AuditEvent.objects.get(pk=event.pk))
+    settings.AUDIT_CHAIN_KEY = "another-key"
+    with pytest.raises(CommandError, match="was changed"):
+        call_command("audit_verify")
+
+
+def test_rows_from_before_the_key_still_verify_and_the_keyed_rows_seal_them(db, staff):
+    _events(staff, 2)
+    # As the migration left the rows written before the key: unkeyed, linked with SHA-256.
+    previous = GENESIS_HASH
+    for event in AuditEvent.objects.order_by("seq"):
+        event.keyed = False
+        event.prev_hash = previous
+        event.hash = event.compute_hash()
+        _tamper(
+            "UPDATE couples_auditevent SET keyed = false, hash = %s, prev_hash = %s WHERE id = %s",
+            [event.hash, event.prev_hash, event.pk],
+        )
+        previous = event.hash
+    _tamper("UPDATE couples_auditchainhead SET hash = %s WHERE id = 1", [previous])
+    _events(staff, 1)
+
+    call_command("audit_verify")
+
+    first = AuditEvent.objects.get(seq=1, chain=1)
+    _tamper("UPDATE couples_auditevent SET action = 'login' WHERE id = %s", [first.pk])
+    with pytest.raises(CommandError, match="chain 1, row 1 was changed"):
+        call_command("audit_verify")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only"
+)
+def test_postgresql_refuses_to_truncate_the_audit_log(db, staff):
+    _events(staff, 1)
+
+    with pytest.raises(DatabaseError, match="TRUNCATE is refused"), transaction.atomic():
+        with connection.cursor() as cursor:
+            # What the test database's own sessions allow, for emptying tables between tests.
+            cursor.execute("SET LOCAL couples.audit_truncate = ''")
+            # The rows were written in this same (test) transaction: check their keys now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("TRUNCATE couples_auditevent CASCADE")
+    assert AuditEvent.objects.count() == 1
