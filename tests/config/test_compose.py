@@ -195,7 +195,11 @@ def test_every_long_running_service_has_a_healthcheck():
 def test_only_the_migrate_service_runs_migrations_and_it_runs_once():
     services = _app_services()
 
-    assert _command(services["migrate"])[-3:] == ["manage.py", "migrate", "--noinput"]
+    # migrate, then the grants of the role the other services connect as.
+    assert _command(services["migrate"])[:2] == ["sh", "-c"]
+    assert _command(services["migrate"])[2] == (
+        "python manage.py migrate --noinput && python manage.py db_grants couples_app"
+    )
     assert services["migrate"]["restart"] == "no"
     for name, service in services.items():
         if name != "migrate":
@@ -224,9 +228,23 @@ def test_app_services_reach_the_compose_postgres_and_redis():
         broker = urllib.parse.urlsplit(service["environment"]["REDIS_URL"])
         assert database.scheme == "postgres", name
         assert (database.hostname, database.port) == ("postgres", 5432), name
-        assert database.username == postgres["POSTGRES_USER"], name
+        # Only migrate connects as the owner; the others as the role that owns nothing.
+        owner = name == "migrate"
+        assert (database.username == postgres["POSTGRES_USER"]) == owner, name
+        assert (database.username == "couples_app") != owner, name
         assert database.path == "/" + postgres["POSTGRES_DB"], name
         assert (broker.scheme, broker.hostname, broker.port) == ("redis", "redis", 6379), name
+
+
+def test_the_app_role_is_created_when_postgres_first_starts():
+    postgres = _services()["postgres"]
+    script = ROOT / "config" / "postgres" / "app-role.sh"
+
+    assert f"./{script.relative_to(ROOT)}:/docker-entrypoint-initdb.d/10-app-role.sh:ro" in (
+        postgres["volumes"]
+    )
+    assert "CREATE ROLE couples_app LOGIN" in script.read_text()
+    assert "APP_DB_PASSWORD" in postgres["environment"]
 
 
 def test_web_and_worker_can_run_several_containers_at_once():
