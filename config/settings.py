@@ -221,11 +221,16 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{CLINIC_DISCREET_NAME}] "
 # After LOGIN_ATTEMPTS_LIMIT failures for one email the login is locked for
-# LOGIN_ATTEMPTS_TIMEOUT seconds; any one address may try 10 times a minute.
+# LOGIN_ATTEMPTS_TIMEOUT seconds.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,{}/{}s/key".format(
+    # Failures count per email only: a clinic behind one address (NAT) is never locked out
+    # of correct passwords by someone else's typos there.
+    "login_failed": "{}/{}s/key".format(
         env_int("LOGIN_ATTEMPTS_LIMIT", 5), env_int("LOGIN_ATTEMPTS_TIMEOUT", 15 * 60)
     ),
+    # Every attempt, right or wrong, counts per address: guessing across many accounts from
+    # one address is slowed, while a whole clinic signing in at 9 o'clock is not.
+    "login": "60/m/ip",
 }
 ACCOUNT_PREVENT_ENUMERATION = True
 # Reauthenticate with the password (or the TOTP code), never with an emailed code.

@@ -234,14 +234,23 @@ class PermissionDeniedMiddleware:
         return permission_denied(request, exception)
 
 
+# No page of ours uses these; video rooms open at the telehealth service, on its own origin.
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), bluetooth=(), "
+    "serial=(), hid=(), display-capture=(), interest-cohort=()"
+)
+
+
 class NoStoreMiddleware:
-    """Pages shown to a signed-in person may hold patient data: never cache them."""
+    """Pages shown to a signed-in person may hold patient data: never cache them. Every
+    response also denies the browser features no page needs (Permissions-Policy)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         if request.user.is_authenticated:
             # max-age=0, no-cache, no-store, must-revalidate, private
             add_never_cache_headers(response)

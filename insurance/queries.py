@@ -79,6 +79,12 @@ class CoverageCard:
     benefits: list[BenefitLine]
     session_costs: list[tuple[str, str]]
 
+    @property
+    def shows_costs(self) -> bool:
+        """Costs are promised only for a plan the clinic verified: an unverified, denied or
+        expired coverage's copays would mislead."""
+        return self.coverage.status == Coverage.Status.VERIFIED
+
 
 def coverage_cards_for_partner(*, partner: Partner) -> list[CoverageCard]:
     """The partner's own coverages, ready to display. Two queries: coverages with payers,

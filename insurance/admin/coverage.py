@@ -119,6 +119,17 @@ class CoverageAdmin(
     def get_changelist(self, request, **kwargs):
         return CoverageChangeList
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "partner" and field is not None:
+            # Staff pick a patient by full name and email, never a first name alone (two
+            # Jordans), in name order.
+            field.queryset = field.queryset.select_related("user").order_by(
+                "user__last_name", "user__first_name", "user__email"
+            )
+            field.label_from_instance = _partner_label
+        return field
+
     def patients_of(self, coverage: Coverage) -> list:
         return [coverage.partner]
 
@@ -128,8 +139,7 @@ class CoverageAdmin(
 
     @admin.display(description="Partner", ordering="partner__user__last_name")
     def partner_name(self, coverage: Coverage) -> str:
-        user = coverage.partner.user
-        return f"{user.get_full_name() or user.email} ({user.email})"
+        return _partner_label(coverage.partner)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, coverage: Coverage) -> str:
@@ -309,3 +319,9 @@ class CoverageAdmin(
                 )
         if done:
             self.message_user(request, f"{done} coverage(s) sent back for re-verification.")
+
+
+def _partner_label(partner) -> str:
+    """A patient as staff pick and read them: full name and email (unique)."""
+    user = partner.user
+    return f"{user.get_full_name() or user.email} ({user.email})"

@@ -105,3 +105,31 @@ def test_gunicorns_access_log_is_redacted():
     line = logger.cfg.access_log_format % atoms
     assert "secret-token" not in line and "Morgan" not in line and "x=1" not in line
     assert "/calendar/[redacted].ics" in line
+
+
+def test_every_response_denies_camera_microphone_and_other_features(client, db):
+    response = client.get(reverse("account_login"))
+
+    policy = response["Permissions-Policy"]
+    assert "camera=()" in policy and "microphone=()" in policy and "geolocation=()" in policy
+
+
+def test_someone_elses_typos_from_the_same_address_never_lock_out_a_correct_password(
+    client, partner_a, db
+):
+    """Finding 7: a clinic behind one NAT shares an address."""
+    for number in range(12):
+        client.post(
+            reverse("account_login"),
+            {"login": f"someone{number}@example.test", "password": "wrong-password"},
+            REMOTE_ADDR="203.0.113.9",
+        )
+
+    response = client.post(
+        reverse("account_login"),
+        {"login": partner_a.user.email, "password": PASSWORD},
+        REMOTE_ADDR="203.0.113.9",
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/portal/"

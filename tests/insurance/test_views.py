@@ -143,7 +143,14 @@ def test_each_session_kind_shows_what_it_costs_me(jordan, partner_a, blue_cross)
 
 
 def test_what_is_covered_lists_each_benefit(jordan, partner_a, blue_cross):
-    coverage = coverage_for(partner_a, blue_cross)
+    coverage = coverage_for(
+        partner_a,
+        blue_cross,
+        status="verified",
+        verified_at=timezone.now(),
+        verification_method="phone",
+        reference_number="REF-1",
+    )
     Benefit.objects.create(
         coverage=coverage,
         category="iop",
@@ -162,6 +169,17 @@ def test_what_is_covered_lists_each_benefit(jordan, partner_a, blue_cross):
     )
     assert line.needs_prior_authorization
     assert "<td>30</td>" in response.text
+
+
+@pytest.mark.parametrize("status", ["unverified", "pending", "denied", "expired"])
+def test_costs_are_shown_only_for_a_verified_plan(jordan, partner_a, blue_cross, status):
+    coverage = coverage_for(partner_a, blue_cross, status=status)
+    Benefit.objects.create(coverage=coverage, category="iop", copay=Decimal("10"))
+
+    page = jordan.get(COVERAGE).text
+
+    assert "Copay $10" not in page and "What each session costs you" not in page
+    assert "once the clinic has verified this plan" in page
 
 
 def test_my_coverage_uses_a_fixed_number_of_queries(
