@@ -1,5 +1,7 @@
 """Sharing consent between partners, and the audit rows of who read or saw a partner's records."""
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -9,6 +11,9 @@ from audit.models import AuditEvent
 from audit.services import audit_record, audit_record_many
 from couples.models import Couple, Partner, SharingConsent, User
 from couples.queries import couple_today
+
+# The furthest a sharing consent may run: it can always be given again.
+CONSENT_LONGEST = datetime.timedelta(days=2 * 365)
 
 
 @transaction.atomic
@@ -25,8 +30,17 @@ def consent_grant(
     recipient = Partner.objects.filter(couple_id=partner.couple_id).exclude(pk=partner.pk).first()
     if recipient is None:
         raise ValidationError("There is no partner to share with yet.")
-    if expires_on is not None and expires_on < couple_today(couple=partner.couple):
+    today = couple_today(couple=partner.couple)
+    if expires_on is not None and expires_on < today:
         raise ValidationError({"expires_on": "The end date cannot be in the past."})
+    latest = today + CONSENT_LONGEST
+    if expires_on is not None and expires_on > latest:
+        raise ValidationError(
+            {
+                "expires_on": f"Choose an end date no later than {latest:%B} {latest.day}, "
+                f"{latest.year}: a consent can be given again when it ends."
+            }
+        )
     open_consent = (
         SharingConsent.objects.select_for_update()
         .filter(partner=partner, revoked_at__isnull=True)
