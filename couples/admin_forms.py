@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.admin.widgets import AdminDateWidget
 from django.utils import timezone
 
-from couples.models import CareRole, Clinician, Couple
+from couples.models import CareRole, Clinician, Couple, User
 
 # The zones most of our couples live in, offered first and in this order.
 US_TIME_ZONES = [
@@ -37,6 +37,8 @@ WORLD_REGIONS = (
 
 
 TIME_ZONE_HELP = "Session times and daily check-ins follow this zone."
+# As long as User.email may be, refused on the form before the service is asked.
+EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
 
 
 def time_zone_choices() -> list:
@@ -81,7 +83,9 @@ class PartnerIntakeForm(forms.Form):
         required=False,
         help_text="Shown to the care team instead of the first name.",
     )
-    email = forms.EmailField(help_text="The invitation to set a password goes here.")
+    email = forms.EmailField(
+        max_length=EMAIL_MAX_LENGTH, help_text="The invitation to set a password goes here."
+    )
     individual_therapist = ClinicianChoiceField(
         "can_be_individual_therapist", "individual therapist"
     )
@@ -124,7 +128,9 @@ class ClinicianInviteForm(forms.Form):
 
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
-    email = forms.EmailField(help_text="The invitation to set a password goes here.")
+    email = forms.EmailField(
+        max_length=EMAIL_MAX_LENGTH, help_text="The invitation to set a password goes here."
+    )
     credentials = forms.CharField(
         max_length=100, required=False, help_text="For example LMFT, LCSW"
     )

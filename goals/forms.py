@@ -7,7 +7,7 @@ import datetime
 
 from django import forms
 
-from goals.models import CheckIn, Goal
+from goals.models import CHANGE_NOTE_MAX_LENGTH, DESCRIPTION_MAX_LENGTH, CheckIn, Goal
 
 CRAVING_CHOICES = [(number, str(number)) for number in range(11)]
 RATING_CHOICES = [(number, str(number)) for number in range(1, 11)]
@@ -17,6 +17,13 @@ TARGET_BOUNDS = {
     Goal.Measure.COUNT: (1, 100, "times a week, from 1 to 100"),
     Goal.Measure.RATING: (1, 10, "a rating from 1 to 10"),
 }
+# Django's MaxLengthValidator fills in show_value, the length typed.
+DESCRIPTION_TOO_LONG = (
+    f"Keep the details to {DESCRIPTION_MAX_LENGTH:,} characters or fewer (this has %(show_value)s)."
+)
+CHANGE_NOTE_TOO_LONG = (
+    f"Keep the request to {CHANGE_NOTE_MAX_LENGTH:,} characters or fewer (this has %(show_value)s)."
+)
 
 
 class ButtonRadioSelect(forms.RadioSelect):
@@ -111,7 +118,11 @@ class GoalProposeForm(forms.Form):
     category = forms.ChoiceField(choices=Goal.Category.choices)
     title = forms.CharField(max_length=120)
     description = forms.CharField(
-        required=False, label="Details (optional)", widget=forms.Textarea(attrs={"rows": 3})
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        error_messages={"max_length": DESCRIPTION_TOO_LONG},
+        label="Details (optional)",
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     measure = forms.ChoiceField(
         label="How do we measure it?", choices=Goal.Measure.choices, widget=forms.RadioSelect
@@ -155,7 +166,8 @@ def clean_goal_terms(form: forms.Form, cleaned: dict) -> dict:
 class ChangeRequestForm(forms.Form):
     note = forms.CharField(
         label="What would you like to change?",
-        max_length=1000,
+        max_length=CHANGE_NOTE_MAX_LENGTH,
+        error_messages={"max_length": CHANGE_NOTE_TOO_LONG},
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 

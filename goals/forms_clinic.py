@@ -7,8 +7,8 @@ field-level answers on target and dates; goals.services and the database enforce
 
 from django import forms
 
-from goals.forms import clean_goal_terms
-from goals.models import Goal
+from goals.forms import DESCRIPTION_TOO_LONG, clean_goal_terms
+from goals.models import DESCRIPTION_MAX_LENGTH, Goal
 
 
 class DateInput(forms.DateInput):
@@ -23,7 +23,12 @@ class ClinicGoalForm(forms.Form):
 
     category = forms.ChoiceField(choices=Goal.Category.choices)
     title = forms.CharField(max_length=120)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        error_messages={"max_length": DESCRIPTION_TOO_LONG},
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     measure = forms.ChoiceField(choices=Goal.Measure.choices)
     target = forms.IntegerField(
         required=False,

@@ -3,11 +3,18 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 
+from common.dates import SPAN_WORDS, in_span
 from couples.models import Couple, Partner
 
 # Partners may log or change an entry for up to this many days back; older ones are locked.
 EDIT_WINDOW_DAYS = 7
+# Free text is bounded: a goal is read on a phone by both partners, and a megabyte of
+# "details" would make every home page that shows it a megabyte too.
+DESCRIPTION_MAX_LENGTH = 2000
+CHANGE_NOTE_MAX_LENGTH = 1000
 
 
 class Goal(models.Model):
@@ -45,7 +52,7 @@ class Goal(models.Model):
     )
     category = models.CharField(max_length=30, choices=Category.choices)
     title = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=DESCRIPTION_MAX_LENGTH)
     measure = models.CharField(max_length=20, choices=Measure.choices)
     target = models.PositiveSmallIntegerField(
         null=True,
@@ -81,6 +88,18 @@ class Goal(models.Model):
                     "a rating of 1–10, or none for a milestone."
                 ),
             ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("description"), DESCRIPTION_MAX_LENGTH),
+                name="goal_description_bounded",
+                violation_error_message=(
+                    f"Keep the details to {DESCRIPTION_MAX_LENGTH:,} characters or fewer."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=in_span("start_on") & in_span("due_on", nullable=True),
+                name="goal_dates_in_span",
+                violation_error_message=f"A goal's dates fall {SPAN_WORDS}.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -112,12 +131,21 @@ class GoalChangeRequest(models.Model):
 
     goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="change_requests")
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
-    note = models.TextField()
+    note = models.TextField(max_length=CHANGE_NOTE_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("note"), CHANGE_NOTE_MAX_LENGTH),
+                name="goal_change_note_bounded",
+                violation_error_message=(
+                    f"Keep the request to {CHANGE_NOTE_MAX_LENGTH:,} characters or fewer."
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.partner} asks to change {self.goal}"

@@ -6,9 +6,12 @@ from django.http import HttpRequest
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from common.dates import GOAL_DUE, GOAL_START, date_within
 from couples.models import Couple, Partner, User
 from couples.queries import couple_today
 from goals.models import (
+    CHANGE_NOTE_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
     EDIT_WINDOW_DAYS,
     CheckIn,
     Goal,
@@ -36,6 +39,44 @@ def _target_for(measure: str, target: int | None) -> int | None:
     if target is None:
         raise ValidationError({"target": "Set a target for this measure."})
     return target
+
+
+def _check_terms(
+    *,
+    couple: Couple,
+    start_on: datetime.date,
+    due_on: datetime.date | None,
+    description: str,
+    changed: frozenset[str] = frozenset({"start_on", "due_on"}),
+) -> None:
+    """A goal's dates and details within sensible bounds, each refused on its own field.
+
+    Dates are checked only when they are set or moved (`changed`): a goal that started long
+    ago keeps its dates through later edits of its other terms.
+    """
+    description = description or ""
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "description": f"Keep the details to {DESCRIPTION_MAX_LENGTH:,} characters "
+                f"or fewer (this has {len(description):,})."
+            }
+        )
+    if "start_on" in changed:
+        earliest, latest = GOAL_START.around(couple_today(couple=couple))
+        date_within(
+            start_on, earliest=earliest, latest=latest, field="start_on", label="a start date"
+        )
+    if due_on is not None and changed & {"start_on", "due_on"}:
+        if due_on < start_on:
+            raise ValidationError({"due_on": "The due date cannot be before the start date."})
+        date_within(
+            due_on,
+            earliest=start_on,
+            latest=GOAL_DUE.around(start_on)[1],
+            field="due_on",
+            label="a due date",
+        )
 
 
 def _partner_of(couple: Couple, user: User) -> Partner | None:
@@ -67,6 +108,7 @@ def goal_create(
     partners proposed it; an individual goal is set with the care team and starts active."""
     if partner is not None and partner.couple_id != couple.pk:
         raise ValidationError("This partner belongs to another couple.")
+    _check_terms(couple=couple, start_on=start_on, due_on=due_on, description=description)
     goal = Goal(
         couple=couple,
         partner=partner,
@@ -129,6 +171,13 @@ def goal_request_change(
     note = note.strip()
     if not note:
         raise ValidationError({"note": "Say what you would like to change."})
+    if len(note) > CHANGE_NOTE_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "note": f"Keep the request to {CHANGE_NOTE_MAX_LENGTH:,} characters or fewer "
+                f"(this has {len(note):,})."
+            }
+        )
     change = GoalChangeRequest.objects.create(goal=goal, partner=partner, note=note)
     if goal.status == Goal.Status.PROPOSED:
         goal.acceptances.all().delete()
@@ -173,6 +222,14 @@ def goal_update(*, goal: Goal, by: User, request: HttpRequest | None = None, **c
         setattr(goal, name, value)
     goal.target = _target_for(goal.measure, goal.target)
     changed = [name for name in AGREED_TERMS if getattr(goal, name) != before[name]]
+    if {"start_on", "due_on", "description"} & set(changed):
+        _check_terms(
+            couple=goal.couple,
+            start_on=goal.start_on,
+            due_on=goal.due_on,
+            description=goal.description,
+            changed=frozenset(changed),
+        )
     goal.full_clean()
     goal.save()
     if changed and goal.is_shared and goal.status == Goal.Status.PROPOSED:
@@ -218,6 +275,40 @@ def goal_transition(
         patient=goal.partner,
         request=request,
         detail={"status": to_status},
+    )
+    return goal
+
+
+@transaction.atomic
+def goal_withdraw(*, goal: Goal, by: User, request: HttpRequest | None = None) -> Goal:
+    """The partner who proposed a shared goal takes it back while it still waits for
+    agreement: it becomes cancelled (kept, with its history), so nobody is left being asked
+    to agree to something its author no longer wants. The other partner declines by asking
+    for a change, not by cancelling their partner's proposal."""
+    goal = Goal.objects.select_for_update().get(pk=goal.pk)
+    if not goal.is_shared:
+        raise ValidationError("Only a shared goal that waits for agreement can be withdrawn.")
+    if goal.created_by_id != by.pk or _partner_of(goal.couple, by) is None:
+        raise ValidationError(
+            "Only the partner who proposed this goal can withdraw it. "
+            "You can ask for a change instead."
+        )
+    if goal.status != Goal.Status.PROPOSED:
+        raise ValidationError("This goal is no longer waiting for agreement.")
+    goal.status = Goal.Status.CANCELLED
+    goal.save(update_fields=["status", "updated_at"])
+    _record_transition(
+        goal,
+        from_status=Goal.Status.PROPOSED,
+        by=by,
+        note="Withdrawn by the partner who proposed it",
+    )
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.UPDATE,
+        target=goal,
+        request=request,
+        detail={"status": Goal.Status.CANCELLED, "withdrawn": True},
     )
     return goal
 

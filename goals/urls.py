@@ -12,6 +12,7 @@ urlpatterns = [
     path("portal/goals/<int:pk>/", portal.goal_detail, name="portal_goal_detail"),
     path("portal/goals/<int:pk>/log/", portal.progress_log, name="progress_log"),
     path("portal/goals/<int:pk>/accept/", portal.goal_accept, name="accept"),
+    path("portal/goals/<int:pk>/withdraw/", portal.goal_withdraw, name="withdraw"),
     path(
         "portal/goals/<int:pk>/request-change/", portal.goal_request_change, name="request_change"
     ),

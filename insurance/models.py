@@ -1,3 +1,4 @@
+import datetime
 import uuid
 
 from django.conf import settings
@@ -5,7 +6,21 @@ from django.core.files.storage import storages
 from django.db import models
 from django.db.models import F, Q
 
+from common.dates import (
+    AUTHORIZATION_LENGTH,
+    COVERAGE_LENGTH,
+    DAYS_IN_A_YEAR_AT_MOST,
+    SPAN_WORDS,
+    in_span,
+)
 from couples.models import Partner
+
+# The longest a plan or an authorization may run, in days, as a constraint can count them
+# (the services refuse the same in calendar years, which is never longer).
+COVERAGE_MAX_DAYS = datetime.timedelta(days=COVERAGE_LENGTH.years_ahead * DAYS_IN_A_YEAR_AT_MOST)
+AUTHORIZATION_MAX_DAYS = datetime.timedelta(
+    days=AUTHORIZATION_LENGTH.years_ahead * DAYS_IN_A_YEAR_AT_MOST
+)
 
 
 class Payer(models.Model):
@@ -92,6 +107,19 @@ class Coverage(models.Model):
                 condition=Q(terminates_on__isnull=True) | Q(terminates_on__gte=F("effective_on")),
                 name="coverage_ends_after_start",
                 violation_error_message="The plan cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=in_span("effective_on") & in_span("reverify_on", nullable=True),
+                name="coverage_dates_in_span",
+                violation_error_message=f"A plan's start and its next check fall {SPAN_WORDS}.",
+            ),
+            models.CheckConstraint(
+                condition=Q(terminates_on__isnull=True)
+                | Q(terminates_on__lte=F("effective_on") + COVERAGE_MAX_DAYS),
+                name="coverage_ends_within_years",
+                violation_error_message=(
+                    f"A plan ends within {COVERAGE_LENGTH.years_ahead} years of its start."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(deductible__gte=0)
@@ -198,6 +226,15 @@ class Authorization(models.Model):
                 condition=Q(ends_on__gte=F("starts_on")),
                 name="authorization_ends_after_start",
                 violation_error_message="An authorization cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=in_span("starts_on")
+                & Q(ends_on__lte=F("starts_on") + AUTHORIZATION_MAX_DAYS),
+                name="authorization_dates_in_span",
+                violation_error_message=(
+                    f"An authorization starts {SPAN_WORDS} and ends within "
+                    f"{AUTHORIZATION_LENGTH.years_ahead} years of its start."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(units_authorized__gte=1),

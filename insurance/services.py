@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from common.dates import AUTHORIZATION_LENGTH, COVERAGE_LENGTH, COVERAGE_START, date_within
 from couples.models import User
 from insurance.models import Coverage, CoverageCard, CoverageStatusChange
 
@@ -25,6 +26,59 @@ TRANSITIONS = {
 }
 # A verification is trusted this long before it is checked again.
 REVERIFY_AFTER = datetime.timedelta(days=90)
+
+
+def coverage_dates_check(
+    *,
+    effective_on: datetime.date,
+    terminates_on: datetime.date | None = None,
+    reverify_on: datetime.date | None = None,
+    today: datetime.date | None = None,
+) -> None:
+    """A plan's dates within sensible bounds, each refused on its own field: it starts
+    within 20 years back (an old employer plan) and a year ahead (next year's open
+    enrolment), and it ends, and is checked again, within 20 years of that start.
+
+    Pass only the dates being set: a plan entered years ago keeps its start.
+    """
+    today = today or timezone.localdate()
+    earliest, latest = COVERAGE_START.around(today)
+    date_within(
+        effective_on, earliest=earliest, latest=latest, field="effective_on", label="a start date"
+    )
+    date_within(
+        terminates_on,
+        earliest=effective_on,
+        latest=COVERAGE_LENGTH.around(effective_on)[1],
+        field="terminates_on",
+        label="an end date",
+    )
+    _reverify_check(reverify_on, effective_on=effective_on, today=today)
+
+
+def _reverify_check(
+    reverify_on: datetime.date | None, *, effective_on: datetime.date, today: datetime.date
+) -> None:
+    # Not before today: a check already due the day it is set would only add to the queue.
+    date_within(
+        reverify_on,
+        earliest=today,
+        latest=COVERAGE_LENGTH.around(effective_on)[1],
+        field="reverify_on",
+        label="a date to check again",
+    )
+
+
+def authorization_dates_check(*, starts_on: datetime.date, ends_on: datetime.date) -> None:
+    """An authorization ends on or after its first day and within two years of it (payers
+    authorize IOP for weeks or months; a longer span is a typing slip)."""
+    date_within(
+        ends_on,
+        earliest=starts_on,
+        latest=AUTHORIZATION_LENGTH.around(starts_on)[1],
+        field="ends_on",
+        label="an end date",
+    )
 
 
 def _change(
@@ -70,11 +124,13 @@ def coverage_mark_verified(
         raise ValidationError({"method": "Choose how the coverage was verified."})
     if not reference_number:
         raise ValidationError({"reference_number": "Enter the payer's reference number."})
-    now = timezone.now()
+    today = timezone.localdate()
+    if reverify_on is not None:
+        _reverify_check(reverify_on, effective_on=coverage.effective_on, today=today)
     coverage.verification_method = method
     coverage.reference_number = reference_number
-    coverage.verified_by, coverage.verified_at = by, now
-    coverage.reverify_on = reverify_on or (timezone.localdate() + REVERIFY_AFTER)
+    coverage.verified_by, coverage.verified_at = by, timezone.now()
+    coverage.reverify_on = reverify_on or (today + REVERIFY_AFTER)
     return _change(
         coverage,
         to_status=Coverage.Status.VERIFIED,

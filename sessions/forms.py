@@ -10,8 +10,10 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from common.dates import SESSION_START, date_within
 from couples.models import Couple, Partner
 from couples.queries import couple_time_zone
 from sessions.models import MULTI_COUPLE_KINDS, Attendance, SessionKind, TherapySession
@@ -52,6 +54,18 @@ def local_moment(
     if round_trip.replace(tzinfo=None) != moment.replace(tzinfo=None):
         return None
     return moment
+
+
+def day_in_window(form: forms.Form, day: datetime.date, zone: datetime.tzinfo) -> bool:
+    """The early answer to a session date out of range, on the date field (the scheduling
+    services refuse it too); False if it is out, so no moment is made from it."""
+    earliest, latest = SESSION_START.around(timezone.localdate(timezone=zone))
+    try:
+        date_within(day, earliest=earliest, latest=latest, field="day", label="a session date")
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    return True
 
 
 def couple_label(couple: Couple) -> str:
@@ -142,7 +156,7 @@ class SessionForm(ParticipantsForm):
     def clean(self):
         data = super().clean()
         day, time, zone = data.get("day"), data.get("start_time"), data.get("zone")
-        if day and time and zone:
+        if day and time and zone and day_in_window(self, day, zone):
             data["starts_at"] = local_moment(day, time, zone)
             if data["starts_at"] is None:
                 self.add_error("start_time", skipped_message(time))
@@ -218,7 +232,11 @@ class SessionRescheduleForm(ScopeFormMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("day") and data.get("start_time"):
+        if (
+            data.get("day")
+            and data.get("start_time")
+            and day_in_window(self, data["day"], self.zone)
+        ):
             data["starts_at"] = local_moment(data["day"], data["start_time"], self.zone)
             if data["starts_at"] is None:
                 self.add_error("start_time", skipped_message(data["start_time"]))

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from common.dates import SPAN_WORDS, in_span
 from couples.models import Clinician, Couple, Partner
 
 
@@ -128,6 +129,11 @@ class TherapySession(models.Model):
                     "Groups and sober activities bring several couples together; "
                     "every other session belongs to one couple."
                 ),
+            ),
+            models.CheckConstraint(
+                condition=in_span("starts_at", moment=True),
+                name="session_starts_in_span",
+                violation_error_message=f"A session starts {SPAN_WORDS}.",
             ),
         ]
 

@@ -56,6 +56,7 @@ MATRIX = {
     "POST /portal/goals/{goal}/log/": (302, 200, 404, 403, 403, 403, 403),
     "POST /portal/goals/{private_goal}/log/": (302, 200, 404, 403, 403, 403, 403),
     "POST /portal/goals/{goal}/accept/": (302, 302, 404, 403, 403, 403, 403),
+    "POST /portal/goals/{goal}/withdraw/": (302, 302, 404, 403, 403, 403, 403),
     "POST /portal/goals/{goal}/request-change/": (302, 200, 404, 403, 403, 403, 403),
     "/portal/sessions/": (302, 200, 200, 403, 403, 403, 403),
     # A reminder's answer page: only the session's own partners find it, a clinician of the

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from common.dates import SOBRIETY, SPAN_WORDS, date_within, in_span
+from common.zones import zone_named
 from couples.rules import (
     ROLE_CAPABILITY,
     CareRole,
@@ -161,6 +163,11 @@ class Couple(models.Model):
                 name="couple_discharge_after_admission",
                 violation_error_message="Discharge must be on or after admission.",
             ),
+            models.CheckConstraint(
+                condition=in_span("admitted_on", nullable=True),
+                name="couple_admitted_in_span",
+                violation_error_message=f"The admission date falls {SPAN_WORDS}.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -185,6 +192,17 @@ class Partner(models.Model):
         # Someone who treats patients here is never also one of them: their roles would mix.
         if self.user_id is not None and Clinician.objects.filter(user_id=self.user_id).exists():
             raise ValidationError({"user": "This person is a clinician and cannot be a patient."})
+        if self.sobriety_date is not None and self.couple_id is not None:
+            # Staff set it in the admin, whose forms come here. A date in the future or a
+            # lifetime ago is a typing slip that would show a nonsense streak.
+            today = timezone.localdate(timezone=zone_named(self.couple.time_zone))
+            date_within(
+                self.sobriety_date,
+                earliest=SOBRIETY.around(today)[0],
+                latest=today,
+                field="sobriety_date",
+                label="a sobriety date",
+            )
 
     @property
     def display_name(self) -> str:

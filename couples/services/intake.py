@@ -3,9 +3,12 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from common.dates import ADMISSION, date_within
+from common.zones import zone_named
 from couples.models import CareRole, Clinician, Couple, Partner, User
 from couples.rules import TeamSlot, care_team_conflicts
 from couples.services.accounts import user_invite
@@ -34,6 +37,16 @@ def couple_admit(
        therapist and counselor.
     """
     _admission_check(partners=partners, couples_therapist=couples_therapist)
+    # Within three years back (a late entry) and 90 days ahead (booked intake), in the
+    # couple's own calendar.
+    earliest, latest = ADMISSION.around(timezone.localdate(timezone=zone_named(time_zone)))
+    date_within(
+        admitted_on,
+        earliest=earliest,
+        latest=latest,
+        field="admitted_on",
+        label="an admission date",
+    )
     couple = Couple(status=Couple.Status.ACTIVE, admitted_on=admitted_on, time_zone=time_zone)
     couple.full_clean()
     couple.save()

@@ -252,6 +252,9 @@ def _detail_context(
         and goal.status == Goal.Status.PROPOSED
         and partner.pk not in accepted,
         "can_request_change": goal.is_shared,
+        "can_withdraw": goal.is_shared
+        and goal.status == Goal.Status.PROPOSED
+        and goal.created_by_id == request.user.pk,
         "log_form": log_form,
         "is_disclosure": _record_disclosure(request=request, goal=goal),
     }
@@ -328,6 +331,24 @@ def goal_accept(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"You agreed to “{goal.title}”. It starts once both agree.")
     return redirect(_next_url(request, default=reverse("pages:portal_home")))
+
+
+@partner_required
+@require_POST
+def goal_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    goal = queries.goal_get_for_user(user=request.user, pk=pk, request=request)
+    partner = partner_get_for_user(user=request.user)
+    try:
+        goal = services.goal_withdraw(goal=goal, by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(_detail_url(goal))
+    others = [p.display_name for p in partner.couple.partners.all() if p.pk != partner.pk]
+    who = others[0] if others else "Your partner"
+    messages.success(
+        request, f"You withdrew “{goal.title}”. {who} is no longer asked to agree to it."
+    )
+    return redirect("pages:portal_home")
 
 
 @partner_required

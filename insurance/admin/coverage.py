@@ -72,6 +72,24 @@ class CoverageAdminForm(forms.ModelForm):
             services.card_image_content_type(file)  # refuses early, with the same message
         return file
 
+    def clean(self):
+        """The plan's dates in sensible bounds, each message on its own field; only the
+        dates being set are held to them (a plan entered years ago keeps its start)."""
+        cleaned = super().clean()
+        changed = set(self.changed_data) & {"effective_on", "terminates_on", "reverify_on"}
+        if changed and cleaned.get("effective_on"):
+            try:
+                services.coverage_dates_check(
+                    effective_on=cleaned["effective_on"],
+                    terminates_on=cleaned.get("terminates_on")
+                    if changed - {"reverify_on"}
+                    else None,
+                    reverify_on=cleaned.get("reverify_on") if "reverify_on" in changed else None,
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
 
 @admin.register(Coverage)
 class CoverageAdmin(

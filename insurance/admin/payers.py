@@ -2,10 +2,12 @@
 
 import datetime
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from insurance import queries
+from insurance import queries, services
 from insurance.models import Authorization, Benefit, Coverage, Payer
 
 
@@ -20,8 +22,23 @@ class BenefitInline(admin.TabularInline):
     extra = 0
 
 
+class AuthorizationForm(forms.ModelForm):
+    def clean(self):
+        """An authorization ends on or after its first day and within two years of it."""
+        cleaned = super().clean()
+        if cleaned.get("starts_on") and cleaned.get("ends_on"):
+            try:
+                services.authorization_dates_check(
+                    starts_on=cleaned["starts_on"], ends_on=cleaned["ends_on"]
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+
 class AuthorizationInline(admin.TabularInline):
     model = Authorization
+    form = AuthorizationForm
     extra = 0
     readonly_fields = ["use"]
 

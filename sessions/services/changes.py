@@ -14,6 +14,7 @@ from couples.models import Partner, User
 from sessions import notifications
 from sessions.models import SessionSeries, TherapySession
 from sessions.services.checks import _lock, conflicts_for
+from sessions.services.scheduling import session_start_check
 
 
 def _affected(session: TherapySession, scope: str) -> list[TherapySession]:
@@ -86,6 +87,7 @@ def session_reschedule(
         raise ValidationError({"reason": "Give a reason: the participants will see it."})
     if session.status != TherapySession.Status.SCHEDULED:
         raise ValidationError("Only a scheduled session can be moved.")
+    session_start_check(starts_at=starts_at, time_zone=session.time_zone)
     zone = ZoneInfo(session.time_zone)
     old_local = session.starts_at.astimezone(zone)
     new_local = starts_at.astimezone(zone)

@@ -10,9 +10,24 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from common.dates import SERIES_LENGTH, SESSION_START, date_within
 from couples.models import Clinician, Couple, Partner, User
 from sessions.models import Attendance, SessionSeries, TherapySession
 from sessions.services.checks import _check_duration, _lock, conflicts_for, participants_for
+
+
+def session_start_check(*, starts_at: datetime.datetime, time_zone: str) -> None:
+    """A session starts within a year back (a session entered late) and two years ahead, by
+    the calendar of the zone it is scheduled in; anything else is a typing slip."""
+    zone = ZoneInfo(time_zone)
+    earliest, latest = SESSION_START.around(timezone.localdate(timezone=zone))
+    date_within(
+        starts_at.astimezone(zone).date(),
+        earliest=earliest,
+        latest=latest,
+        field="starts_at",
+        label="a session date",
+    )
 
 
 def _create(
@@ -68,6 +83,8 @@ def session_schedule(
     if timezone.is_naive(starts_at):
         raise ValueError("starts_at must be time-zone aware")
     _check_duration(duration_minutes)
+    zone = couple.time_zone if couple else str(timezone.get_default_timezone())
+    session_start_check(starts_at=starts_at, time_zone=zone)
     people = participants_for(
         kind=kind, clinician=clinician, couple=couple, partner=partner, partners=partners
     )
@@ -78,7 +95,6 @@ def session_schedule(
     )
     if clashes:
         raise ValidationError(clashes)
-    zone = couple.time_zone if couple else str(timezone.get_default_timezone())
     return _create(
         kind=kind,
         clinician=clinician,
@@ -135,18 +151,23 @@ def series_schedule(
 ) -> SessionSeries:
     """Schedule a weekly series; refuses the whole series if any occurrence clashes.
 
-    1. Check the shape: a length, some weekdays, dates in order, at most a year.
+    1. Check the shape: a length, some weekdays, a first date within the window sessions
+       are scheduled in, the last within a year of it.
     2. Lay out every start at the same wall-clock time in the series' zone.
     3. Lock the clinician and the partners, then refuse if any start clashes.
     4. Write the series and each of its sessions (each audited).
     """
+    zone = time_zone or (couple.time_zone if couple else str(timezone.get_default_timezone()))
     _series_shape_check(
-        weekdays=weekdays, starts_on=starts_on, ends_on=ends_on, minutes=duration_minutes
+        weekdays=weekdays,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        minutes=duration_minutes,
+        today=timezone.localdate(timezone=ZoneInfo(zone)),
     )
     people = participants_for(
         kind=kind, clinician=clinician, couple=couple, partner=partner, partners=partners
     )
-    zone = time_zone or (couple.time_zone if couple else str(timezone.get_default_timezone()))
     starts = series_occurrences(
         weekdays=weekdays,
         start_time=start_time,
@@ -193,14 +214,26 @@ def series_schedule(
     return series
 
 
-def _series_shape_check(*, weekdays, starts_on, ends_on, minutes: int) -> None:
+def _series_shape_check(
+    *, weekdays, starts_on, ends_on, minutes: int, today: datetime.date
+) -> None:
     _check_duration(minutes)
     if not weekdays or not set(weekdays) <= set(range(7)):
         raise ValidationError({"weekdays": "Choose at least one day of the week."})
+    earliest, latest = SESSION_START.around(today)
+    date_within(
+        starts_on, earliest=earliest, latest=latest, field="starts_on", label="a first date"
+    )
     if ends_on < starts_on:
         raise ValidationError({"ends_on": "A series cannot end before it starts."})
-    if (ends_on - starts_on).days > 366:
-        raise ValidationError({"ends_on": "Schedule at most a year at a time."})
+    # At most a year at a time: the next year's series is scheduled when it comes.
+    date_within(
+        ends_on,
+        earliest=starts_on,
+        latest=SERIES_LENGTH.around(starts_on)[1],
+        field="ends_on",
+        label="a last date",
+    )
 
 
 def _series_clash_check(*, clinician, people, starts, length: datetime.timedelta) -> None:

@@ -240,8 +240,9 @@ def test_the_app_role_is_created_when_postgres_first_starts():
     postgres = _services()["postgres"]
     script = ROOT / "config" / "postgres" / "app-role.sh"
 
-    assert f"./{script.relative_to(ROOT)}:/docker-entrypoint-initdb.d/10-app-role.sh:ro" in (
-        postgres["volumes"]
+    assert (
+        f"./{script.relative_to(ROOT)}:/docker-entrypoint-initdb.d/10-app-role.sh:ro"
+        in (postgres["volumes"])
     )
     assert "CREATE ROLE couples_app LOGIN" in script.read_text()
     assert "APP_DB_PASSWORD" in postgres["environment"]

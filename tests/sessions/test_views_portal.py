@@ -444,7 +444,9 @@ def test_a_care_team_clinician_who_does_not_run_the_session_gets_403(client, may
     response = client.get(join_url(session))
 
     assert response.status_code == 403
-    assert not AuditEvent.objects.filter(actor=dan.user).exists()
+    # The refusal is audited (issue 17: every denial), and nothing else about the session.
+    (refused,) = AuditEvent.objects.filter(actor=dan.user)
+    assert not refused.allowed and refused.detail["status"] == 403
 
 
 def test_joining_needs_sign_in(client, maya, couple):
