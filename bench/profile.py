@@ -26,6 +26,7 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("BENCH_STATIC", "plain")
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECRET_KEY", "bench-profile-" + "x" * 40)
+    os.environ.setdefault("AUDIT_CHAIN_KEY", "bench-profile-audit-" + "x" * 40)
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     import django
