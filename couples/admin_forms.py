@@ -189,7 +189,9 @@ class CareAssignForm(forms.Form):
                 CareRole.COUNSELOR,
                 CareRole.MEDICAL_PROVIDER,
             ):
-                slots.append((partner, role, f"{partner.display_name}'s {role.label.lower()}"))
+                # The full name: two partners may share a first name.
+                name = partner.user.get_full_name() or partner.display_name
+                slots.append((partner, role, f"{name}'s {role.label.lower()}"))
         self.fields["slot"].choices = [("", "---------")] + [
             (
                 slot_value(partner, role),

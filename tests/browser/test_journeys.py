@@ -117,3 +117,17 @@ def test_wrong_passwords_are_refused_then_rate_limited(page, site, sign_in):
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED).count() == 5
     assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_LOCKED).count() == 1
+
+
+def test_a_text_box_near_its_limit_says_how_much_is_left(page, site, login_as):
+    partner = PartnerFactory(user__first_name="Jordan")
+    login_as(partner.user)
+    page.goto(site + "/portal/goals/new/")
+    details = page.locator("textarea[name=description]")
+
+    details.fill("x" * 100)
+    expect(page.locator(".length-counter")).to_have_text("")
+    details.fill("x" * 1_700)
+
+    expect(page.locator(".length-counter")).to_have_text("300 characters left")
+    assert details.get_attribute("maxlength") == "2000"
