@@ -47,6 +47,16 @@ def _setup_window(user, *, hours: float = 1) -> None:
     user.save(update_fields=["second_factor_setup_until"])
 
 
+def _accept_invitation(client, user):
+    """Invite the person afresh and follow the emailed link, choosing a password."""
+    user.set_unusable_password()
+    user.save()
+    services.invitation_send(user=user, invited_by=None)
+    url = invitation_url(user=user).removeprefix("http://localhost:8000")
+    password = "a-long-passphrase-of-words-2026"
+    return client.post(url, {"new_password1": password, "new_password2": password})
+
+
 def _activate(client, user=None) -> str:
     """Set up TOTP on the activation page as a person would: confirm the password if asked,
     read the secret, enter a code."""
@@ -149,13 +159,8 @@ def test_an_open_window_sends_the_person_to_set_one_up(client, clinician):
 @pytest.mark.django_db(transaction=True)
 def test_the_invitation_signs_a_clinician_in_and_sets_up_the_authenticator(client, clinician):
     user = clinician.user
-    user.set_unusable_password()
-    user.save()
-    services.invitation_send(user=user, invited_by=None)
-    url = invitation_url(user=user).removeprefix("http://localhost:8000")
-    new_password = "a-long-passphrase-of-words-2026"
 
-    response = client.post(url, {"new_password1": new_password, "new_password2": new_password})
+    response = _accept_invitation(client, user)
 
     assert response["Location"] == reverse("mfa_activate_totp")
     assert client.get(CLINIC)["Location"] == reverse("mfa_activate_totp")
@@ -172,13 +177,8 @@ def test_the_invitation_signs_a_clinician_in_and_sets_up_the_authenticator(clien
 
 def test_an_invited_partner_lands_on_the_portal_signed_in(client, partner_a):
     user = partner_a.user
-    user.set_unusable_password()
-    user.save()
-    services.invitation_send(user=user, invited_by=None)
-    url = invitation_url(user=user).removeprefix("http://localhost:8000")
-    new_password = "a-long-passphrase-of-words-2026"
 
-    response = client.post(url, {"new_password1": new_password, "new_password2": new_password})
+    response = _accept_invitation(client, user)
 
     assert response["Location"] == reverse("pages:portal_home")
     assert client.get(response["Location"]).status_code == 200
