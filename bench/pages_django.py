@@ -54,8 +54,9 @@ def sessions_create(*, logins: dict) -> dict[str, str]:
     """A signed-in session for each login, as allauth leaves it after password (and TOTP):
     Django's auth keys, allauth's record of the methods used, and the clinic's timeout marks.
 
-    Clinicians and staff get a TOTP authenticator first if they have none, since the clinic
-    pages send them to set one up otherwise (couples/middleware.py).
+    Clinicians and staff get a TOTP authenticator first if they have none, and their session
+    records the code step: clinic pages open only for a session that passed a second factor
+    (couples/middleware.py).
     """
     from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
     from allauth.mfa.models import Authenticator
