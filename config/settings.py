@@ -325,6 +325,10 @@ if _email_host:
                 "username": env_str("EMAIL_HOST_USER"),
                 "password": env_str("EMAIL_HOST_PASSWORD"),
                 "use_tls": env_bool("EMAIL_USE_TLS", True),
+                # Every SMTP operation gives up after this many seconds: a mail server that
+                # accepts and then never answers must not hold a worker until Celery's time
+                # limit (the row is retried later, as for any temporary failure).
+                "timeout": env_int("EMAIL_TIMEOUT", 10),
             },
         }
     }

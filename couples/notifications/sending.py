@@ -5,6 +5,7 @@ import logging
 import random
 import smtplib
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import F, OuterRef, Subquery
@@ -30,7 +31,10 @@ class TemporaryError(Exception):
 
 
 def is_temporary(error: Exception) -> bool:
-    if isinstance(error, TemporaryError):
+    """Worth trying again later: a 4xx reply, a refused or dropped connection, a timeout (the
+    mail server's, EMAIL_TIMEOUT, or the task's soft time limit). A 5xx reply, or a refused
+    sender or recipient, is final."""
+    if isinstance(error, TemporaryError | SoftTimeLimitExceeded):
         return True
     if isinstance(error, smtplib.SMTPResponseException):
         return 400 <= error.smtp_code < 500
