@@ -11,7 +11,7 @@ from django.forms import modelform_factory
 from django.urls import reverse
 from django.utils import timezone
 
-from common.dates import COVERAGE_START, long_date, years_after
+from common.dates import COVERAGE_START, EARLIEST, LATEST, long_date, years_after
 from insurance import services
 from insurance.admin.payers import AuthorizationForm
 from insurance.models import Authorization, Coverage, Payer
@@ -21,8 +21,10 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.timeshift
 
-FAR_PAST = datetime.date(1900, 1, 1)
-FAR_FUTURE = datetime.date(2200, 1, 1)
+# Far from any window, derived from today so the file holds on any day it runs.
+TODAY = timezone.localdate()
+FAR_PAST = TODAY.replace(year=TODAY.year - 126, day=1)
+FAR_FUTURE = TODAY.replace(year=TODAY.year + 174, day=1)
 
 
 def shown(response) -> str:
@@ -208,8 +210,8 @@ def test_the_service_check_refuses_an_authorization_end_out_of_range(ends_on):
 @pytest.mark.parametrize(
     "fields",
     [
-        {"effective_on": datetime.date(1999, 12, 31)},
-        {"effective_on": datetime.date(2101, 1, 1)},
+        {"effective_on": EARLIEST - datetime.timedelta(days=1)},
+        {"effective_on": LATEST + datetime.timedelta(days=1)},
         {"reverify_on": FAR_FUTURE},
         {"terminates_on": "25 years on"},
     ],
@@ -227,7 +229,7 @@ def test_the_database_refuses_coverage_dates_out_of_range(coverage, fields):
     [
         (FAR_PAST, FAR_PAST),
         (FAR_FUTURE, FAR_FUTURE),
-        (datetime.date(2030, 1, 1), datetime.date(2033, 1, 1)),
+        (TODAY, years_after(TODAY, 3)),
     ],
 )
 def test_the_database_refuses_an_authorization_out_of_range(coverage, starts_on, ends_on):
