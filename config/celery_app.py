@@ -28,6 +28,12 @@ app.conf.beat_schedule = {
         "task": "couples.tasks.notifications_tick_task",
         "schedule": 60.0,
     },
+    # Every 15 seconds: hand out the rows whose retry has come or whose worker or broker lost
+    # them (no planning; a tick missed while the broker was down is made up by the next).
+    "notifications-dispatch": {
+        "task": "couples.tasks.notifications_dispatch_task",
+        "schedule": 15.0,
+    },
     # Every five minutes: delete expired sessions so logged-off sessions leave no data behind.
     "clear-expired-sessions": {
         "task": "couples.tasks.sessions_clear_expired_task",

@@ -45,6 +45,11 @@ def partner_ref(partner_id: int) -> str:
     return object_ref_of(Partner, partner_id)
 
 
+def end_of_slot_day(notification: Notification, recipient: Recipient) -> datetime.datetime:
+    """The end of the recipient's day the message belongs to: after it a prompt means nothing."""
+    return next_midnight(recipient.local(notification.slot).date(), recipient.zone)
+
+
 def next_midnight(day: datetime.date, zone: ZoneInfo) -> datetime.datetime:
     return local_moment(day + datetime.timedelta(days=1), datetime.time(), zone)
 
@@ -178,6 +183,8 @@ kind_register(
         message=checkin_prompt_message,
         check=checkin_prompt_check,
         plan=checkin_prompts_plan,
+        expires=lambda notification, recipient: end_of_slot_day(notification, recipient),
+        expires_note="the day ended",
     )
 )
 
@@ -251,6 +258,8 @@ kind_register(
         message=goal_review_message,
         check=goal_review_check,
         plan=goal_reviews_plan,
+        expires=lambda notification, recipient: end_of_slot_day(notification, recipient),
+        expires_note="the day ended",
     )
 )
 
@@ -361,5 +370,9 @@ kind_register(
         message=checkins_missed_message,
         check=checkins_missed_check,
         plan=checkins_missed_plan,
+        # An alert about a partner stays worth sending for days; its check withdraws it once
+        # the partner checks in again.
+        lifetime=datetime.timedelta(days=3),
+        expires_note="it was three days old",
     )
 )

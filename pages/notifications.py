@@ -173,5 +173,8 @@ kind_register(
         message=digest_message,
         check=digest_check,
         plan=digests_plan,
+        # The morning's digest is stale by the afternoon; tomorrow's replaces it.
+        lifetime=datetime.timedelta(hours=8),
+        expires_note="the working day was half over",
     )
 )

@@ -166,6 +166,8 @@ for _kind, _label in [
             message=reminder_message,
             check=reminder_check,
             plan=lambda now, kind=_kind: reminders_plan(kind, now),
+            expires=lambda notification, recipient: notification.slot,
+            expires_note="the session started",
             load=sessions_load,
         )
     )
@@ -253,6 +255,9 @@ for _kind, _label in [(CANCELLED, "Session cancelled"), (MOVED, "Session moved")
             label=_label,
             message=change_message,
             check=change_check,
+            # Worth telling until a day after the session's (new) time.
+            expires=lambda notification, recipient: notification.slot + datetime.timedelta(days=1),
+            expires_note="a day after the session's time",
             load=sessions_load,
         )
     )

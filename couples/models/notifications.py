@@ -59,8 +59,12 @@ class Notification(models.Model):
         QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
+        # A permanent refusal (a 5xx reply for that address): trying again will not help.
         FAILED = "failed", "Failed"
         WITHDRAWN = "withdrawn", "Withdrawn"
+        # Temporary failures lasted until the message no longer meant anything (the session
+        # had started, the day was over): it was never delivered.
+        EXPIRED = "expired", "Expired"
 
     kind = models.CharField(max_length=40)
     recipient = models.ForeignKey(
@@ -104,6 +108,12 @@ class Notification(models.Model):
                 fields=["claimed_at"],
                 condition=models.Q(status="sending"),
                 name="notification_claimed",
+            ),
+            # Messages never delivered lately, for the admin's notice (few rows, so small).
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(status__in=["failed", "expired"]),
+                name="notification_undelivered",
             ),
             models.Index(fields=["recipient", "-sent_at"], name="notification_inbox"),
             models.Index(fields=["object_ref", "status"], name="notification_object"),

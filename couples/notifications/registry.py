@@ -55,6 +55,18 @@ class Kind:
     # Reads at once what check and message need for many rows of this kind (a worker's chunk),
     # leaving it on each row; without it, or if it fails, each row reads its own.
     load: Callable[[list[Notification]], None] | None = None
+    # The moment after which the message means nothing any more (its session has started, its
+    # day is over): while the mail server is unreachable the message is tried again until then,
+    # and ends as expired. None: `lifetime` after it fell due.
+    expires: Callable[[Notification, Recipient], datetime.datetime] | None = None
+    lifetime: datetime.timedelta = datetime.timedelta(days=2)
+    # Why it expired, in the row's status note ("Not delivered before <this>").
+    expires_note: str = "it was two days old"
+
+    def expires_at(self, notification: Notification, recipient: Recipient) -> datetime.datetime:
+        if self.expires is not None:
+            return self.expires(notification, recipient)
+        return notification.due_at + self.lifetime
 
 
 # The one registry: the other modules of the outbox look kinds up as `registry.KINDS`, so a

@@ -74,5 +74,8 @@ for _change, _kind in KINDS_BY_CHANGE.items():
             check=lambda notification, recipient: "",  # a change that happened stays true
             respects_quiet_hours=False,
             always_emailed=True,
+            # A change to one's own sign-in settings is worth knowing about for a week.
+            lifetime=datetime.timedelta(days=7),
+            expires_note="it was a week old",
         )
     )

@@ -9,7 +9,7 @@ import sys
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 
-from couples.notifications import is_temporary
+from couples.notifications import is_server_down, is_temporary
 
 
 @pytest.mark.parametrize(
@@ -20,11 +20,27 @@ from couples.notifications import is_temporary
         ConnectionRefusedError(111, "Connection refused"),
         TimeoutError("timed out"),
         SoftTimeLimitExceeded(),
+        smtplib.SMTPConnectError(554, b"No service"),
+        smtplib.SMTPAuthenticationError(535, b"Bad credentials"),
     ],
-    ids=["4xx", "disconnected", "refused", "timeout", "soft-time-limit"],
+    ids=["421", "disconnected", "refused", "timeout", "soft-time-limit", "greeting", "login"],
 )
-def test_outages_and_timeouts_are_temporary(error):
+def test_a_server_that_cannot_be_reached_or_used_is_down_and_temporary(error):
+    assert is_server_down(error)
     assert is_temporary(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        smtplib.SMTPResponseException(451, b"Try again later"),
+        smtplib.SMTPRecipientsRefused({"a@example.test": (452, b"Mailbox full")}),
+    ],
+    ids=["451", "mailbox-full"],
+)
+def test_a_4xx_about_one_message_is_temporary_for_that_message_only(error):
+    assert is_temporary(error)
+    assert not is_server_down(error)
 
 
 @pytest.mark.parametrize(

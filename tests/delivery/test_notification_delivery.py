@@ -56,7 +56,7 @@ def test_every_due_reminder_is_emailed_once_and_another_tick_sends_nothing_more(
 
 
 def test_a_worker_killed_in_the_middle_of_a_batch_and_restarted_sends_every_message_once(
-    delivery, due_sessions, monkeypatch
+    delivery, due_sessions
 ):
     due_sessions(150)  # 300 reminders
     first = delivery.start_worker("first")
@@ -72,13 +72,11 @@ def test_a_worker_killed_in_the_middle_of_a_batch_and_restarted_sends_every_mess
     assert len(claimed) == 2
     assert 20 <= sent_before < 300
 
-    # The next tick finds what the dead worker left: rows claimed past their lease, rows
-    # dispatched that nobody finished. No worker is alive, so the leases may end now; every
-    # unsent row is dispatched again, including those whose first task still waits in Redis.
-    with monkeypatch.context() as patched:
-        patched.setattr(notifications.dispatch, "SEND_LEASE", datetime.timedelta(0))
-        patched.setattr(notifications.dispatch, "DISPATCH_LEASE", datetime.timedelta(0))
-        redispatched = delivery.tick()
+    # A tick after both leases have run out finds what the dead worker left: rows claimed
+    # past their lease, rows dispatched that nobody finished. Every unsent row is dispatched
+    # again, including those whose first task still waits in Redis.
+    later = timezone.now() + notifications.DISPATCH_LEASE + datetime.timedelta(seconds=1)
+    redispatched = delivery.tick(now=later)
     delivery.release_sends()
     delivery.start_worker("second")
     delivery.wait_until_final(300)

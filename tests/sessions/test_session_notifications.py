@@ -6,8 +6,12 @@ import smtplib
 from email import message_from_bytes
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection
 from django.utils import timezone
 
 from couples import notifications
@@ -302,38 +306,129 @@ def test_quiet_hours_across_midnight(partner_a, start, end, clock, quiet_end):
     assert until == expected
 
 
-def test_a_temporary_mail_error_is_retried_with_backoff_and_recorded(session, monkeypatch):
-    due = NOW + datetime.timedelta(hours=1)
-    ids = _tick(due)
-
+def _refuse_with(monkeypatch, error):
     def refuse(self, *args, **kwargs):
-        raise smtplib.SMTPServerDisconnected("connection lost")
+        raise error
 
     monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
+
+
+def test_a_mail_server_that_drops_the_connection_is_probed_again_soon(session, monkeypatch):
+    due = NOW + datetime.timedelta(hours=1)
+    ids = _tick(due)
+    _refuse_with(monkeypatch, smtplib.SMTPServerDisconnected("connection lost"))
+
     delay = notifications.notification_send(notification_id=ids[0], now=due)
 
     row = Notification.objects.get(pk=ids[0])
-    assert 15 <= delay <= 30
-    assert row.status == Notification.Status.QUEUED
-    assert row.attempts == 1
+    assert delay == notifications.PROBE_DELAYS[0]
+    assert (row.status, row.attempts, row.dispatched_at) == ("queued", 1, None)
     assert row.last_error == "SMTPServerDisconnected: connection lost"
     assert row.next_attempt_at == due + datetime.timedelta(seconds=delay)
+    assert notifications.mail_down_since() == due
 
 
-def test_a_row_fails_after_the_last_attempt(session, monkeypatch):
+def test_while_the_mail_server_is_down_other_rows_wait_for_the_probe_untried(session, monkeypatch):
     due = NOW + datetime.timedelta(hours=1)
-    pk = _tick(due)[0]
-    monkeypatch.setattr(
-        "django.core.mail.EmailMultiAlternatives.send",
-        lambda self, *a, **k: (_ for _ in ()).throw(TimeoutError("slow server")),
-    )
-    moment = due
-    for _ in range(notifications.MAX_ATTEMPTS):
-        notifications.notification_send(notification_id=pk, now=moment)
-        moment += datetime.timedelta(minutes=10)
+    first, second = _tick(due)
+    tried = []
 
-    row = Notification.objects.get(pk=pk)
-    assert (row.status, row.attempts) == (Notification.Status.FAILED, notifications.MAX_ATTEMPTS)
+    def refuse(self, *args, **kwargs):
+        tried.append(self)
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
+
+    notifications.notification_send(notification_id=first, now=due)
+    assert len(tried) == 1
+    # Another worker, a second later: the row is left for the probe without a try.
+    notifications.notification_send(notification_id=second, now=due + datetime.timedelta(seconds=1))
+
+    row = Notification.objects.get(pk=second)
+    assert len(tried) == 1
+    assert (row.status, row.attempts) == ("queued", 0)
+    assert row.status_note == "Waiting for the mail server"
+    assert row.last_error == "ConnectionRefusedError: [Errno 111] Connection refused"
+    assert row.next_attempt_at == due + datetime.timedelta(seconds=notifications.PROBE_DELAYS[0])
+
+
+def test_the_first_send_that_goes_through_ends_the_outage(session, monkeypatch):
+    due = NOW + datetime.timedelta(hours=1)
+    first, second = _tick(due)
+    with monkeypatch.context() as patched:
+        _refuse_with(patched, TimeoutError("timed out"))
+        notifications.notification_send(notification_id=first, now=due)
+        later = due + datetime.timedelta(seconds=notifications.PROBE_DELAYS[0])
+        notifications.notification_send(notification_id=second, now=later)  # the probe
+        assert notifications.mail_down_since() == due
+
+    probe = later + datetime.timedelta(seconds=notifications.PROBE_DELAYS[1])
+    _send_all([first, second], probe)
+
+    assert notifications.mail_down_since() is None
+    assert len(mail.outbox) == 2
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_4xx_for_one_address_backs_that_row_off_and_leaves_the_server_up(session, monkeypatch):
+    due = NOW + datetime.timedelta(hours=1)
+    ids = _tick(due)
+    _refuse_with(
+        monkeypatch, smtplib.SMTPRecipientsRefused({"x@example.test": (452, b"mailbox full")})
+    )
+
+    delay = notifications.notification_send(notification_id=ids[0], now=due)
+
+    assert 15 <= delay <= 30
+    assert Notification.objects.get(pk=ids[0]).status == "queued"
+    assert notifications.mail_down_since() is None
+
+
+def test_a_reminder_is_tried_until_its_session_starts_then_expires(session, monkeypatch):
+    """Thirty minutes before its session the 1-hour reminder meets a mail server that refuses
+    every connection: it is tried again and again (never failed), then expires."""
+    due = session.starts_at - datetime.timedelta(hours=1)
+    ids = _tick(due)
+    _refuse_with(monkeypatch, ConnectionRefusedError(111, "Connection refused"))
+    moment = due
+    for _ in range(1000):
+        rows = list(Notification.objects.filter(pk__in=ids, status="queued"))
+        if not rows:
+            break
+        moment = max(moment, min(row.next_attempt_at for row in rows))
+        _send_all([row.pk for row in rows], moment)
+        assert set(Notification.objects.filter(pk__in=ids).values_list("status", flat=True)) <= {
+            "queued",
+            "expired",
+        }
+
+    rows = Notification.objects.filter(pk__in=ids)
+    assert {row.status for row in rows} == {"expired"}
+    assert {row.status_note for row in rows} == {"Not delivered before the session started"}
+    assert max(row.attempts for row in rows) > 20
+    assert moment < session.starts_at
+    assert mail.outbox == []
+
+
+def test_a_row_that_met_trouble_and_is_past_its_time_expires_without_a_try(session, time_machine):
+    due = NOW + datetime.timedelta(hours=1)
+    first, second = _tick(due)
+    Notification.objects.filter(pk=first).update(last_error="ConnectionRefusedError")
+    time_machine.move_to(session.starts_at, tick=False)
+
+    _send_all([first, second], session.starts_at)
+
+    rows = {row.pk: row for row in Notification.objects.all()}
+    assert (rows[first].status, rows[first].status_note) == (
+        "expired",
+        "Not delivered before the session started",
+    )
+    # Without trouble it is the kind's own check that stops a message.
+    assert (rows[second].status, rows[second].status_note) == (
+        "withdrawn",
+        "The session has already started",
+    )
+    assert mail.outbox == []
 
 
 def test_a_permanent_mail_error_fails_at_once(session, monkeypatch):
@@ -533,6 +628,73 @@ def test_a_chunk_whose_load_fails_is_sent_row_by_row(monkeypatch, session):
     for name in session_notifications.REMINDERS:
         kind = notifications.KINDS[name]
         monkeypatch.setitem(notifications.KINDS, name, dataclasses.replace(kind, load=broken))
+
+    notifications.notifications_send(notification_ids=ids, now=due)
+
+    assert len(mail.outbox) == 2
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+
+
+# --- Faults inside a worker ----------------------------------------------------------------------
+
+
+def test_a_soft_time_limit_ends_the_chunk_and_gives_its_rest_back_to_the_tick(session, monkeypatch):
+    due = NOW + datetime.timedelta(hours=1)
+    first, second = _tick(due)
+    _refuse_with(monkeypatch, SoftTimeLimitExceeded())
+
+    notifications.notifications_send(notification_ids=[first, second], now=due)
+
+    rows = {row.pk: row for row in Notification.objects.all()}
+    assert (rows[first].status, rows[first].attempts) == ("queued", 1)
+    assert rows[first].last_error.startswith("SoftTimeLimitExceeded")
+    assert (rows[second].status, rows[second].attempts, rows[second].dispatched_at) == (
+        "queued",
+        0,
+        None,
+    )
+    assert sorted(_tick(due + datetime.timedelta(seconds=5))) == [first, second]
+
+
+def _terminate_this_connection() -> None:
+    """End this process's PostgreSQL connection from another one, as a restarted server or a
+    failover would: the next statement on it fails."""
+    pid = connection.connection.info.backend_pid
+    with psycopg.connect(**connection.get_connection_params()) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="terminates a PostgreSQL connection"
+)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_the_sent_mark_survives_a_connection_dropped_during_the_send(session, monkeypatch):
+    due = NOW + datetime.timedelta(hours=1)
+    ids = _tick(due)
+    send = EmailMultiAlternatives.send
+
+    def send_then_lose_the_database(self, *args, **kwargs):
+        _terminate_this_connection()
+        return send(self, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", send_then_lose_the_database)
+    monkeypatch.setattr(notifications.sending, "MARK_RETRY_DELAYS", (0.01, 0.01))
+
+    notifications.notifications_send(notification_ids=ids, now=due)
+
+    assert len(mail.outbox) == 2
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_dropped_before_a_chunk_is_read_costs_nothing(session):
+    due = NOW + datetime.timedelta(hours=1)
+    ids = _tick(due)
+    _terminate_this_connection()
 
     notifications.notifications_send(notification_ids=ids, now=due)
 
