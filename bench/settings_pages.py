@@ -4,8 +4,8 @@ The web server gets the same environment production does (DEBUG off, its own SEC
 persistent connections); bench/pages/ sets it. Added here: the floor view's URLconf, its
 template folder, the header counting queries, and confirmations in a cookie (see below).
 BENCH_STATIC_ROOT collects static files outside the repository; BENCH_STATIC=plain skips the
-manifest (for the quick smoke test), and BENCH_LOCMEM_CACHE=true replaces Redis when a test
-has none.
+manifest (for the quick smoke test), and BENCH_LOCMEM_CACHE=true keeps the cache in memory
+when a test database has no cache table (the test settings make none).
 """
 
 import copy

@@ -160,22 +160,17 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    # allauth keeps "TOTP code already used" and rate-limit counters in the cache:
-    # it must be shared by every web process, so production uses Redis.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
+# The cache is in the database, with or without Redis. allauth keeps login rate-limit counters
+# and "TOTP code already used" records in it: they must be shared by every web process and
+# must survive the broker going down, or signing in would fail while Redis is away. Every
+# request needs the database already, so the cache adds no new way to fail. Redis is Celery's
+# broker only. Migration couples/0012 creates the table.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "cache_entries",
     }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "cache_entries",
-        }
-    }
+}
 
 AUTH_USER_MODEL = "couples.User"
 AUTHENTICATION_BACKENDS = ["couples.backends.ClinicAuthenticationBackend"]
@@ -342,11 +337,28 @@ if _mail_backend:
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport, which
 # carries tasks between separate web, worker and beat processes without a server.
 CELERY_BROKER_DIR = DATA_DIR / "broker"
+# A web request that publishes a task (an invitation) must not hang while the broker is down:
+# three quick tries, then kombu.exceptions.OperationalError, and the caller falls back
+# (couples.services.accounts). kombu's Redis transport ignores the connection timeout, so the
+# transport options bound its connect and its reads too: without them a Redis that accepts
+# the connection but never answers holds the request for ever.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    # An unacknowledged task returns to the queue after this long (a worker died with it).
-    # Nothing is ever scheduled further ahead than this: the minute tick finds due rows.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # An unacknowledged task returns to the queue after this long (a worker died with it).
+        # Nothing is ever scheduled further ahead than this: the minute tick finds due rows.
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+        # A worker's BRPOP waits 1 second (kombu's brpop_timeout), well within this.
+        "socket_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    }
 else:
     CELERY_BROKER_URL = "filesystem://"
     for _folder in ("queue", "processed", "control"):
@@ -379,6 +391,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 CLINIC_ON_CALL_PHONE = env_str("CLINIC_ON_CALL_PHONE", "+1 555 010 0100")
+
+# /healthz answers 503 when a message has been due and unsent for longer than this (the mail
+# server down, the workers stopped, a queue lost); the admin's index says so too.
+OUTBOX_STALL_SECONDS = env_int("OUTBOX_STALL_SECONDS", 300)
 
 LOGGING = {
     "version": 1,

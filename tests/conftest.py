@@ -1,6 +1,9 @@
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
+from django.test import override_settings
 
+import config.settings as production
 from tests.factories import (
     ClinicianFactory,
     CoupleFactory,
@@ -8,6 +11,15 @@ from tests.factories import (
     StaffUserFactory,
     UserFactory,
 )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database with production's cache table, which migrate made for the test
+    settings' in-memory cache: none. Processes the tests start with production settings
+    (tests/delivery's workers, tests/bench's gunicorn) keep their cache in it."""
+    with django_db_blocker.unblock(), override_settings(CACHES=production.CACHES):
+        call_command("createcachetable", verbosity=0)
 
 
 @pytest.fixture(autouse=True)

@@ -144,7 +144,7 @@ def main() -> int:
         print("make bench-pages needs DATABASE_URL=postgres://… (it creates databases beside it).")
         return 2
     if urlsplit(redis_url).scheme not in ("redis", "rediss"):
-        print("make bench-pages needs REDIS_URL=redis://… (production's cache and broker).")
+        print("make bench-pages needs REDIS_URL=redis://… (production's broker).")
         return 2
     base = database_name(database_url)
     if base.endswith(("_bench_scale", "_bench_demo")):

@@ -1,6 +1,7 @@
 """Accounts: invitations, first passwords, deactivation, and inviting a clinician."""
 
 import datetime
+import logging
 
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
@@ -13,6 +14,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import int_to_base36
+from kombu.exceptions import OperationalError as BrokerError
 
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -21,6 +23,8 @@ from audit.services import audit_record
 from couples import tasks
 from couples.emails import email_make
 from couples.models import CareRole, Clinician, User
+
+logger = logging.getLogger(__name__)
 
 
 class InvitationTokenGenerator(PasswordResetTokenGenerator):
@@ -62,8 +66,34 @@ def invitation_send(*, user: User, invited_by: User | None, request: HttpRequest
     )
     user.save(update_fields=["invited_at", "second_factor_setup_until"])
     audit_record(actor=invited_by, action=AuditEvent.Action.INVITE, target=user, request=request)
-    transaction.on_commit(lambda: tasks.invitation_email_send_task.delay(user_id=user.pk))
+    transaction.on_commit(lambda: _invitation_email_queue(user=user))
     return user
+
+
+def _invitation_email_queue(*, user: User) -> None:
+    """Hand the invitation email to a worker; while the broker is down, send it from here.
+
+    Publishing gives up within seconds (CELERY_TASK_PUBLISH_RETRY_POLICY), and kombu raises
+    its OperationalError for every broker connection error, Redis's included. This runs after
+    the commit, with the account saved: a failure is logged, never turned into an error page.
+    """
+    try:
+        tasks.invitation_email_send_task.delay(user_id=user.pk)
+        return
+    except BrokerError as error:
+        logger.warning(
+            "Broker unavailable (%s): sending the invitation to user %s from this process.",
+            error,
+            user.pk,
+        )
+    try:
+        invitation_email_send(user=user)
+    except Exception:
+        logger.exception(
+            "The invitation to user %s was not sent: staff can send it again with the "
+            "action 'Send the invitation email again' on the admin's list of users.",
+            user.pk,
+        )
 
 
 def invitation_email_send(*, user: User) -> None:

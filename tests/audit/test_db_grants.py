@@ -2,9 +2,11 @@
 (issue 17, finding 6: today the application's role owns the table)."""
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
+import config.settings as production
 from audit import services as audit_services
 from audit.models import AuditEvent
 
@@ -63,3 +65,20 @@ def test_the_app_role_keeps_ordinary_rows(app_role, partner_a):
 
     partner_a.refresh_from_db()
     assert partner_a.preferred_name == "J"
+
+
+def test_the_app_role_reads_and_writes_the_cache(db, settings):
+    """Sign-in keeps rate limits and used TOTP codes in the database cache, whose table
+    migrate makes before db_grants runs (tests/conftest.py makes it in the test database)."""
+    settings.CACHES = production.CACHES
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {ROLE} NOLOGIN")
+    call_command("db_grants", ROLE)
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {ROLE}")
+        cache.set("probe", 1)
+        assert cache.incr("probe") == 2
+        cache.delete("probe")
+        assert cache.add("used-code", "y")
+        cache.clear()
