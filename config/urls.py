@@ -3,10 +3,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from couples import views as couples_views
+from couples.admin.notifications import index_with_outbox_notice
 from pages import views as pages_views
 
 # The admin signs in through allauth, so staff get the same rate limits and MFA.
 admin.site.login = secure_admin_login(admin.site.login)
+# The admin index tells staff when messages are not getting through.
+admin.site.index = index_with_outbox_notice(admin.site.index)
 admin.site.site_header = "Couples Rehab administration"
 admin.site.site_title = "Couples Rehab admin"
 

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import redis
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from couples import queries
+from couples.notifications import health
 from couples.permissions import clinician_required, partner_required
 from goals import queries as goal_queries
 from goals.views import portal as portal_goals
@@ -114,13 +115,38 @@ def _caseload_headers(*, sort: str, search: str) -> dict:
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Database and broker reachability for load balancers and compose health checks."""
+    """Database and broker reachability, and whether the outbox is moving, for load balancers
+    and compose health checks.
+
+    The outbox is stalled when a message has been due for longer than OUTBOX_STALL_SECONDS
+    without being sent (no worker, no beat, or a mail server refusing everything for a while).
+    Without a database it cannot be read and is reported as unknown."""
     checks = {"database": _database_ok(), "broker": _broker_ok()}
-    healthy = all(checks.values())
     body = {name: "ok" if ok else "unavailable" for name, ok in checks.items()}
+    outbox = _outbox_report() if checks["database"] else _OUTBOX_UNKNOWN
+    healthy = all(checks.values()) and outbox["outbox"] != "stalled"
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **body}, status=200 if healthy else 503
+        {"status": "ok" if healthy else "unavailable", **body, **outbox},
+        status=200 if healthy else 503,
     )
+
+
+_OUTBOX_UNKNOWN = {"outbox": "unknown", "oldest_due_seconds": None}
+
+
+def _outbox_report() -> dict:
+    now = timezone.now()
+    try:
+        waited = health.seconds_since(health.outbox_oldest_due(now), now)
+    except DatabaseError:
+        return _OUTBOX_UNKNOWN
+    if not health.outbox_stalled(waited):
+        return {"outbox": "ok", "oldest_due_seconds": waited}
+    return {
+        "outbox": "stalled",
+        "oldest_due_seconds": waited,
+        "reason": f"A message due {health.wait_phrase(waited)} ago has not been sent",
+    }
 
 
 def _database_ok() -> bool:

@@ -1,9 +1,9 @@
 """Every write in the couples app, audited in the same transaction.
 
 Split by subject: accounts (invitations, deactivation), care_teams, intake (admission and
-discharge), consent (sharing and the record of who saw what) and preferences
-(notifications). Every public name is re-exported here, so `services.care_team_assign(...)`
-keeps working; patch a name in the submodule that looks it up.
+discharge), consent (sharing and the record of who saw what), preferences (notifications)
+and outbox (staff sending a message again). Every public name is re-exported here, so
+`services.care_team_assign(...)` keeps working; patch a name in the submodule that looks it up.
 """
 
 from couples.services.accounts import (
@@ -27,6 +27,7 @@ from couples.services.consent import (
     disclosure_record,
 )
 from couples.services.intake import couple_admit, couple_discharge
+from couples.services.outbox import SEND_AGAIN_STATUSES, notifications_send_again
 from couples.services.preferences import (
     CLINICIAN_PREFERENCE_FIELDS,
     PARTNER_PREFERENCE_FIELDS,
@@ -67,4 +68,6 @@ __all__ = [
     "time_zone_names",
     "session_reminders_default",
     "notification_preference_update",
+    "SEND_AGAIN_STATUSES",
+    "notifications_send_again",
 ]

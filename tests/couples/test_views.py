@@ -131,7 +131,13 @@ def test_healthz_reports_database_and_broker(client, db):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "ok",
+        "outbox": "ok",
+        "oldest_due_seconds": None,
+    }
 
 
 def test_healthz_answers_503_when_the_broker_is_down(client, db, settings):
