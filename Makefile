@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 RUN_ENV := DEBUG=$${DEBUG:-true}
 PORT ?= 8000
 
-.PHONY: run web worker beat test test-timeshift bench bench-notifications bench-pages bench-audit lint fmt migrations-check deploy-check lock install clean
+.PHONY: run web worker beat test test-timeshift bench bench-notifications bench-pages bench-audit bench-faults lint fmt migrations-check deploy-check lock install clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 or newer is needed (python3.13, python3.12 or python3)."; exit 1; fi
@@ -25,7 +25,6 @@ install: $(STAMP)
 ## run: set up, migrate, load demo data, then serve on :8000 with a Celery worker and beat.
 run: install
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
-	$(RUN_ENV) $(BIN)/python manage.py createcachetable
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	@echo "Starting web on http://localhost:$(PORT)/ with a Celery worker and beat. Ctrl-C stops all."
 	$(RUN_ENV) $(BIN)/python manage.py devserver 0.0.0.0:$(PORT)
@@ -94,3 +93,11 @@ bench-pages: install
 ## DATABASE_URL (PostgreSQL); writes bench/results/audit.md, .json.
 bench-audit: install
 	$(BIN)/python -m bench.audit
+
+## bench-faults: 2,000 due reminders per run through the real beat and worker, a private Redis
+## and a real SMTP server, with one fault each (a worker killed 10 times, three workers and two
+## beats, Redis stopped, database connections dropped, the mail server hanging, then refusing
+## for 30 minutes); in <name>_faults beside DATABASE_URL (PostgreSQL); about an hour; writes
+## bench/results/faults.md, .json. Not part of `make bench`.
+bench-faults: install
+	$(BIN)/python -m bench.faults

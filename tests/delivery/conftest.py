@@ -18,9 +18,15 @@ from couples.tasks import notifications_tick
 from sessions.models import Attendance, SessionKind, TherapySession
 from tests.delivery import harness
 from tests.delivery.mailsink import HOLD, SUFFIX
+from tests.delivery.smtpserver import SMTPServer
 from tests.factories import ClinicianFactory, CoupleFactory, PartnerFactory
 
-FINAL = [Notification.Status.SENT, Notification.Status.WITHDRAWN, Notification.Status.FAILED]
+FINAL = [
+    Notification.Status.SENT,
+    Notification.Status.WITHDRAWN,
+    Notification.Status.FAILED,
+    Notification.Status.EXPIRED,
+]
 
 
 def _skip_or_fail(reason: str) -> None:
@@ -79,6 +85,17 @@ class Delivery:
             app_name=self.app_name,
         )
         self.processes: list[harness.Process] = []
+        self.smtp: SMTPServer | None = None
+
+    def smtp_server(self) -> SMTPServer:
+        """A real SMTP server in this process (tests/delivery/smtpserver.py) instead of the
+        file sink, for the workers started after this call; it keeps messages in the sink."""
+        self.smtp = SMTPServer(self.sink, harness.free_port())
+        self.smtp.accept()
+        for key in ("MAIL_BACKEND", "MAIL_SINK_DIR"):
+            self.env.pop(key, None)
+        self.env.update(self.smtp.env())
+        return self.smtp
 
     def start_worker(self, name: str = "worker", *, wait: bool = True) -> harness.Worker:
         worker = harness.Worker(
@@ -165,17 +182,25 @@ class Delivery:
     def logs(self) -> str:
         return "\n".join(process.tail() for process in self.processes)
 
-    def stop_everything(self) -> None:
-        for process in self.processes:
-            process.kill()
-        # Connections of killed processes end with them; end any that linger, so the test
-        # database can be flushed and dropped.
+    def terminate_connections(self) -> int:
+        """End every PostgreSQL connection of the started processes, as a database restart or
+        a failover would. Returns how many there were."""
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE application_name = %s",
                 [self.app_name],
             )
+            return cursor.rowcount
+
+    def stop_everything(self) -> None:
+        for process in self.processes:
+            process.kill()
+        if self.smtp is not None:
+            self.smtp.close()
+        # Connections of killed processes end with them; end any that linger, so the test
+        # database can be flushed and dropped.
+        self.terminate_connections()
 
 
 def statuses() -> dict[str, int]:
