@@ -249,8 +249,7 @@ def smtp_refusing(run: Run, *, minutes: float) -> None:
     from django.utils import timezone
 
     from couples import notifications
-    from sessions.models import Attendance, TherapySession
-    from sessions.notifications import REMINDER_1H
+    from sessions.models import TherapySession
 
     now = timezone.now()
     outage = datetime.timedelta(minutes=minutes)
@@ -264,19 +263,7 @@ def smtp_refusing(run: Run, *, minutes: float) -> None:
         session.ends_at = session.starts_at + datetime.timedelta(minutes=50)
     TherapySession.objects.bulk_update(sessions, ["starts_at", "ends_at"])
     run.plan()  # the other sessions' 24-hour reminders
-    notifications.notifications_create(
-        notifications.Draft(
-            kind=REMINDER_1H,
-            recipient_id=user_id,
-            object_ref=notifications.object_ref(session),
-            slot=session.starts_at,
-            due_at=now,
-        )
-        for session in sessions
-        for user_id in Attendance.objects.filter(session=session).values_list(
-            "partner__user_id", flat=True
-        )
-    )
+    notifications.notifications_create(run.harness.one_hour_reminders(sessions, due_at=now))
     run.smtp.refuse()
     run.beat()
     run.worker()

@@ -99,6 +99,35 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     link = "/portal/sessions/"
 
 
+def outbox_row(
+    recipient,
+    *,
+    due_at: datetime.datetime,
+    status: str = Notification.Status.QUEUED,
+    next_attempt_at: datetime.datetime | None = None,
+    last_error: str = "",
+    **fields,
+) -> Notification:
+    """An outbox row in any state, due at `due_at` (next attempt then unless given), for tests of
+    the outbox's health and the admin's actions on it."""
+    return NotificationFactory(
+        kind=fields.pop("kind", "checkin_prompt"),
+        recipient=recipient,
+        object_ref=fields.pop("object_ref", f"couples.partner:{recipient.pk}"),
+        slot=fields.pop("slot", due_at),
+        due_at=due_at,
+        next_attempt_at=next_attempt_at or due_at,
+        status=status,
+        last_error=last_error,
+        sent_at=due_at if status == Notification.Status.SENT else None,
+        emailed=status == Notification.Status.SENT,
+        in_app=status == Notification.Status.SENT,
+        subject="",
+        link="",
+        **fields,
+    )
+
+
 def goal_history(couple, *, days: int, today: datetime.date | None = None) -> list:
     """Goals of every measure, with `days` days of check-ins and daily progress by both partners.
 

@@ -10,7 +10,7 @@ from couples.models import Notification
 from couples.notifications import health
 from insurance.permissions import insurance_staff_group
 from tests.auth import sign_in_with_mfa
-from tests.factories import UserFactory
+from tests.factories import UserFactory, outbox_row
 
 # The admin index's queries for a signed-in superuser (session, user, recent actions), before
 # the outbox notice adds its two (the counts, the oldest due message).
@@ -65,19 +65,15 @@ def test_insurance_staff_cannot_open_the_outbox(client, outbox_rows):
 def _outbox(recipient, statuses, *, due_at=None):
     due_at = due_at or timezone.now() - datetime.timedelta(hours=2)
     return {
-        status: Notification.objects.create(
-            kind="checkin_prompt",
-            recipient=recipient,
-            object_ref=f"couples.partner:{n}",
-            slot=due_at,
+        status: outbox_row(
+            recipient,
             due_at=due_at,
-            next_attempt_at=due_at,
+            status=status,
+            last_error="" if status in ("queued", "sent", "withdrawn") else "SMTPDataError: 451",
+            object_ref=f"couples.partner:{n}",
             dispatched_at=due_at,
             claimed_at=due_at,
             attempts=5,
-            status=status,
-            last_error="" if status in ("queued", "sent", "withdrawn") else "SMTPDataError: 451",
-            sent_at=due_at if status == "sent" else None,
         )
         for n, status in enumerate(statuses)
     }

@@ -4,23 +4,20 @@ import datetime
 
 import pytest
 
-from couples.models import Notification
 from couples.notifications import health
+from tests.factories import outbox_row
 
 NOW = datetime.datetime(2026, 3, 10, 15, 0, tzinfo=datetime.UTC)
 
 
 def _row(recipient, n, *, due_at, next_attempt_at=None, status="queued", last_error=""):
-    return Notification.objects.create(
-        kind="checkin_prompt",
-        recipient=recipient,
-        object_ref=f"couples.partner:{n}",
-        slot=due_at,
+    return outbox_row(
+        recipient,
         due_at=due_at,
-        next_attempt_at=next_attempt_at or due_at,
+        next_attempt_at=next_attempt_at,
         status=status,
         last_error=last_error,
-        sent_at=NOW if status == "sent" else None,
+        object_ref=f"couples.partner:{n}",
     )
 
 

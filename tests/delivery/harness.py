@@ -205,6 +205,29 @@ class Worker(Process):
         return pids
 
 
+def one_hour_reminders(sessions, *, due_at) -> list:
+    """1-hour reminders due at `due_at` for sessions that may start sooner than an hour later
+    (the plan would not make them: a mail outage is what makes a due reminder outlive its
+    session), one per participant."""
+    from couples import notifications
+    from sessions.models import Attendance
+    from sessions.notifications import REMINDER_1H
+
+    return [
+        notifications.Draft(
+            kind=REMINDER_1H,
+            recipient_id=user_id,
+            object_ref=notifications.object_ref(session),
+            slot=session.starts_at,
+            due_at=due_at,
+        )
+        for session in sessions
+        for user_id in Attendance.objects.filter(session=session).values_list(
+            "partner__user_id", flat=True
+        )
+    ]
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time a live process has used so far (0 if it is not here)."""
     try:

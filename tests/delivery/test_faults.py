@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from couples import notifications
 from couples.models import Notification
-from sessions.models import Attendance
 from sessions.notifications import REMINDER_1H, REMINDER_24H
+from tests.delivery import harness
 from tests.delivery.conftest import FINAL, statuses
 
 pytestmark = pytest.mark.delivery
@@ -50,25 +50,6 @@ def sent_once(delivery, rows) -> dict[int, int]:
     return {row.pk: counts.get(row.pk, 0) for row in rows if counts.get(row.pk, 0) != 1}
 
 
-def one_hour_reminders(sessions) -> list[notifications.Draft]:
-    """1-hour reminders due now for sessions that start sooner than that (the plan would not
-    make them; a mail outage is what makes a due reminder outlive its session)."""
-    now = timezone.now()
-    return [
-        notifications.Draft(
-            kind=REMINDER_1H,
-            recipient_id=user_id,
-            object_ref=notifications.object_ref(session),
-            slot=session.starts_at,
-            due_at=now,
-        )
-        for session in sessions
-        for user_id in Attendance.objects.filter(session=session).values_list(
-            "partner__user_id", flat=True
-        )
-    ]
-
-
 def test_a_mail_server_refusing_for_a_while_delivers_what_still_matters_once_and_expires_the_rest(
     delivery, due_sessions
 ):
@@ -76,7 +57,9 @@ def test_a_mail_server_refusing_for_a_while_delivers_what_still_matters_once_and
     smtp.refuse()
     due_sessions(20)  # 40 24-hour reminders: their sessions are a day away
     soon = due_sessions(5, starts_at=timezone.now() + datetime.timedelta(seconds=12))
-    notifications.notifications_create(one_hour_reminders(soon))  # 10 that will outlive them
+    notifications.notifications_create(
+        harness.one_hour_reminders(soon, due_at=timezone.now())
+    )  # 10 that will outlive them
     delivery.start_worker()
 
     tick_for(delivery, 20)

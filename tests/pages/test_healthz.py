@@ -7,7 +7,7 @@ import pytest
 from django.db import DatabaseError
 from django.urls import reverse
 
-from couples.models import Notification
+from tests.factories import outbox_row
 
 NOW = datetime.datetime(2026, 3, 10, 15, 0, tzinfo=datetime.UTC)
 
@@ -18,20 +18,16 @@ def frozen(time_machine):
 
 
 def _row(recipient, *, due_minutes_ago, status="queued", next_attempt_in=None, last_error=""):
-    due_at = NOW - datetime.timedelta(minutes=due_minutes_ago)
-    next_attempt_at = (
-        due_at if next_attempt_in is None else NOW + datetime.timedelta(minutes=next_attempt_in)
-    )
-    return Notification.objects.create(
-        kind="session_reminder_1h",
-        recipient=recipient,
-        object_ref=f"therapy_sessions.therapysession:{due_minutes_ago}",
-        slot=due_at,
-        due_at=due_at,
-        next_attempt_at=next_attempt_at,
+    return outbox_row(
+        recipient,
+        due_at=NOW - datetime.timedelta(minutes=due_minutes_ago),
+        next_attempt_at=(
+            None if next_attempt_in is None else NOW + datetime.timedelta(minutes=next_attempt_in)
+        ),
         status=status,
         last_error=last_error,
-        sent_at=NOW if status == "sent" else None,
+        kind="session_reminder_1h",
+        object_ref=f"therapy_sessions.therapysession:{due_minutes_ago}",
     )
 
 
