@@ -65,6 +65,7 @@ class CheckInForm(forms.Form):
         required=False,
         max_length=1000,
         label="Anything else for today? (optional)",
+        help_text="The clinicians who care for you read it.",
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 

@@ -14,11 +14,13 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest
 
 from audit.services import access_denied_record
-from couples.models import Couple, Partner, User
+from couples.models import CareAssignment, Couple, Partner, User
 from couples.queries import (
     NO_COVERAGE,
     CareCoverage,
     IndividualItemsAccess,
+    care_team_for_partner,
+    consent_active_for,
     couple_list_for_user,
     individual_items_access,
     individual_items_access_for_partners,
@@ -333,3 +335,31 @@ def change_request_list_for_goals(*, goals: list[Goal]) -> dict[int, list[GoalCh
 def transition_list_for_goal(*, goal: Goal) -> list[GoalTransition]:
     """The goal's status history, oldest first, with who made each change."""
     return list(goal.transitions.select_related("by").order_by("at", "pk"))
+
+
+@dataclass(frozen=True)
+class CheckinReaders:
+    """Who reads a partner's check-ins, notes included: the clinicians whose role covers them
+    (the couples therapist and their own individual clinicians, never the other partner's),
+    and the other partner only while a consent shares check-ins with them."""
+
+    clinicians: list[CareAssignment]
+    other_partner: Partner | None
+    other_partner_reads: bool
+
+
+def checkin_readers(*, partner: Partner) -> CheckinReaders:
+    """Three queries: the partner's care team, the couple's partners, the partner's consent."""
+    clinicians = list(care_team_for_partner(partner=partner))
+    other = next(
+        (p for p in Partner.objects.filter(couple_id=partner.couple_id).exclude(pk=partner.pk)),
+        None,
+    )
+    consent = consent_active_for(partner=partner) if other is not None else None
+    return CheckinReaders(
+        clinicians=clinicians,
+        other_partner=other,
+        other_partner_reads=bool(
+            consent and consent.shares_checkins and consent.recipient_id == other.pk
+        ),
+    )

@@ -7,6 +7,7 @@ app_name = "goals"
 urlpatterns = [
     # Patient portal (partners)
     path("portal/checkin/", portal.checkin, name="checkin"),
+    path("portal/checkin/saved/", portal.checkin_saved, name="checkin_saved"),
     path("portal/help/", portal.help_now, name="help"),
     path("portal/goals/new/", portal.goal_new, name="portal_goal_new"),
     path("portal/goals/<int:pk>/", portal.goal_detail, name="portal_goal_detail"),

@@ -48,6 +48,8 @@ MATRIX = {
     # No pk: every partner sees only their own coverage.
     "/portal/coverage/": (302, 200, 200, 403, 403, 403, 403),
     "/portal/checkin/": (302, 200, 200, 403, 403, 403, 403),
+    # No pk: the partner's own check-in of a day and who reads their check-ins.
+    "/portal/checkin/saved/": (302, 200, 200, 403, 403, 403, 403),
     "/portal/goals/new/": (302, 200, 200, 403, 403, 403, 403),
     "/portal/goals/{goal}/": (302, 200, 404, 403, 403, 403, 403),
     "/portal/goals/{private_goal}/": (302, 200, 404, 403, 403, 403, 403),

@@ -73,6 +73,9 @@ def checkin(request: HttpRequest) -> HttpResponse:
             attach_service_error(form, error)
         else:
             messages.success(request, _checkin_message(entry, partner=partner, today=today))
+            if is_hard_checkin(entry):
+                # A hard day is met with help at hand and a word on who will read it.
+                return redirect(f"{reverse('goals:checkin_saved')}?day={entry.day.isoformat()}")
             return redirect("pages:portal_home")
     # Read only to draw the page: a submitted form shows what was typed, not what was saved.
     recent = queries.checkin_list_for_partner(
@@ -92,6 +95,36 @@ def checkin(request: HttpRequest) -> HttpResponse:
         "recent_days": _recent_days(recent, today=today),
     }
     return render(request, "goals/portal_checkin.html", context)
+
+
+def is_hard_checkin(entry: CheckIn) -> bool:
+    """A reported use, a strong craving or a very low mood (issue 19)."""
+    return (
+        not entry.is_sober
+        or entry.craving >= queries.HIGH_CRAVING
+        or entry.mood == CheckIn.Mood.VERY_LOW
+    )
+
+
+@require_GET
+@partner_required
+def checkin_saved(request: HttpRequest) -> HttpResponse:
+    """After a hard check-in: help at hand, and who will read it (the partner's own page: it
+    shows nothing of anyone else's record)."""
+    partner = partner_get_for_user(user=request.user, with_couple_partners=False)
+    today = couple_today(couple=partner.couple)
+    day = _day_from(request.GET.get("day"), default=today)
+    entry = CheckIn.objects.filter(partner=partner, day=day).first()
+    on_call = settings.CLINIC_ON_CALL_PHONE
+    context = {
+        "entry": entry,
+        "day": day,
+        "is_hard": entry is not None and is_hard_checkin(entry),
+        "readers": queries.checkin_readers(partner=partner),
+        "on_call_phone": on_call,
+        "on_call_tel": "".join(c for c in on_call if c.isdigit() or c == "+"),
+    }
+    return render(request, "goals/portal_checkin_saved.html", context)
 
 
 def _checkin_message(entry: CheckIn, *, partner: Partner, today: datetime.date) -> str:

@@ -66,3 +66,41 @@ def test_partner_checks_in_and_logs_a_shared_goal_on_a_phone_and_the_clinician_s
     tabs.get_by_role("link", name="Check-ins").click()
     expect(page.get_by_role("cell", name="2 of 10")).to_be_visible()  # the craving Jordan reported
     axe_check()
+
+
+def test_a_hard_check_in_offers_help_and_its_note_reaches_the_couples_therapist(
+    page, site, login_as, activate_totp, axe_check
+):
+    """Issue 19: Casey reports a use with a note; the portal answers with help at hand and says
+    who reads it; the couples therapist reads the note on the couple page."""
+    casey = PartnerFactory(user__first_name="Casey", preferred_name="")
+    PartnerFactory(couple=casey.couple, user__first_name="Riley", preferred_name="")
+    therapist = ClinicianFactory(user__first_name="Maya")
+    couple_services.care_team_assign(
+        couple=casey.couple, role=CareRole.COUPLES_THERAPIST, clinician=therapist, by=None
+    )
+    secret = activate_totp(therapist.user)
+    page.set_viewport_size(PHONE)
+
+    login_as(casey.user)
+    page.get_by_role("link", name="Check in for today").click()
+    page.get_by_text("No — I used", exact=True).click()
+    page.locator("label[for=id_craving_8]").click()
+    page.get_by_text("Very low", exact=True).click()
+    page.get_by_label("Anything else for today? (optional)").fill(
+        "Had a drink after an argument. Feeling ashamed."
+    )
+    page.get_by_role("button", name="Save check-in").click()
+
+    expect(page).to_have_url(re.compile(r"/portal/checkin/saved/"))
+    expect(page.get_by_role("heading", name="It sounds like a hard day")).to_be_visible()
+    expect(page.locator("#main").get_by_role("link", name="Need help now")).to_be_visible()
+    expect(page.get_by_text("Riley does not see them")).to_be_visible()
+    axe_check()
+
+    page.context.clear_cookies()
+    login_as(therapist.user, totp_secret=secret)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{site}/clinic/couples/{casey.couple_id}/checkins/")
+    expect(page.get_by_text("Had a drink after an argument. Feeling ashamed.")).to_be_visible()
+    axe_check()

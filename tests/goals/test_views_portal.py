@@ -7,17 +7,19 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from couples import services as couple_services
+from couples.models import CareRole
 from couples.queries import couple_today
 from goals import services
 from goals.models import CheckIn, Goal, GoalChangeRequest, ProgressEntry
 from tests.auth import sign_in_with_mfa
-from tests.factories import GoalFactory, PartnerFactory
+from tests.factories import ClinicianFactory, GoalFactory, PartnerFactory
 
 pytestmark = pytest.mark.timeshift
 
 HOME = "/portal/"
 CHECKIN = "/portal/checkin/"
 HELP = "/portal/help/"
+SAVED = "/portal/checkin/saved/"
 NEW_GOAL = "/portal/goals/new/"
 # Words a partner who reported a use must never read.
 SHAMING_WORDS = ("fail", "relapse", "broke", "lost", "reset", "shame", "sorry", "ruin", "bad")
@@ -242,6 +244,65 @@ def test_a_use_reported_for_an_earlier_day_counts_the_sober_days_since(jordan, t
         "Thank you for being honest. Today is a new start. You have 3 days sober since then."
     )
     assert not any(word in message.lower() for word in SHAMING_WORDS)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"is_sober": "no"}, {"craving": "8"}, {"mood": "1"}],
+    ids=["use", "craving-8", "mood-very-low"],
+)
+def test_a_hard_checkin_is_met_with_help_at_hand_and_who_reads_it(
+    jordan, partner_a, clinician, today, fields
+):
+    """Issue 19: after a reported use, a craving of 8 or more or a very low mood the portal
+    answers with care, not with a green box on the home."""
+    couple_services.care_team_assign(
+        couple=partner_a.couple, role=CareRole.COUPLES_THERAPIST, clinician=clinician, by=None
+    )
+    response = jordan.post(
+        CHECKIN, checkin_data(today, note="Had a drink after an argument.", **fields)
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{SAVED}?day={today.isoformat()}"
+    page = jordan.get(response["Location"]).text
+    assert "It sounds like a hard day" in page
+    assert f'href="{HELP}"' in page and "Need help now" in page
+    assert "tel:" in page
+    assert "Your answers and your note are read by the clinicians who care for you" in page
+    assert f"{clinician}, couples therapist" in page
+    assert "Alex does not see them: you do not share your check-ins." in page
+
+
+def test_a_calm_checkin_still_goes_home(jordan, today):
+    response = jordan.post(CHECKIN, checkin_data(today, craving="7", mood="2"))
+
+    assert response["Location"] == HOME
+
+
+def test_who_reads_the_checkins_names_the_sharing_partner_not_the_other_partners_therapist(
+    jordan, partner_a, partner_b, today, django_assert_max_num_queries
+):
+    other_therapist = ClinicianFactory(
+        can_be_couples_therapist=False, can_be_individual_therapist=True, user__first_name="Dana"
+    )
+    couple_services.care_team_assign(
+        couple=partner_a.couple,
+        role=CareRole.INDIVIDUAL_THERAPIST,
+        clinician=other_therapist,
+        partner=partner_b,
+        by=None,
+    )
+    couple_services.consent_grant(
+        partner=partner_a, shares_goals=False, shares_checkins=True, by=partner_a.user
+    )
+
+    with django_assert_max_num_queries(11):
+        page = jordan.get(SAVED)
+    assert "Alex also reads them, because you share your check-ins." in page.text
+    assert "Dana" not in page.text
+    assert "It sounds like a hard day" not in page.text  # no check-in that day
+    assert "No clinician has been assigned to you yet" in page.text
 
 
 # Portal home

@@ -115,6 +115,23 @@ def test_check_ins_show_only_the_covered_partner_and_the_read_names_only_them(
     assert not [row for row in jordans_accounting if row.who.startswith("Daniel")]
 
 
+def test_check_in_notes_reach_the_clinicians_whose_role_covers_their_partner(
+    client, couple, daniel, maya, records
+):
+    """What a partner writes in a check-in is for the care team that covers them (issue 19):
+    the couples therapist reads both partners' notes, Alex's own therapist only Alex's."""
+    sign_in_with_mfa(client, maya.user)
+    mayas = client.get(f"/clinic/couples/{couple.pk}/checkins/").text
+    client.logout()
+    sign_in_with_mfa(client, daniel.user)
+    daniels = client.get(f"/clinic/couples/{couple.pk}/checkins/").text
+
+    assert "Had a drink after an argument." in mayas
+    assert "Went to a meeting with my sponsor." in mayas
+    assert "Went to a meeting with my sponsor." in daniels
+    assert "Had a drink after an argument." not in daniels
+
+
 def test_the_caseload_raises_only_the_covered_partners_alerts(client, daniel, maya, records):
     sign_in_with_mfa(client, daniel.user)
     daniels = client.get("/clinic/").text
