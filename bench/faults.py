@@ -393,7 +393,10 @@ def report_write(results: list[dict], *, messages: int) -> None:
             "",
             f"Kills: {len(kills)} runs, {kill_doubles} doubled of {killed_messages:,} messages "
             f"({rate:.2f} per 1,000); drains "
-            f"{', '.join(str(r['drain_seconds']) for r in kills)} s.",
+            f"{', '.join(str(r['drain_seconds']) for r in kills)} s. A kill doubles at most one "
+            "email per pool process: one the mail server had accepted when the process died, "
+            "before its row was marked sent (the at-least-once window; the copy carries the same "
+            "Message-ID).",
         ]
     worst = max((r["drain_seconds"] or 0 for r in results), default=0)
     met = (
