@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "goals",
     "sessions.apps.SessionsConfig",
     "insurance",
+    "triage",
     "pages",  # composes the apps above; last, so its message kinds register after theirs
 ]
 

@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("goals.urls")),
     path("", include("sessions.urls")),
     path("", include("insurance.urls")),
+    path("", include("triage.urls")),
 ]

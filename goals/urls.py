@@ -1,14 +1,14 @@
 from django.urls import path
 
-from goals.views import clinic, portal
+from goals.views import checkin, clinic, portal
 
 app_name = "goals"
 
 urlpatterns = [
     # Patient portal (partners)
-    path("portal/checkin/", portal.checkin, name="checkin"),
-    path("portal/checkin/saved/", portal.checkin_saved, name="checkin_saved"),
-    path("portal/help/", portal.help_now, name="help"),
+    path("portal/checkin/", checkin.checkin, name="checkin"),
+    path("portal/checkin/saved/", checkin.checkin_saved, name="checkin_saved"),
+    path("portal/help/", checkin.help_now, name="help"),
     path("portal/goals/new/", portal.goal_new, name="portal_goal_new"),
     path("portal/goals/<int:pk>/", portal.goal_detail, name="portal_goal_detail"),
     path("portal/goals/<int:pk>/log/", portal.progress_log, name="progress_log"),

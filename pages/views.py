@@ -24,6 +24,7 @@ from insurance import queries as insurance_queries
 from insurance import views as portal_insurance
 from sessions.views import clinic as clinic_sessions
 from sessions.views import portal as portal_sessions
+from triage import queries as triage_queries
 
 CASELOAD_SORTS = ("status", "days", "-days")
 CASELOAD_PER_PAGE = 20
@@ -57,6 +58,8 @@ def clinic_home(request: HttpRequest) -> HttpResponse:
     _caseload_rows_fill(request, rows, today=timezone.localdate())
     context = {
         "clinician": clinician,
+        # What partners told the app that someone must act on, before the caseload.
+        "triage_items": triage_queries.items_open_for_clinician(user=request.user),
         "rows": rows,
         "attention_rows": [row for row in rows if row.flags],
         "page": page,

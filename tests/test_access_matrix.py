@@ -27,6 +27,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.insurance.test_cards import TINY_PNG
+from triage import services as triage_services
 
 VISITORS = [
     "anonymous",
@@ -50,6 +51,8 @@ MATRIX = {
     "/portal/checkin/": (302, 200, 200, 403, 403, 403, 403),
     # No pk: the partner's own check-in of a day and who reads their check-ins.
     "/portal/checkin/saved/": (302, 200, 200, 403, 403, 403, 403),
+    # No pk: a partner asks their own care team to contact them.
+    "POST /portal/contact-me/": (302, 302, 302, 403, 403, 403, 403),
     "/portal/goals/new/": (302, 200, 200, 403, 403, 403, 403),
     "/portal/goals/{goal}/": (302, 200, 404, 403, 403, 403, 403),
     "/portal/goals/{private_goal}/": (302, 200, 404, 403, 403, 403, 403),
@@ -95,6 +98,9 @@ MATRIX = {
     "POST /clinic/couples/{couple}/goals/new/": (302, 403, 404, 200, 200, 404, 404),
     "POST /clinic/goals/{goal}/edit/": (302, 403, 404, 200, 200, 404, 404),
     "POST /clinic/goals/{goal}/status/": (302, 403, 404, 302, 302, 404, 404),
+    # Jordan's triage item: for the clinicians whose role covers Jordan; posted empty, the
+    # clinician is sent back to the queue with a message (302).
+    "POST /clinic/triage/{triage_item}/acknowledge/": (302, 403, 403, 302, 404, 404, 403),
     # Clinic session pages: a clinician's own calendar, and couple A's session (run by the
     # clinician on the care team). Posted empty, its clinician gets the form back (200).
     "/clinic/sessions/week/": (302, 403, 403, 200, 200, 200, 403),
@@ -173,6 +179,9 @@ def clinic(db):
         "partner": partner,
         "goal": GoalFactory(couple=partner.couple),
         "private_goal": GoalFactory(couple=partner.couple, partner=partner),
+        "triage_item": triage_services.contact_request_raise(
+            partner=partner, day=timezone.localdate()
+        )[0],
         "anonymous": None,
         "partner_of_this_couple": partner.user,
         "partner_of_another_couple": other.user,
@@ -199,6 +208,7 @@ def test_access_matrix(client, clinic, url, visitor):
         coverage=clinic["coverage"].pk,
         feed=clinic["feed"].token,
         notification=clinic["notification"].pk,
+        triage_item=clinic["triage_item"].pk,
     )
 
     response = client.post(path) if method == "POST" else client.get(path)

@@ -72,7 +72,8 @@ def test_a_hard_check_in_offers_help_and_its_note_reaches_the_couples_therapist(
     page, site, login_as, activate_totp, axe_check
 ):
     """Issue 19: Casey reports a use with a note; the portal answers with help at hand and says
-    who reads it; the couples therapist reads the note on the couple page."""
+    who reads it; Casey asks to be contacted; the couples therapist finds both at the top of
+    the home, acknowledges one with a note, and reads the check-in's note on the couple page."""
     casey = PartnerFactory(user__first_name="Casey", preferred_name="")
     PartnerFactory(couple=casey.couple, user__first_name="Riley", preferred_name="")
     therapist = ClinicianFactory(user__first_name="Maya")
@@ -97,10 +98,22 @@ def test_a_hard_check_in_offers_help_and_its_note_reaches_the_couples_therapist(
     expect(page.locator("#main").get_by_role("link", name="Need help now")).to_be_visible()
     expect(page.get_by_text("Riley does not see them")).to_be_visible()
     axe_check()
+    page.get_by_role("button", name="Ask my care team to contact me today").click()
+    expect(page.get_by_text("Someone will contact you today.")).to_be_visible()
 
+    # The couples therapist: both items lead the home; one is acknowledged with a note.
     page.context.clear_cookies()
     login_as(therapist.user, totp_secret=secret)
     page.set_viewport_size({"width": 1280, "height": 900})
+    queue = page.locator("section", has=page.get_by_role("heading", name="To act on"))
+    expect(queue.get_by_text("Casey asked to be contacted today")).to_be_visible()
+    expect(queue.get_by_text(re.compile(r"Casey reported a use on"))).to_be_visible()
+    axe_check()
+    queue.get_by_label("What you did or will do").first.fill("Called Casey; session moved up.")
+    queue.get_by_role("button", name="Acknowledge").first.click()
+    expect(page.get_by_text(re.compile(r"^Acknowledged: "))).to_be_visible()
+    expect(queue.locator(".triage-item")).to_have_count(1)
+
     page.goto(f"{site}/clinic/couples/{casey.couple_id}/checkins/")
     expect(page.get_by_text("Had a drink after an argument. Feeling ashamed.")).to_be_visible()
     axe_check()

@@ -17,6 +17,7 @@ from tests.factories import (
     StaffUserFactory,
     goal_history,
 )
+from triage import services as triage_services
 
 pytestmark = pytest.mark.timeshift
 
@@ -242,6 +243,9 @@ def test_caseload_queries_do_not_grow_with_the_caseload_or_its_history(
             couple=couple, clinician=clinician, role=CareRole.COUPLES_THERAPIST
         )
         goal_history(couple, days=days)  # goals, daily check-ins and progress
+        triage_services.contact_request_raise(
+            partner=couple.partners.first(), day=datetime.date.today()
+        )
     sign_in(client, clinician.user)
     client.get(CASELOAD)  # the first request stamps the session
 
@@ -252,12 +256,13 @@ def test_caseload_queries_do_not_grow_with_the_caseload_or_its_history(
     # (tests/sessions/test_views_clinic.py adds sessions); insurance (+1): the partners'
     # coverages with their current authorizations (the units used add one more only when an
     # authorization is current, tests/insurance/test_views.py); the top bar's unread count
-    # comes with the user
-    with django_assert_num_queries(13):
+    # comes with the user; the triage queue's open items (+1), each couple's item among them
+    with django_assert_num_queries(14):
         response = client.get(CASELOAD, {"sort": "-days"})
+    assert response.text.count("triage-item") == size
     # Each couple of the page (20 at most) is listed once in the table and once under
-    # "Needs attention" (its partners rate a shared goal 8 and 4).
-    assert response.text.count('href="/clinic/couples/') == 2 * min(size, 20)
+    # "Needs attention" (its partners rate a shared goal 8 and 4); each item links to its couple.
+    assert response.text.count('href="/clinic/couples/') == 2 * min(size, 20) + size
 
 
 def test_the_caseload_shows_20_couples_a_page_keeping_the_search_and_sort(

@@ -315,8 +315,8 @@ def test_the_caseloads_coverage_flags_cost_two_queries_for_any_caseload(
     sign_in_with_mfa(client, clinician.user)
     client.get(CASELOAD)  # the first request stamps the session
 
-    # The 13 of tests/couples/test_views_clinic.py (coverages with current authorizations
+    # The 14 of tests/couples/test_views_clinic.py (coverages with current authorizations
     # included), and the units used of the current authorizations
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = client.get(CASELOAD)
     assert response.text.count("Coverage unverified for Pat") == 2 * size  # table and list

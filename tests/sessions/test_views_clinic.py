@@ -913,10 +913,10 @@ def test_the_caseload_takes_the_same_queries_with_sessions(
     sign_in(client, maya.user)
     client.get(CASELOAD)
 
-    # The 13 of tests/couples/test_views_clinic.py, with sessions: each couple's next session
+    # The 14 of tests/couples/test_views_clinic.py, with sessions: each couple's next session
     # (one windowed query) and this week's IOP minutes of every partner listed (one
     # aggregate) are among them either way
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get(CASELOAD)
     assert len(re.findall(r'href="/clinic/sessions/\d+/"', response.text)) == min(
         size, 20

@@ -1,0 +1,245 @@
+"""The triage queue (issue 19, first part): what a partner tells the app that someone must act
+on reaches the clinicians whose role covers them, at the top of their home, until one of them
+acknowledges it with a note.
+
+Jordan and Alex are a couple; Maya is their couples therapist, Daniel Alex's individual
+therapist, Olga a clinician of another couple.
+"""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from couples import services as couple_services
+from couples.models import CareRole
+from couples.queries import couple_today
+from goals import services as goal_services
+from tests.auth import sign_in_with_mfa
+from tests.factories import ClinicianFactory, PartnerFactory
+from triage import queries, services
+from triage.models import TriageItem
+
+HOME = "/clinic/"
+CHECKIN = "/portal/checkin/"
+CONTACT = "/portal/contact-me/"
+
+
+@pytest.fixture
+def maya(couple):
+    maya = ClinicianFactory(user__first_name="Maya")
+    couple_services.care_team_assign(
+        couple=couple, role=CareRole.COUPLES_THERAPIST, clinician=maya, by=None
+    )
+    return maya
+
+
+@pytest.fixture
+def daniel(couple, partner_b):
+    daniel = ClinicianFactory(
+        can_be_couples_therapist=False, can_be_individual_therapist=True, user__first_name="Dan"
+    )
+    couple_services.care_team_assign(
+        couple=couple,
+        role=CareRole.INDIVIDUAL_THERAPIST,
+        clinician=daniel,
+        partner=partner_b,
+        by=None,
+    )
+    return daniel
+
+
+@pytest.fixture
+def olga(db):
+    olga = ClinicianFactory(user__first_name="Olga")
+    other = PartnerFactory()
+    couple_services.care_team_assign(
+        couple=other.couple, role=CareRole.COUPLES_THERAPIST, clinician=olga, by=None
+    )
+    return olga
+
+
+def checkin(day, **fields):
+    data = {
+        "day": day.isoformat(),
+        "is_sober": "no",
+        "craving": "8",
+        "mood": "1",
+        "note": "Had a drink after an argument. Feeling ashamed.",
+    }
+    data.update(fields)
+    return data
+
+
+def test_a_reported_use_raises_one_high_item_at_the_top_of_the_couples_therapists_home(
+    client, couple, partner_a, maya
+):
+    today = couple_today(couple=couple)
+    client.force_login(partner_a.user)
+    client.post(CHECKIN, checkin(today))
+    client.post(CHECKIN, checkin(today, craving="9"))  # a correction is the same event
+
+    [item] = TriageItem.objects.all()
+    assert (item.kind, item.severity, item.partner) == ("reported_use", 2, partner_a)
+    assert item.summary.startswith("Jordan reported a use on ")
+    client.logout()
+    sign_in_with_mfa(client, maya.user)
+    home = client.get(HOME).text
+    assert home.index("To act on") < home.index("My couples")
+    assert item.summary in home
+
+
+def test_a_sober_checkin_raises_nothing(client, couple, partner_a, maya):
+    client.force_login(partner_a.user)
+    client.post(CHECKIN, checkin(couple_today(couple=couple), is_sober="yes"))
+
+    assert not TriageItem.objects.exists()
+
+
+def test_asking_to_be_contacted_raises_one_item_a_day_and_is_audited(client, couple, partner_a):
+    client.force_login(partner_a.user)
+
+    first = client.post(CONTACT, follow=True)
+    again = client.post(CONTACT, follow=True)
+
+    [item] = TriageItem.objects.all()
+    assert (item.kind, item.severity) == ("contact_request", 2)
+    assert item.summary == "Jordan asked to be contacted today"
+    assert "Someone will contact you today" in first.text
+    assert "You already asked today" in again.text
+    event = AuditEvent.objects.get(action=AuditEvent.Action.CREATE, target_type="triage.TriageItem")
+    assert (event.actor, event.patient) == (partner_a.user, partner_a)
+
+
+def test_the_queue_follows_who_covers_whom(couple, partner_a, partner_b, maya, daniel, olga):
+    today = couple_today(couple=couple)
+    jordans, _ = services.contact_request_raise(partner=partner_a, day=today)
+    alexs, _ = services.contact_request_raise(partner=partner_b, day=today)
+
+    assert {i.pk for i in queries.items_open_for_clinician(user=maya.user)} == {
+        jordans.pk,
+        alexs.pk,
+    }
+    assert [i.pk for i in queries.items_open_for_clinician(user=daniel.user)] == [alexs.pk]
+    assert queries.items_open_for_clinician(user=olga.user) == []
+
+
+def test_the_most_severe_come_first_then_the_oldest(couple, partner_a, maya):
+    now = timezone.now()
+
+    def raised(severity, minutes_ago, n):
+        return services.item_raise(
+            partner=partner_a,
+            kind=TriageItem.Kind.CONTACT_REQUEST,
+            severity=severity,
+            summary=f"item {n}",
+            source_ref=f"test:{n}",
+            at=now - datetime.timedelta(minutes=minutes_ago),
+        )[0]
+
+    routine_old = raised(TriageItem.Severity.ROUTINE, 300, 1)
+    high_new = raised(TriageItem.Severity.HIGH, 5, 2)
+    high_old = raised(TriageItem.Severity.HIGH, 60, 3)
+    urgent = raised(TriageItem.Severity.URGENT, 1, 4)
+
+    assert queries.items_open_for_clinician(user=maya.user) == [
+        urgent,
+        high_old,
+        high_new,
+        routine_old,
+    ]
+
+
+def test_acknowledging_with_a_note_ends_the_item_for_the_whole_care_team(
+    client, couple, partner_b, maya, daniel
+):
+    item, _ = services.contact_request_raise(partner=partner_b, day=couple_today(couple=couple))
+    sign_in_with_mfa(client, daniel.user)
+
+    response = client.post(
+        f"/clinic/triage/{item.pk}/acknowledge/", {"note": "Called Alex, we talk at 4."}
+    )
+
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.acknowledged_by, item.acknowledgement_note) == (
+        daniel.user,
+        "Called Alex, we talk at 4.",
+    )
+    assert queries.items_open_for_clinician(user=maya.user) == []
+    assert queries.items_open_for_clinician(user=daniel.user) == []
+    event = AuditEvent.objects.get(action=AuditEvent.Action.UPDATE, target_id=str(item.pk))
+    assert (event.actor, event.patient, event.detail) == (
+        daniel.user,
+        partner_b,
+        {"change": "acknowledged"},
+    )
+
+
+def test_an_acknowledgement_without_a_note_is_refused_and_the_item_stays(
+    client, couple, partner_a, maya
+):
+    item, _ = services.contact_request_raise(partner=partner_a, day=couple_today(couple=couple))
+    sign_in_with_mfa(client, maya.user)
+
+    page = client.post(f"/clinic/triage/{item.pk}/acknowledge/", {"note": "   "}, follow=True).text
+
+    assert "Say in a few words what you did or will do." in page
+    assert queries.items_open_for_clinician(user=maya.user) == [item]
+
+
+def test_an_item_is_acknowledged_once(couple, partner_a, maya, daniel):
+    item, _ = services.contact_request_raise(partner=partner_a, day=couple_today(couple=couple))
+    services.item_acknowledge(item=item, by=maya.user, note="Called.")
+
+    with pytest.raises(ValidationError, match="already acknowledged"):
+        services.item_acknowledge(item=item, by=maya.user, note="Called again.")
+
+
+def test_an_acknowledgement_longer_than_500_characters_is_refused(couple, partner_a, maya):
+    item, _ = services.contact_request_raise(partner=partner_a, day=couple_today(couple=couple))
+
+    with pytest.raises(ValidationError, match="500 characters"):
+        services.item_acknowledge(item=item, by=maya.user, note="x" * 501)
+
+
+def test_the_other_partners_therapist_cannot_acknowledge_jordans_item(
+    client, couple, partner_a, daniel
+):
+    item, _ = services.contact_request_raise(partner=partner_a, day=couple_today(couple=couple))
+    sign_in_with_mfa(client, daniel.user)
+
+    response = client.post(f"/clinic/triage/{item.pk}/acknowledge/", {"note": "Seen."})
+
+    assert response.status_code == 404
+    assert AuditEvent.objects.filter(actor=daniel.user, allowed=False).exists()
+    item.refresh_from_db()
+    assert item.acknowledged_at is None
+
+
+def test_the_database_refuses_an_acknowledgement_without_a_note(couple, partner_a, maya):
+    item, _ = services.contact_request_raise(partner=partner_a, day=couple_today(couple=couple))
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TriageItem.objects.filter(pk=item.pk).update(
+            acknowledged_at=timezone.now(), acknowledged_by=maya.user
+        )
+
+
+def test_the_checkin_service_alone_raises_nothing(couple, partner_a):
+    """Items come from what the partner does on the portal: history written by services
+    (imports, the demo) does not flood the queue."""
+    goal_services.checkin_record(
+        partner=partner_a,
+        day=couple_today(couple=couple),
+        is_sober=False,
+        craving=8,
+        mood=1,
+        had_trust_discussion=False,
+        attended_meeting=False,
+    )
+
+    assert not TriageItem.objects.exists()
