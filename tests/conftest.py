@@ -4,6 +4,8 @@ from django.core.management import call_command
 from django.test import override_settings
 
 import config.settings as production
+from couples import services
+from couples.models import CareRole
 from tests.factories import (
     ClinicianFactory,
     CoupleFactory,
@@ -48,6 +50,35 @@ def partner_b(couple):
 @pytest.fixture
 def clinician(db):
     return ClinicianFactory(user__first_name="Maya")
+
+
+@pytest.fixture
+def couples_therapist(couple):
+    """Maya, the couple's couples therapist: her role covers both partners."""
+    maya = ClinicianFactory(user__first_name="Maya")
+    services.care_team_assign(
+        couple=couple, role=CareRole.COUPLES_THERAPIST, clinician=maya, by=None
+    )
+    return maya
+
+
+@pytest.fixture
+def alexs_therapist(couple, partner_b):
+    """Daniel, Alex's (partner B's) individual therapist on the same care team: his role
+    covers Alex only (minimum necessary)."""
+    daniel = ClinicianFactory(
+        can_be_couples_therapist=False,
+        can_be_individual_therapist=True,
+        user__first_name="Daniel",
+    )
+    services.care_team_assign(
+        couple=couple,
+        role=CareRole.INDIVIDUAL_THERAPIST,
+        clinician=daniel,
+        partner=partner_b,
+        by=None,
+    )
+    return daniel
 
 
 @pytest.fixture

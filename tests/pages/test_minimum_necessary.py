@@ -11,38 +11,21 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from couples import services
-from couples.models import CareRole, Notification
+from couples.models import Notification
 from goals.models import CheckIn
 from goals.notifications import CHECKINS_MISSED, checkins_missed_plan
 from tests.auth import sign_in_with_mfa
-from tests.factories import ClinicianFactory, GoalFactory
+from tests.factories import GoalFactory
 
 
 @pytest.fixture
-def daniel(couple, partner_b):
-    daniel = ClinicianFactory(
-        can_be_couples_therapist=False,
-        can_be_individual_therapist=True,
-        user__first_name="Daniel",
-    )
-    services.care_team_assign(
-        couple=couple,
-        role=CareRole.INDIVIDUAL_THERAPIST,
-        clinician=daniel,
-        partner=partner_b,
-        by=None,
-    )
-    return daniel
+def daniel(alexs_therapist):
+    return alexs_therapist
 
 
 @pytest.fixture
-def maya(couple):
-    maya = ClinicianFactory(user__first_name="Maya")
-    services.care_team_assign(
-        couple=couple, role=CareRole.COUPLES_THERAPIST, clinician=maya, by=None
-    )
-    return maya
+def maya(couples_therapist):
+    return couples_therapist
 
 
 def _checkin(partner, days_ago: int, **fields) -> CheckIn:

@@ -29,27 +29,13 @@ CONTACT = "/portal/contact-me/"
 
 
 @pytest.fixture
-def maya(couple):
-    maya = ClinicianFactory(user__first_name="Maya")
-    couple_services.care_team_assign(
-        couple=couple, role=CareRole.COUPLES_THERAPIST, clinician=maya, by=None
-    )
-    return maya
+def maya(couples_therapist):
+    return couples_therapist
 
 
 @pytest.fixture
-def daniel(couple, partner_b):
-    daniel = ClinicianFactory(
-        can_be_couples_therapist=False, can_be_individual_therapist=True, user__first_name="Dan"
-    )
-    couple_services.care_team_assign(
-        couple=couple,
-        role=CareRole.INDIVIDUAL_THERAPIST,
-        clinician=daniel,
-        partner=partner_b,
-        by=None,
-    )
-    return daniel
+def daniel(alexs_therapist):
+    return alexs_therapist
 
 
 @pytest.fixture
