@@ -11,11 +11,27 @@ from couples.models import User
 logger = logging.getLogger(__name__)
 
 
-@shared_task
-def invitation_email_send_task(*, user_id: int) -> None:
+# An invitation that meets a mail outage is tried again, 1, 2, 4 … then every 30 minutes,
+# for about a day; its link stays valid for days. The retry waits in the broker (acknowledged
+# late, so a worker that dies with it gives it back) rather than in the outbox, which keeps
+# no row for an invitation: the link is a password-setting token and is never stored.
+INVITATION_RETRY_MAX_SECONDS = 30 * 60
+INVITATION_RETRIES = 52
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def invitation_email_send_task(self, *, user_id: int) -> None:
     user = User.objects.filter(pk=user_id).first()
-    if user is not None:
+    if user is None:
+        return
+    try:
         services.invitation_email_send(user=user)
+    except Exception as error:
+        if not notifications.is_temporary(error) or self.request.retries >= INVITATION_RETRIES:
+            raise
+        logger.warning("The invitation to user %s met a mail outage (%s): later", user_id, error)
+        countdown = min(60 * 2**self.request.retries, INVITATION_RETRY_MAX_SECONDS)
+        raise self.retry(countdown=countdown) from error
 
 
 @shared_task
