@@ -122,6 +122,11 @@ def checkin_list_for_partner(*, partner: Partner, since: datetime.date) -> list[
     return list(CheckIn.objects.filter(partner=partner, day__gte=since).order_by("-day"))
 
 
+def checkin_of_partner_on(*, partner: Partner, day: datetime.date) -> CheckIn | None:
+    """The partner's own check-in of a day, or None."""
+    return CheckIn.objects.filter(partner=partner, day=day).first()
+
+
 def is_editable_day(*, day: datetime.date, today: datetime.date) -> bool:
     return 0 <= (today - day).days <= EDIT_WINDOW_DAYS
 

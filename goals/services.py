@@ -20,6 +20,7 @@ from goals.models import (
     GoalTransition,
     ProgressEntry,
 )
+from triage import services as triage_services
 
 # Which status may follow which; anything else is refused.
 TRANSITIONS = {
@@ -427,4 +428,7 @@ def checkin_record(
         patient=partner,
         request=request,
     )
+    if not checkin.is_sober:
+        # What the partner reported reaches their care team's queue, in the same transaction.
+        triage_services.reported_use_raise(checkin=checkin)
     return checkin

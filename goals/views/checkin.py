@@ -19,7 +19,6 @@ from couples.queries import couple_today, partner_get_for_user
 from goals import queries, services
 from goals.forms import CheckInForm
 from goals.models import EDIT_WINDOW_DAYS, CheckIn
-from triage import services as triage_services
 
 # The crisis lines on the help page; the clinic's own on-call number comes from settings.
 CRISIS_LINES = [
@@ -63,8 +62,6 @@ def checkin(request: HttpRequest) -> HttpResponse:
             attach_service_error(form, error)
         else:
             messages.success(request, _checkin_message(entry, partner=partner, today=today))
-            if not entry.is_sober:
-                triage_services.reported_use_raise(checkin=entry)
             if is_hard_checkin(entry):
                 # A hard day is met with help at hand and a word on who will read it.
                 return redirect(f"{reverse('goals:checkin_saved')}?day={entry.day.isoformat()}")
@@ -106,7 +103,7 @@ def checkin_saved(request: HttpRequest) -> HttpResponse:
     partner = partner_get_for_user(user=request.user, with_couple_partners=False)
     today = couple_today(couple=partner.couple)
     day = _day_from(request.GET.get("day"), default=today)
-    entry = CheckIn.objects.filter(partner=partner, day=day).first()
+    entry = queries.checkin_of_partner_on(partner=partner, day=day)
     on_call = settings.CLINIC_ON_CALL_PHONE
     context = {
         "entry": entry,

@@ -215,10 +215,10 @@ def test_the_database_refuses_an_acknowledgement_without_a_note(couple, partner_
         )
 
 
-def test_the_checkin_service_alone_raises_nothing(couple, partner_a):
-    """Items come from what the partner does on the portal: history written by services
-    (imports, the demo) does not flood the queue."""
-    goal_services.checkin_record(
+def test_whatever_records_a_reported_use_raises_the_item(couple, partner_a):
+    """The check-in service raises it in the check-in's own transaction, so no path that
+    records a use (the portal, the demo) leaves the care team without the item."""
+    checkin = goal_services.checkin_record(
         partner=partner_a,
         day=couple_today(couple=couple),
         is_sober=False,
@@ -228,4 +228,5 @@ def test_the_checkin_service_alone_raises_nothing(couple, partner_a):
         attended_meeting=False,
     )
 
-    assert not TriageItem.objects.exists()
+    [item] = TriageItem.objects.all()
+    assert item.source_ref == f"goals.checkin:{checkin.pk}"
