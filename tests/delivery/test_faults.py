@@ -56,13 +56,13 @@ def test_a_mail_server_refusing_for_a_while_delivers_what_still_matters_once_and
     smtp = delivery.smtp_server()
     smtp.refuse()
     due_sessions(20)  # 40 24-hour reminders: their sessions are a day away
-    soon = due_sessions(5, starts_at=timezone.now() + datetime.timedelta(seconds=12))
+    soon = due_sessions(5, starts_at=timezone.now() + datetime.timedelta(seconds=10))
     notifications.notifications_create(
         harness.one_hour_reminders(soon, due_at=timezone.now())
     )  # 10 that will outlive them
     delivery.start_worker()
 
-    tick_for(delivery, 20)
+    tick_for(delivery, 14)  # the soon sessions start during the outage
     during = statuses()
     smtp.accept()
     drain = tick_until_final(delivery, 50, timeout=90)
@@ -86,7 +86,7 @@ def test_a_mail_server_that_hangs_holds_no_worker_and_loses_nothing(delivery, du
     due_sessions(20)  # 40 reminders
     delivery.start_worker()
 
-    tick_for(delivery, 10)
+    tick_for(delivery, 6)
     during = statuses()
     smtp.accept()
     drain = tick_until_final(delivery, 40, timeout=90)

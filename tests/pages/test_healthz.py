@@ -31,17 +31,7 @@ def _row(recipient, *, due_minutes_ago, status="queued", next_attempt_in=None, l
     )
 
 
-def test_an_empty_outbox_is_ok(client, db):
-    response = client.get(reverse("healthz"))
-
-    assert response.status_code == 200
-    assert response.json() == {
-        "status": "ok",
-        "database": "ok",
-        "broker": "ok",
-        "outbox": "ok",
-        "oldest_due_seconds": None,
-    }
+# An empty outbox answers ok: tests/couples/test_views.py, test_healthz_reports_database_and_broker.
 
 
 def test_a_message_due_six_minutes_ago_and_still_queued_stalls_the_outbox(client, partner_a):
