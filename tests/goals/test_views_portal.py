@@ -4,6 +4,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from couples import services as couple_services
@@ -69,7 +70,11 @@ def grant_goals(partner):
 
 
 @pytest.fixture
-def today(couple):
+def today(couple, time_machine):
+    """The couple's day, with the clock held where it is: a test that starts at 23:59:59 in
+    the couple's zone (make test-timeshift starts at 23:59 on New Year's Eve) must not see the
+    day turn between writing "today" and reading the home."""
+    time_machine.move_to(timezone.now(), tick=False)
     return couple_today(couple=couple)
 
 
