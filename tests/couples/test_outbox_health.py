@@ -8,6 +8,9 @@ from couples.notifications import health
 from tests.factories import outbox_row
 
 NOW = datetime.datetime(2026, 3, 10, 15, 0, tzinfo=datetime.UTC)
+# The functions are given NOW, but the rows' factory and anything else reading the clock see
+# the same moment: the clock stands at NOW, whatever day the suite runs.
+pytestmark = pytest.mark.time_machine(NOW, tick=False)
 
 
 def _row(recipient, n, *, due_at, next_attempt_at=None, status="queued", last_error=""):
