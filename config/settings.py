@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "sessions.apps.SessionsConfig",
     "insurance",
     "triage",
+    "measures",
     "pages",  # composes the apps above; last, so its message kinds register after theirs
 ]
 

@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("sessions.urls")),
     path("", include("insurance.urls")),
     path("", include("triage.urls")),
+    path("", include("measures.urls")),
 ]

@@ -11,12 +11,16 @@ NOTE_MAX_LENGTH = 500
 
 class TriageItem(models.Model):
     """One thing for the care team to act on, raised by an event (a reported use, a request
-    to be contacted). An item ends when someone on the team acknowledges it with a note; a new
-    event raises a new item (its source differs), the same event never a second one."""
+    to be contacted, a measure). An item ends when someone on the team acknowledges it with a
+    note, or by itself when its cause ends (`resolved_at`); a new event raises a new item (its
+    source differs), the same event never a second one."""
 
     class Kind(models.TextChoices):
+        SAFETY = "safety", "Safety screen positive"
         CONTACT_REQUEST = "contact_request", "Asked to be contacted today"
         REPORTED_USE = "reported_use", "Reported a use"
+        MEASURE = "measure", "Measure worse or severe"
+        MEASURE_OVERDUE = "measure_overdue", "Measure overdue"
 
     class Severity(models.IntegerChoices):
         URGENT = 1, "Urgent"
@@ -43,6 +47,9 @@ class TriageItem(models.Model):
         related_name="+",
     )
     acknowledgement_note = models.CharField(max_length=NOTE_MAX_LENGTH, blank=True)
+    # An item whose cause ended (the overdue measure was filled) leaves the queue by itself.
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=200, blank=True)
 
     class Meta:
         constraints = [
@@ -61,7 +68,7 @@ class TriageItem(models.Model):
         indexes = [
             models.Index(
                 fields=["couple", "severity", "raised_at"],
-                condition=Q(acknowledged_at__isnull=True),
+                condition=Q(acknowledged_at__isnull=True, resolved_at__isnull=True),
                 name="triage_item_open",
             ),
         ]

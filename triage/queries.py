@@ -26,7 +26,9 @@ def items_open_for_clinician(*, user: User) -> list[TriageItem]:
     """The open items of the couples whose care this clinician shares, as their roles cover
     them: most severe first, then oldest first. One query, however many items."""
     return list(
-        TriageItem.objects.filter(_covered(user), acknowledged_at__isnull=True)
+        TriageItem.objects.filter(
+            _covered(user), acknowledged_at__isnull=True, resolved_at__isnull=True
+        )
         .select_related("couple", "partner__user")
         .order_by("severity", "raised_at", "pk")
     )

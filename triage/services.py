@@ -85,11 +85,13 @@ def item_acknowledge(
         raise ValidationError({"note": "Say in a few words what you did or will do."})
     if len(note) > NOTE_MAX_LENGTH:
         raise ValidationError({"note": f"Keep the note to {NOTE_MAX_LENGTH} characters."})
-    updated = TriageItem.objects.filter(pk=item.pk, acknowledged_at__isnull=True).update(
-        acknowledged_at=timezone.now(), acknowledged_by=by, acknowledgement_note=note
-    )
+    updated = TriageItem.objects.filter(
+        pk=item.pk, acknowledged_at__isnull=True, resolved_at__isnull=True
+    ).update(acknowledged_at=timezone.now(), acknowledged_by=by, acknowledgement_note=note)
     if not updated:
-        raise ValidationError("Someone on the care team has already acknowledged this item.")
+        raise ValidationError(
+            "Someone on the care team has already acknowledged this item, or its cause ended."
+        )
     item.refresh_from_db()
     audit_record(
         actor=by,
@@ -100,3 +102,20 @@ def item_acknowledge(
         detail={"change": "acknowledged"},
     )
     return item
+
+
+def items_resolve(*, kind: str, source_refs: list[str], resolution: str) -> int:
+    """The cause of these open items ended (an overdue measure was filled): they leave the
+    queue by themselves, with why. Acknowledged items are left as they were."""
+    return TriageItem.objects.filter(
+        kind=kind,
+        source_ref__in=source_refs,
+        acknowledged_at__isnull=True,
+        resolved_at__isnull=True,
+    ).update(resolved_at=timezone.now(), resolution=resolution[:200])
+
+
+def item_summary_update(*, item: TriageItem, summary: str) -> None:
+    """Say more on an open item (the safety screen's answers after the PHQ-9 that raised it)."""
+    TriageItem.objects.filter(pk=item.pk).update(summary=summary[:200])
+    item.summary = summary[:200]

@@ -1,0 +1,115 @@
+"""Reading measures. Every read takes the user: a partner reads their own measures only (the
+other partner never, as no consent shares measures today); on the care team, the clinicians
+whose role covers that partner (couples.queries.CareCoverage), never the other partner's own
+therapist. Anyone else gets an audited 404."""
+
+import datetime
+from collections import defaultdict
+
+from django.db.models import Q
+from django.http import Http404, HttpRequest
+
+from audit.services import access_denied_record
+from couples.models import Partner, User
+from couples.queries import care_coverage_for
+from measures.models import MeasureResponse, MeasureSchedule
+from measures.schedule import Due, occurrence_on_or_before, overdue_from
+
+
+def may_read(*, user: User, partner: Partner) -> bool:
+    """Whether `user` may read this partner's measures (one query for a clinician)."""
+    if partner.user_id == user.pk:
+        return True
+    return care_coverage_for(user=user, couple_id=partner.couple_id).covers(partner.pk)
+
+
+def response_get_for_user(
+    *, user: User, pk: int, request: HttpRequest | None = None
+) -> MeasureResponse:
+    """A response this user may read, or an audited 404 as if it did not exist."""
+    response = (
+        MeasureResponse.objects.select_related("partner__user", "partner__couple", "entered_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if response is None or not may_read(user=user, partner=response.partner):
+        access_denied_record(
+            user=user, request=request, target_type="measures.MeasureResponse", target_id=pk
+        )
+        raise Http404("No such measure.")
+    return response
+
+
+def schedules_current_for_partners(*, partner_ids: list[int]) -> list[MeasureSchedule]:
+    return list(
+        MeasureSchedule.objects.filter(partner_id__in=partner_ids, ended_at__isnull=True)
+        .select_related("set_by")
+        .order_by("partner_id", "instrument")
+    )
+
+
+def due_for_partner(*, partner: Partner, today: datetime.date) -> list[Due]:
+    """The measures the partner is asked to fill now, oldest first, each with the response
+    already started for it. Two queries, however many schedules."""
+    return due_for_partners(partner_ids=[partner.pk], today=today).get(partner.pk, [])
+
+
+def due_for_partners(*, partner_ids: list[int], today: datetime.date) -> dict[int, list[Due]]:
+    schedules = schedules_current_for_partners(partner_ids=partner_ids)
+    occurrences = {}
+    for schedule in schedules:
+        due_on = occurrence_on_or_before(
+            starts_on=schedule.starts_on, interval_days=schedule.interval_days, day=today
+        )
+        if due_on is not None:
+            occurrences[(schedule.partner_id, schedule.instrument)] = (due_on, schedule)
+    if not occurrences:
+        return {}
+    earliest = min(due_on for due_on, _ in occurrences.values())
+    filled, started = set(), {}
+    responses = MeasureResponse.objects.filter(
+        Q(status=MeasureResponse.Status.IN_PROGRESS)
+        | Q(completed_at__date__gte=earliest - datetime.timedelta(days=1)),
+        partner_id__in=partner_ids,
+    ).values_list("pk", "partner_id", "instrument", "status", "due_on", "completed_at", "answers")
+    for pk, partner_id, instrument, status, due_on, completed_at, answers in responses:
+        key = (partner_id, instrument)
+        if key not in occurrences:
+            continue
+        occurrence = occurrences[key][0]
+        if status == MeasureResponse.Status.IN_PROGRESS:
+            started[key] = (pk, len(answers))
+        elif due_on == occurrence or due_on is None and completed_at.date() >= occurrence:
+            # Filled for this occurrence, or given in session since it fell due.
+            filled.add(key)
+    result: dict[int, list[Due]] = defaultdict(list)
+    for key, (due_on, schedule) in sorted(occurrences.items(), key=lambda kv: kv[1][0]):
+        if key in filled:
+            continue
+        pk, answered = started.get(key, (None, 0))
+        result[key[0]].append(
+            Due(
+                instrument=key[1],
+                due_on=due_on,
+                overdue=today >= overdue_from(due_on=due_on, interval_days=schedule.interval_days),
+                started_pk=pk,
+                answered=answered,
+            )
+        )
+    return dict(result)
+
+
+def completed_for_partners(
+    *, partner_ids: list[int], since: datetime.date | None = None
+) -> dict[int, list[MeasureResponse]]:
+    """partner id -> their completed responses, oldest first (for trends). One query. The
+    caller has checked access for each partner."""
+    rows = MeasureResponse.objects.filter(
+        partner_id__in=partner_ids, status=MeasureResponse.Status.COMPLETED
+    ).defer("answers")
+    if since is not None:
+        rows = rows.filter(completed_at__date__gte=since)
+    result: dict[int, list[MeasureResponse]] = defaultdict(list)
+    for response in rows.order_by("completed_at", "pk"):
+        result[response.partner_id].append(response)
+    return dict(result)

@@ -1,0 +1,1 @@
+"""Measures' pages: the partner's (portal) and the care team's (clinic)."""
