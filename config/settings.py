@@ -393,6 +393,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 CLINIC_ON_CALL_PHONE = env_str("CLINIC_ON_CALL_PHONE", "+1 555 010 0100")
+# Who is alerted when an urgent triage item (a positive safety screen) is not acknowledged
+# within TRIAGE_ESCALATE_MINUTES: the active user with this email; empty, or naming nobody
+# active, every active staff superuser (triage/notifications.py).
+CLINIC_ON_CALL_EMAIL = env_str("CLINIC_ON_CALL_EMAIL", "")
+TRIAGE_ESCALATE_MINUTES = env_int("TRIAGE_ESCALATE_MINUTES", 30)
 
 # /healthz answers 503 when a message has been due and unsent for longer than this (the mail
 # server down, the workers stopped, a queue lost); the admin's index says so too.

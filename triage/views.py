@@ -1,5 +1,6 @@
-"""The triage queue's two actions: a partner asks to be contacted, a clinician acknowledges.
-The queue itself is drawn on the clinician's home (pages.views.clinic_home)."""
+"""The triage queue's actions: a partner asks to be contacted; a clinician acknowledges an
+item, marks that they reached the partner, or snoozes it. The queue itself is drawn on the
+clinician's home (pages.views.clinic_home)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -11,6 +12,8 @@ from django.views.decorators.http import require_POST
 from couples.permissions import clinician_required, partner_required
 from couples.queries import couple_today, partner_get_for_user
 from triage import queries, services
+from triage.forms import AcknowledgeForm, SnoozeForm, form_errors
+from triage.models import TriageItem
 
 
 @require_POST
@@ -31,13 +34,41 @@ def contact_request(request: HttpRequest) -> HttpResponse:
 @require_POST
 @clinician_required
 def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every action on an item posts here, named by `action` (acknowledge when absent), so
+    one permission check covers them all."""
     item = queries.item_get_for_user(user=request.user, pk=pk, request=request)
+    act = ACTIONS.get(request.POST.get("action") or "acknowledge")
     try:
-        services.item_acknowledge(
-            item=item, by=request.user, note=request.POST.get("note", ""), request=request
-        )
+        if act is None:
+            raise ValidationError("Unknown action.")
+        done = act(request, item)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"Acknowledged: {item.summary}.")
+        messages.success(request, done)
     return redirect(f"{reverse('pages:clinic_home')}#triage-heading")
+
+
+def _acknowledge(request: HttpRequest, item: TriageItem) -> str:
+    form = AcknowledgeForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(form_errors(form))
+    services.item_acknowledge(item=item, by=request.user, request=request, **form.cleaned_data)
+    return f"Acknowledged: {item.summary}."
+
+
+def _mark_contacted(request: HttpRequest, item: TriageItem) -> str:
+    services.item_mark_contacted(item=item, by=request.user, request=request)
+    return f"Marked contacted: {item.summary}. It stays here until someone acknowledges it."
+
+
+def _snooze(request: HttpRequest, item: TriageItem) -> str:
+    form = SnoozeForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(form_errors(form))
+    until = form.cleaned_data["until"]
+    services.item_snooze(item=item, by=request.user, until=until, request=request)
+    return f"Snoozed until {until:%a %b} {until.day}: {item.summary}."
+
+
+ACTIONS = {"acknowledge": _acknowledge, "contacted": _mark_contacted, "snooze": _snooze}
