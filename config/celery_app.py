@@ -39,6 +39,12 @@ app.conf.beat_schedule = {
         "task": "couples.tasks.sessions_clear_expired_task",
         "schedule": 300.0,
     },
+    # Every five minutes: the work queue follows what is true now (a partner silent for
+    # days, short of IOP hours, a request waiting): items raised, items whose cause ended.
+    "triage-sweep": {
+        "task": "triage.tasks.triage_sweep_task",
+        "schedule": 300.0,
+    },
     # Every hour: verified coverage whose plan has ended becomes "expired" (idempotent).
     "expire-ended-coverage": {
         "task": "insurance.tasks.coverages_expire_task",
