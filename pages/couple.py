@@ -1,10 +1,11 @@
 """The couple page for the care team: an overview and one tab per kind of record.
 
 No request draws everything: the overview shows the partners, their consent, this week and
-the care team; the goals, check-ins, sessions and insurance tabs each read only their own
-records. Every tab looks the couple up in the viewer's scope (outsiders get the audited 404),
-then checks the role (this couple's own partners get 403), reads the partners once and passes
-them to the app that draws the section, and audits the read: one row per partner shown.
+the care team; the goals, check-ins, sessions, measures and insurance tabs each read only
+their own records. Every tab looks the couple up in the viewer's scope (outsiders get the
+audited 404), then checks the role (this couple's own partners get 403), reads the partners
+once and passes them to the app that draws the section, and audits the read: one row per
+partner shown.
 """
 
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from couples.permissions import role_check
 from couples.roles import Role
 from goals.views import clinic as clinic_goals
 from insurance import queries as insurance_queries
+from measures.views import clinic as clinic_measures
 from sessions.views import clinic as clinic_sessions
+from triage import queries as triage_queries
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ TABS = (
     Tab("goals", "Goals", "pages:couple_goals"),
     Tab("checkins", "Check-ins", "pages:couple_checkins"),
     Tab("sessions", "Sessions", "pages:couple_sessions"),
+    Tab("measures", "Measures", "pages:couple_measures"),
     Tab("insurance", "Insurance", "pages:couple_insurance"),
 )
 
@@ -48,6 +52,8 @@ def couple_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "consents": [(partner, consents[partner.pk]) for partner in partners],
         "care_team": queries.care_team_from_history(history),
         "care_history": history,
+        # What the queue raised about the couple, and what the team did about it.
+        "triage_items": triage_queries.items_for_couple(user=request.user, couple_id=couple.pk),
         **clinic_sessions.couple_week_context(request=request, couple=couple, partners=partners),
     }
     return _tab(request, couple, partners, "overview", context)
@@ -81,6 +87,19 @@ def couple_sessions(request: HttpRequest, pk: int) -> HttpResponse:
         request=request, couple=couple, partners=partners
     )
     return _tab(request, couple, partners, "sessions", context)
+
+
+@login_required
+def couple_measures(request: HttpRequest, pk: int) -> HttpResponse:
+    couple, partners = _couple_find(request, pk)
+    # Measures are each partner's own: read, and the read recorded, only for the partners
+    # the viewer's role covers (the others' are not read at all).
+    coverage = queries.care_coverage_for(user=request.user, couple_id=couple.pk)
+    _read_record(request, couple, [partner for partner in partners if coverage.covers(partner.pk)])
+    context = clinic_measures.couple_measures_context(
+        request=request, couple=couple, partners=partners, coverage=coverage
+    )
+    return _tab(request, couple, partners, "measures", context)
 
 
 @login_required

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -18,13 +19,13 @@ from django.views.decorators.http import require_GET
 from couples import queries
 from couples.notifications import health
 from couples.permissions import clinician_required, partner_required
-from goals import queries as goal_queries
 from goals.views import portal as portal_goals
-from insurance import queries as insurance_queries
 from insurance import views as portal_insurance
+from measures.views import portal as portal_measures
 from sessions.views import clinic as clinic_sessions
 from sessions.views import portal as portal_sessions
 from triage import queries as triage_queries
+from triage.models import TriageItem
 
 CASELOAD_SORTS = ("status", "days", "-days")
 CASELOAD_PER_PAGE = 20
@@ -43,6 +44,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
     context.update(portal_goals.home_context(request=request, partner=partner))
     context.update(portal_sessions.home_context(request=request, partner=partner))
     context.update(portal_insurance.home_context(request=request, partner=partner))
+    context.update(portal_measures.home_context(request=request, partner=partner))
     return render(request, "pages/portal_home.html", context)
 
 
@@ -55,13 +57,13 @@ def clinic_home(request: HttpRequest) -> HttpResponse:
     # A page of couples at a time: each row reads its people, sessions, alerts and coverage.
     page = Paginator(couples, CASELOAD_PER_PAGE).get_page(request.GET.get("page"))
     rows = queries.caseload_rows_for_couples(user=request.user, couples=list(page.object_list))
-    _caseload_rows_fill(request, rows, today=timezone.localdate())
+    _caseload_rows_fill(request, rows)
     context = {
         "clinician": clinician,
-        # What partners told the app that someone must act on, before the caseload.
-        "triage_items": triage_queries.items_open_for_clinician(user=request.user),
+        # What partners told the app, and what their records show, that someone must act on:
+        # before the caseload.
+        "queue": _queue(request),
         "rows": rows,
-        "attention_rows": [row for row in rows if row.flags],
         "page": page,
         "page_query": _caseload_query(search=search, sort=sort),
         "search": search,
@@ -73,23 +75,40 @@ def clinic_home(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/clinic_home.html", context)
 
 
-def _caseload_rows_fill(request: HttpRequest, rows: list[queries.CaseloadRow], *, today) -> None:
-    """Each row's flags, next session and IOP hours: the same queries for one couple as for
-    forty. The clinic's date is one "today" for the whole list, as the alerts are read
-    together."""
-    # Each couple's alerts as this clinician's roles there cover its partners.
-    coverage = {
-        row.couple.pk: queries.care_coverage_from(row.couple.my_assignments) for row in rows
-    }
-    attention = goal_queries.needs_attention(
-        couples=[row.couple for row in rows], today=today, coverage=coverage
+# Where each kind of item's cause is seen on the couple page.
+ITEM_TABS = {
+    TriageItem.Kind.SAFETY: "pages:couple_measures",
+    TriageItem.Kind.MEASURE: "pages:couple_measures",
+    TriageItem.Kind.MEASURE_OVERDUE: "pages:couple_measures",
+    TriageItem.Kind.SESSION_REQUEST: "pages:couple_sessions",
+    TriageItem.Kind.IOP_SHORT: "pages:couple_sessions",
+    TriageItem.Kind.NO_SESSION: "pages:couple_sessions",
+    TriageItem.Kind.GOAL_CHANGE_REQUEST: "pages:couple_goals",
+    TriageItem.Kind.GOAL_STALLED: "pages:couple_goals",
+    TriageItem.Kind.RATINGS_APART: "pages:couple_goals",
+    TriageItem.Kind.COVERAGE: "pages:couple_insurance",
+}
+
+
+def _queue(request: HttpRequest) -> triage_queries.Queue:
+    queue = triage_queries.queue_for_clinician(user=request.user)
+    for item in queue.items:
+        item.link = reverse(
+            ITEM_TABS.get(item.kind, "pages:couple_checkins"), args=[item.couple_id]
+        )
+        item.couple_names = " & ".join(p.display_name for p in item.couple.partners.all())
+    return queue
+
+
+def _caseload_rows_fill(request: HttpRequest, rows: list[queries.CaseloadRow]) -> None:
+    """Each row's open items, next session and IOP hours: the same queries for one couple as
+    for forty. What needs attention is in the queue above (triage items, raised by the apps'
+    rules), so a row only counts its couple's open items."""
+    counts = triage_queries.open_counts_by_couple(
+        user=request.user, couple_ids=[row.couple.pk for row in rows]
     )
-    partners = [partner for row in rows for partner in row.couple.partners.all()]
-    coverage = insurance_queries.coverage_flags_for_partners(partners=partners, today=today)
     for row in rows:
-        row.flags = attention.get(row.couple.pk, []) + [
-            flag for partner in row.couple.partners.all() for flag in coverage.get(partner.pk, [])
-        ]
+        row.open_items = counts.get(row.couple.pk, 0)
     clinic_sessions.caseload_sessions_fill(request=request, rows=rows)
 
 

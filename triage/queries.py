@@ -2,11 +2,15 @@
 (couples.queries.CareCoverage): an item about one partner is for the clinicians whose role
 covers that partner, an item about the couple for the whole care team."""
 
-from django.db.models import Exists, OuterRef, Q
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Window
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 
 from audit.services import access_denied_record
-from couples.models import CareAssignment, User
+from couples.models import CareAssignment, Partner, User
 from triage.models import TriageItem
 
 
@@ -22,15 +26,88 @@ def _covered(user: User) -> Q:
     ) | Q(partner__isnull=True) & Q(Exists(roles))
 
 
+# The queue shows its first items (most severe, then oldest); the rest wait behind a count.
+QUEUE_SHOWN = 50
+
+
+def _open(user: User) -> QuerySet[TriageItem]:
+    """The open items this clinician's roles cover; an item snoozed until a later day (the
+    clinic's) stays out until that day."""
+    today = timezone.localdate()
+    return TriageItem.objects.filter(
+        _covered(user), acknowledged_at__isnull=True, resolved_at__isnull=True
+    ).filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
+
+
 def items_open_for_clinician(*, user: User) -> list[TriageItem]:
     """The open items of the couples whose care this clinician shares, as their roles cover
     them: most severe first, then oldest first. One query, however many items."""
     return list(
-        TriageItem.objects.filter(
-            _covered(user), acknowledged_at__isnull=True, resolved_at__isnull=True
-        )
-        .select_related("couple", "partner__user")
+        _open(user)
+        .select_related("couple", "partner__user", "contacted_by")
         .order_by("severity", "raised_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class Queue:
+    items: list[TriageItem]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
+
+
+def queue_for_clinician(*, user: User, shown: int = QUEUE_SHOWN) -> Queue:
+    """The clinician home's queue: the first `shown` open items with each couple's partners
+    (for items about the couple), and how many there are in all. Two queries, however many
+    items and couples."""
+    items = list(
+        _open(user)
+        .annotate(total=Window(Count("pk")))
+        .select_related("couple", "partner__user", "contacted_by")
+        .prefetch_related(
+            Prefetch(
+                "couple__partners", queryset=Partner.objects.select_related("user").order_by("pk")
+            )
+        )
+        .order_by("severity", "raised_at", "pk")[:shown]
+    )
+    return Queue(items=items, total=items[0].total if items else 0)
+
+
+def open_counts_by_couple(*, user: User, couple_ids: list[int]) -> dict[int, int]:
+    """couple id -> how many open items this clinician's roles cover there. One query."""
+    rows = (
+        _open(user)
+        .filter(couple_id__in=couple_ids)
+        .values("couple_id")
+        .annotate(count=Count("pk"))
+        .values_list("couple_id", "count")
+        .order_by()
+    )
+    return dict(rows)
+
+
+# How far back the couple page shows items the team acknowledged or that ended by themselves.
+HISTORY_DAYS = 30
+
+
+def items_for_couple(*, user: User, couple_id: int) -> list[TriageItem]:
+    """The couple's items this clinician's roles cover: the open ones, and those acknowledged
+    or ended in the last HISTORY_DAYS, newest first, with who acknowledged them. So the whole
+    care team sees what was done and by whom. One query."""
+    since = timezone.now() - datetime.timedelta(days=HISTORY_DAYS)
+    return list(
+        TriageItem.objects.filter(_covered(user), couple_id=couple_id)
+        .filter(
+            Q(acknowledged_at__isnull=True, resolved_at__isnull=True)
+            | Q(acknowledged_at__gte=since)
+            | Q(resolved_at__gte=since)
+        )
+        .select_related("partner__user", "acknowledged_by", "contacted_by")
+        .order_by("-raised_at", "-pk")
     )
 
 

@@ -94,7 +94,7 @@ class CaseloadRow:
     # Slots for the pages that compose the apps: the sessions and goals apps fill them later.
     next_session: object | None = None
     iop_hours: list = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
+    open_items: int = 0
 
 
 def caseload_couples_for_clinician(*, user: User, search: str = "", sort: str = "") -> list[Couple]:

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from couples import services as couple_services
@@ -12,6 +13,7 @@ from goals import services
 from goals.models import CheckIn, Goal, GoalAcceptance, GoalTransition, ProgressEntry
 from tests.auth import sign_in_with_mfa
 from tests.factories import ClinicianFactory, GoalFactory, PartnerFactory, goal_history
+from triage.sweeps import sweep
 
 pytestmark = pytest.mark.timeshift
 
@@ -498,44 +500,50 @@ def test_the_couple_page_summarises_each_partners_check_ins_and_streaks(
     assert "No recovery date recorded" in alex
 
 
-# Needs attention on the caseload
+# What check-ins and goals show reaches the queue on the caseload (triage rules)
 
 
-def test_the_caseload_lists_who_needs_attention_and_why(therapist_client, couple, partner_a):
-    checkin(partner_a, days_ago(couple, 0), craving=9)
+def test_the_caseload_queue_lists_who_needs_attention_and_why(
+    therapist_client, couple, partner_a, time_machine
+):
+    time_machine.move_to(timezone.now(), tick=False)  # the days must not turn mid-test
+    checkin(partner_a, days_ago(couple, 1), craving=9)
+    checkin(partner_a, days_ago(couple, 0), craving=8)
+    sweep()
 
     page = therapist_client.get(CASELOAD).text
 
-    attention = page.split('id="attention-heading"')[1].split('id="caseload-heading"')[0]
-    assert f'href="{couple_url(couple)}"' in attention
-    assert "Jordan reported craving 9 of 10 on" in attention
-    assert "No check-in from Alex for 20 days" in attention  # admitted 20 days ago, never since
-    assert "Jordan reported craving 9 of 10" in page.split("<tbody>")[1]  # and in the row's flags
+    queue = page.split('id="triage-heading"')[1].split('id="caseload-heading"')[0]
+    assert "Jordan: high craving or a very low mood on 2 of the last 3 days" in queue
+    assert f'href="{couple_url(couple, "checkins")}"' in queue
+    assert "No check-in from Alex since" in queue  # admitted 20 days ago, never since
+    assert "Jordan &amp; Alex" in queue  # which couple, for every item
 
 
-def test_the_caseload_says_whose_individual_goal_has_stalled(
-    therapist_client, couple, partner_a, partner_b
+def test_the_caseload_queue_says_whose_individual_goal_has_stalled(
+    therapist_client, couple, partner_a, partner_b, time_machine
 ):
+    time_machine.move_to(timezone.now(), tick=False)
     for partner in (partner_a, partner_b):
         checkin(partner, days_ago(couple, 0))
         GoalFactory(couple=couple, partner=partner, title="Walk", start_on=days_ago(couple, 10))
+    sweep()
 
     page = therapist_client.get(CASELOAD).text
 
-    assert "No progress on Jordan’s “Walk” for 10 days" in page
-    assert "No progress on Alex’s “Walk” for 10 days" in page
+    since = days_ago(couple, 10)
+    assert f"No progress on Jordan’s “Walk” since {since:%b} {since.day}" in page
+    assert f"No progress on Alex’s “Walk” since {since:%b} {since.day}" in page
+    assert f'href="{couple_url(couple, "goals")}"' in page
 
 
-def test_a_calm_caseload_says_nobody_needs_attention(
-    therapist_client, couple, partner_a, partner_b
-):
+def test_a_calm_caseload_has_nothing_to_act_on(therapist_client, couple, partner_a, partner_b):
     for partner in (partner_a, partner_b):
         checkin(partner, days_ago(couple, 0))
 
     page = therapist_client.get(CASELOAD).text
 
-    assert "Nobody needs attention right now" in page
-    assert "text-bg-warning" not in page
+    assert "Nothing to act on right now" in page
 
 
 # Query counts

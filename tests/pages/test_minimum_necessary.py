@@ -16,6 +16,7 @@ from goals.models import CheckIn
 from goals.notifications import CHECKINS_MISSED, checkins_missed_plan
 from tests.auth import sign_in_with_mfa
 from tests.factories import GoalFactory
+from triage.services import reported_use_raise
 
 
 @pytest.fixture
@@ -115,7 +116,10 @@ def test_check_in_notes_reach_the_clinicians_whose_role_covers_their_partner(
     assert "Had a drink after an argument." not in daniels
 
 
-def test_the_caseload_raises_only_the_covered_partners_alerts(client, daniel, maya, records):
+def test_the_caseload_raises_only_the_covered_partners_alerts(
+    client, daniel, maya, partner_a, records
+):
+    reported_use_raise(checkin=CheckIn.objects.get(partner=partner_a, is_sober=False))
     sign_in_with_mfa(client, daniel.user)
     daniels = client.get("/clinic/").text
     client.logout()

@@ -913,10 +913,10 @@ def test_the_caseload_takes_the_same_queries_with_sessions(
     sign_in(client, maya.user)
     client.get(CASELOAD)
 
-    # The 14 of tests/couples/test_views_clinic.py, with sessions: each couple's next session
-    # (one windowed query) and this week's IOP minutes of every partner listed (one
-    # aggregate) are among them either way
-    with django_assert_num_queries(14):
+    # The 11 of tests/couples/test_views_clinic.py but the queue's couples (its queue is
+    # empty here), with sessions: each couple's next session (one windowed query) and this
+    # week's IOP minutes of every partner listed (one aggregate) are among them either way
+    with django_assert_num_queries(10):
         response = client.get(CASELOAD)
     assert len(re.findall(r'href="/clinic/sessions/\d+/"', response.text)) == min(
         size, 20
@@ -973,9 +973,9 @@ def test_the_couple_pages_sessions_take_the_same_queries_however_many(
     # theirs.
     with django_assert_num_queries(12):
         assert therapist_client.get(couple_url(couple, "sessions")).status_code == 200
-    # The overview of tests/couples/test_views_clinic.py: 11 with or without sessions (the
+    # The overview of tests/couples/test_views_clinic.py: 12 with or without sessions (the
     # next session comes with its clinician; its places are on the sessions tab).
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = therapist_client.get(couple_url(couple))
     assert "Next session: Mon Jan 11, 08:00 Couples therapy" in text_of(response)
 

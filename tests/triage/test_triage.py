@@ -230,3 +230,26 @@ def test_whatever_records_a_reported_use_raises_the_item(couple, partner_a):
 
     [item] = TriageItem.objects.all()
     assert item.source_ref == f"goals.checkin:{checkin.pk}"
+
+
+def test_the_couple_page_shows_the_team_what_was_acknowledged_and_by_whom(
+    client, couple, partner_a, partner_b, maya, daniel
+):
+    about_alex, _ = services.contact_request_raise(
+        partner=partner_b, day=couple_today(couple=couple)
+    )
+    services.contact_request_raise(partner=partner_a, day=couple_today(couple=couple))
+    services.item_acknowledge(item=about_alex, by=maya.user, note="Called Alex, all fine")
+    sign_in_with_mfa(client, daniel.user)
+
+    page = client.get(f"/clinic/couples/{couple.pk}/").text
+
+    queue = page.split('id="queue-heading"')[1].split('id="team-heading"')[0]
+    assert "Alex asked to be contacted today" in queue
+    assert "Acknowledged by Maya" in queue and "Called Alex, all fine" in queue
+    # Jordan's item is not for Alex's own therapist (minimum necessary).
+    assert "Jordan asked" not in queue
+    # And it is gone from Daniel's queue too: acknowledged for the whole team.
+    assert (
+        "Alex asked to be contacted" not in client.get(HOME).text.split('id="caseload-heading"')[0]
+    )
