@@ -350,7 +350,8 @@ def checkins_missed_check(notification: Notification, recipient: Recipient) -> s
 
 
 def checkins_missed_message(notification: Notification, recipient: Recipient) -> Message:
-    """Names no patient: the couple page behind the sign-in says who."""
+    """The email names no patient; the in-app notice, behind the sign-in, says who (two
+    partners silent at once used to leave two identical notices)."""
     partner = _partner(notification)
     zone = _partner_zone(partner)
     first = notification.slot.astimezone(zone).date()
@@ -358,6 +359,7 @@ def checkins_missed_message(notification: Notification, recipient: Recipient) ->
     return Message(
         subject="A partner has missed check-ins",
         lines=[f"A partner on your caseload has not checked in for {days} days."],
+        in_app_subject=f"{partner.display_name} has not checked in for {days} days",
         link=reverse("pages:couple_detail", args=[partner.couple_id]),
         action="Open the couple's page",
     )

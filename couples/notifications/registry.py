@@ -32,6 +32,10 @@ class Message:
     action: str = "Open"
     more_links: list[tuple[str, str]] = field(default_factory=list)
     attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+    # What the in-app list says instead of the subject: it is read behind the sign-in, by
+    # the person it is for, so it may say whom it is about ("Jordan has not checked in");
+    # the email never does.
+    in_app_subject: str = ""
 
 
 @dataclass(frozen=True)

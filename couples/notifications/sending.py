@@ -325,7 +325,7 @@ def _send(notification: Notification, *, now: datetime.datetime, mail: MailState
         sent_at=timezone.now(),
         emailed=emailed,
         in_app=recipient.preference.in_app_enabled,
-        subject=message.subject[:200],
+        subject=(message.in_app_subject or message.subject)[:200],
         link=message.link[:300],
         status_note="",
     )

@@ -422,6 +422,24 @@ def test_the_alert_names_no_patient(clock, care_team, couple, partner_a, partner
             assert secret not in text
 
 
+def test_the_in_app_notice_says_who_behind_the_sign_in(clock, care_team, partner_a, partner_b):
+    """Two partners silent at once used to leave two identical notices naming no one."""
+    checkin(partner_a, TUESDAY - days(3))
+    checkin(partner_b, TUESDAY - days(3))
+    notifications_create(alerts_due(at(TUESDAY, 9)))
+
+    send(clock, at(TUESDAY, 9), notifications.CHECKINS_MISSED)
+
+    notices = rows(notifications.CHECKINS_MISSED, recipient=care_team[0].user)
+    assert sorted(notices.values_list("subject", flat=True)) == [
+        "Alex has not checked in for 2 days",
+        "Jordan has not checked in for 2 days",
+    ]
+    for email in mail.outbox:
+        assert "Jordan" not in email.subject + email.body
+        assert "Alex" not in email.subject + email.body
+
+
 # Every plan reads everyone in a fixed number of queries
 
 
