@@ -46,6 +46,7 @@ def navigation(request) -> dict:
         if Role.PARTNER in roles:
             links.append(("Home", reverse("pages:portal_home")))
             links.append(("Sessions", reverse("sessions:portal_list")))
+            links.append(("Measures", reverse("measures:portal_list")))
             links.append(("Calendar", reverse("sessions:calendar")))
             links.append(("Sharing", reverse("couples:consent")))
             links.append(("Coverage", reverse("insurance:my_coverage")))

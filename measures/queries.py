@@ -113,3 +113,27 @@ def completed_for_partners(
     for response in rows.order_by("completed_at", "pk"):
         result[response.partner_id].append(response)
     return dict(result)
+
+
+def completed_with_enterers_for_partners(
+    *, partner_ids: list[int]
+) -> dict[int, list[MeasureResponse]]:
+    """completed_for_partners with the clinician who entered each one given in session, for
+    the care team's trends. One query. The caller has checked access for each partner."""
+    rows = (
+        MeasureResponse.objects.filter(
+            partner_id__in=partner_ids, status=MeasureResponse.Status.COMPLETED
+        )
+        .defer("answers")
+        .select_related("entered_by")
+        .order_by("completed_at", "pk")
+    )
+    result: dict[int, list[MeasureResponse]] = defaultdict(list)
+    for response in rows:
+        result[response.partner_id].append(response)
+    return dict(result)
+
+
+def follow_ups_for_response(*, response: MeasureResponse) -> list[MeasureResponse]:
+    """The C-SSRS screens given after this PHQ-9, oldest first. One query."""
+    return list(response.follow_ups.select_related("entered_by").order_by("started_at", "pk"))

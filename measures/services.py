@@ -49,6 +49,8 @@ def schedule_set(
         .filter(partner=partner, instrument=instrument, ended_at__isnull=True)
         .first()
     )
+    if current is None and cadence in {"", "none"}:
+        return None  # not asked, and still not asked: nothing changed
     if current is not None:
         if current.cadence == cadence and current.starts_on == starts_on:
             return current
@@ -93,7 +95,24 @@ def response_start(
         .filter(partner=partner, instrument=instrument, status=MeasureResponse.Status.IN_PROGRESS)
         .first()
     )
+    if started is not None and follows is not None and started.follows_id != follows.pk:
+        # A screen left half-way after an earlier PHQ-9: this one follows the newer PHQ-9,
+        # and starts again (the old answers are kept in the audit event, not carried over).
+        audit_record(
+            actor=by,
+            action=AuditEvent.Action.UPDATE,
+            target=started,
+            patient=partner,
+            detail={"change": "restarted for a newer PHQ-9", "answers": started.answers},
+        )
+        started.follows, started.answers = follows, {}
+        started.save(update_fields=["follows", "answers"])
     if started is not None:
+        if by.pk != partner.user_id and started.entered_by_id != by.pk:
+            # A clinician giving it in session completes what the partner began on the
+            # portal: the response then records the clinician, and their answers win.
+            started.entered_by = by
+            started.save(update_fields=["entered_by"])
         return started
     response = MeasureResponse(
         couple_id=partner.couple_id,
@@ -135,14 +154,26 @@ def response_save(
     return response
 
 
-@transaction.atomic
 def response_complete(
     *, response: MeasureResponse, answers: dict, by: User, request: HttpRequest | None = None
 ) -> MeasureResponse:
     """Score the response once every required item is answered; what the score says (a
     safety answer, a severe band, a meaningful worsening, any use) raises the care team's
-    item in this transaction. A missing answer raises ValidationError naming the items, with
-    the answers given kept."""
+    item in the same transaction. With an answer missing, the answers given are kept (saved,
+    committed) and ValidationError names the questions still to answer."""
+    with transaction.atomic():
+        response, missing = _complete(response=response, answers=answers, by=by, request=request)
+    if missing:
+        raise ValidationError(
+            f"Answer every question to finish (still to answer: {missing}). "
+            "Your other answers are saved."
+        )
+    return response
+
+
+def _complete(
+    *, response: MeasureResponse, answers: dict, by: User, request: HttpRequest | None
+) -> tuple[MeasureResponse, str]:
     response = (
         MeasureResponse.objects.select_for_update()
         .select_related("partner__user", "partner__couple")
@@ -152,17 +183,13 @@ def response_complete(
         raise ValidationError("This measure is already complete; it cannot be changed.")
     instrument = instrument_get(response.instrument)
     response.answers = {**response.answers, **instrument.clean(answers)}
-    required = set(instrument.required_keys(response.answers))
     missing = instrument.missing(response.answers)
     if missing:
         response.save(update_fields=["answers"])
-        numbers = ", ".join(str(instrument.items.index(item) + 1) for item in missing)
-        raise ValidationError(
-            f"Answer every question to finish (still to answer: {numbers}). "
-            "Your other answers are saved."
-        )
+        return response, ", ".join(str(instrument.items.index(item) + 1) for item in missing)
     if instrument.required is not None:
         # Questions its skip logic did not ask (C-SSRS 3-5 after a no to 2) are not kept.
+        required = set(instrument.required_keys(response.answers))
         response.answers = {k: v for k, v in response.answers.items() if k in required}
     score = instrument.score(response.answers)
     response.status = MeasureResponse.Status.COMPLETED
@@ -181,8 +208,8 @@ def response_complete(
         request=request,
         detail={"change": "completed", "instrument": instrument.code},
     )
-    _raise_items(response)
-    return response
+    response_items_raise(response)
+    return response, ""
 
 
 def _baseline(response: MeasureResponse) -> MeasureResponse | None:
@@ -198,15 +225,18 @@ def _baseline(response: MeasureResponse) -> MeasureResponse | None:
     )
 
 
-def _raise_items(response: MeasureResponse) -> None:
-    """What a completed response says that the care team must act on."""
+def response_items_raise(response: MeasureResponse) -> None:
+    """Raise what a completed response says that the care team must act on (an item once per
+    response and kind: calling again raises nothing new)."""
     partner = response.partner
     instrument = instrument_get(response.instrument)
     name = partner.display_name
     ref = response_ref(response.pk)
     triage_services.items_resolve(
         kind=TriageItem.Kind.MEASURE_OVERDUE,
-        source_refs=[f"measures.due:{partner.pk}:{instrument.code}:{response.due_on}"],
+        # Whichever occurrence was overdue: filled now (on the portal or in session), the
+        # measure is no longer missing.
+        source_prefix=f"measures.due:{partner.pk}:{instrument.code}:",
         resolution=f"{instrument.name} filled",
     )
     if response.instrument == CSSRS.code:
@@ -222,18 +252,18 @@ def _raise_items(response: MeasureResponse) -> None:
         )
     reasons = []
     if response.band_level is not None and response.band_level >= SEVERE:
-        reasons.append(f"{response.total} ({response.band_label.lower()})")
+        reasons.append("in the severe band")
     baseline = _baseline(response)
     if baseline is not None and instrument.change_is_worse(baseline.total, response.total):
-        reasons.append(
-            f"{'up' if instrument.higher_is_worse else 'down'} from {baseline.total} at baseline"
-        )
+        change = abs(response.total - baseline.total)
+        way = "up" if instrument.higher_is_worse else "down"
+        reasons.append(f"{way} {change} from {baseline.total} at the first one")
     if USE_FLAG in response.flags:
         reasons.append(f"use reported (Use {response.subscales.get('Use')})")
     if instrument.code == "bam" and "risk" in response.flags:
-        reasons.append(f"Risk {response.total}, at or above 12")
+        reasons.append("the cut-off is 12")
     if instrument.code == "csi4" and response.band_level:
-        reasons.append(f"{response.total}, below the 13.5 cut-off")
+        reasons.append("the cut-off is 13.5")
     if reasons:
         triage_services.item_raise(
             partner=partner,
@@ -241,7 +271,8 @@ def _raise_items(response: MeasureResponse) -> None:
             severity=TriageItem.Severity.ROUTINE
             if instrument.code == "csi4"
             else TriageItem.Severity.HIGH,
-            summary=f"{name}'s {instrument.name}: " + "; ".join(reasons),
+            summary=f"{name}'s {instrument.name} {instrument.headline.lower()} is "
+            f"{response.total} ({response.band_label.lower()}): " + "; ".join(reasons),
             source_ref=ref,
         )
 

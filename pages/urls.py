@@ -11,5 +11,6 @@ urlpatterns = [
     path("clinic/couples/<int:pk>/goals/", couple.couple_goals, name="couple_goals"),
     path("clinic/couples/<int:pk>/checkins/", couple.couple_checkins, name="couple_checkins"),
     path("clinic/couples/<int:pk>/sessions/", couple.couple_sessions, name="couple_sessions"),
+    path("clinic/couples/<int:pk>/measures/", couple.couple_measures, name="couple_measures"),
     path("clinic/couples/<int:pk>/insurance/", couple.couple_insurance, name="couple_insurance"),
 ]

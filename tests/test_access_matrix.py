@@ -16,6 +16,7 @@ from couples.models import CareRole
 from insurance import services as insurance_services
 from insurance.models import Coverage, Payer
 from insurance.permissions import insurance_staff_group
+from measures import services as measure_services
 from sessions import services as session_services
 from sessions.models import SessionKind
 from tests.auth import sign_in_with_mfa
@@ -51,6 +52,15 @@ MATRIX = {
     "/portal/checkin/": (302, 200, 200, 403, 403, 403, 403),
     # No pk: the partner's own check-in of a day and who reads their check-ins.
     "/portal/checkin/saved/": (302, 200, 200, 403, 403, 403, 403),
+    # Measures on the portal: each partner's own (no pk: the list and the form); the page
+    # after finishing is the owner's alone: another partner gets the audited 404, and the
+    # clinicians, who read measures on the clinic pages, the portal's 403. Posted empty, the
+    # form is saved as started (302) and the safety screen comes back with its errors (200).
+    "/portal/measures/": (302, 200, 200, 403, 403, 403, 403),
+    "/portal/measures/phq9/": (302, 200, 200, 403, 403, 403, 403),
+    "POST /portal/measures/phq9/": (302, 302, 302, 403, 403, 403, 403),
+    "/portal/measures/done/{measure_response}/": (302, 200, 404, 403, 403, 403, 403),
+    "POST /portal/measures/done/{measure_response}/safety/": (302, 200, 404, 403, 403, 403, 403),
     # No pk: a partner asks their own care team to contact them.
     "POST /portal/contact-me/": (302, 302, 302, 403, 403, 403, 403),
     "/portal/goals/new/": (302, 200, 200, 403, 403, 403, 403),
@@ -89,6 +99,40 @@ MATRIX = {
     "/clinic/couples/{couple}/checkins/": (302, 403, 404, 200, 200, 404, 404),
     "/clinic/couples/{couple}/sessions/": (302, 403, 404, 200, 200, 404, 404),
     "/clinic/couples/{couple}/insurance/": (302, 403, 404, 200, 200, 404, 404),
+    # Measures: the tab is the care team's (each clinician sees the partners their role
+    # covers); Jordan's schedule, a measure given to Jordan in session and a response of
+    # Jordan's (his PHQ-9) are for the clinicians whose role covers Jordan, not Alex's
+    # therapist. Posted empty, the schedule answers with a message (302) and the entry form
+    # comes back (200).
+    "/clinic/couples/{couple}/measures/": (302, 403, 404, 200, 200, 404, 404),
+    "/clinic/couples/{couple}/measures/partner/{partner}/phq9/enter/": (
+        302,
+        403,
+        404,
+        200,
+        404,
+        404,
+        404,
+    ),
+    "POST /clinic/couples/{couple}/measures/partner/{partner}/phq9/enter/": (
+        302,
+        403,
+        404,
+        200,
+        404,
+        404,
+        404,
+    ),
+    "POST /clinic/couples/{couple}/measures/partner/{partner}/schedule/": (
+        302,
+        403,
+        404,
+        302,
+        404,
+        404,
+        404,
+    ),
+    "/clinic/measures/{measure_response}/": (302, 403, 404, 200, 404, 404, 404),
     "/clinic/couples/{couple}/goals/new/": (302, 403, 404, 200, 200, 404, 404),
     "/clinic/couples/{couple}/goals/new/?partner={partner}": (302, 403, 404, 200, 404, 404, 404),
     "/clinic/goals/{goal}/": (302, 403, 404, 200, 200, 404, 404),
@@ -182,6 +226,8 @@ def clinic(db):
         "triage_item": triage_services.contact_request_raise(
             partner=partner, day=timezone.localdate()
         )[0],
+        # Jordan's PHQ-9 with its safety question above 0: the page after asks the screen.
+        "measure_response": _phq9_with_safety_answer(partner),
         "anonymous": None,
         "partner_of_this_couple": partner.user,
         "partner_of_another_couple": other.user,
@@ -190,6 +236,14 @@ def clinic(db):
         "clinician_not_on_it": ClinicianFactory().user,
         "insurance_staff": insurance,
     }
+
+
+def _phq9_with_safety_answer(partner):
+    response = measure_services.response_start(
+        partner=partner, instrument="phq9", due_on=None, by=partner.user
+    )
+    answers = {f"q{number}": 1 for number in range(1, 10)}
+    return measure_services.response_complete(response=response, answers=answers, by=partner.user)
 
 
 @pytest.mark.parametrize("visitor", VISITORS)
@@ -209,6 +263,7 @@ def test_access_matrix(client, clinic, url, visitor):
         feed=clinic["feed"].token,
         notification=clinic["notification"].pk,
         triage_item=clinic["triage_item"].pk,
+        measure_response=clinic["measure_response"].pk,
     )
 
     response = client.post(path) if method == "POST" else client.get(path)

@@ -125,6 +125,7 @@ def _pages_for(role: str, clinic) -> list[str]:  # noqa: F811
                 coverage=clinic["coverage"].pk,
                 feed="-",
                 notification=clinic["notification"].pk,
+                measure_response=clinic["measure_response"].pk,
             )
         )
     return [page for page in pages if not page.endswith(".ics")]

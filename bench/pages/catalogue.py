@@ -61,6 +61,8 @@ PAGES = [
          "/clinic/couples/{couple}/checkins/", b'id="checkins-heading"'),
     Page("couple_sessions", "Couple page: sessions tab", "clinician",
          "/clinic/couples/{couple}/sessions/", b'id="sessions-heading"'),
+    Page("couple_measures", "Couple page: measures tab", "clinician",
+         "/clinic/couples/{couple}/measures/", b'aria-current="page">Measures</a>'),
     Page("couple_insurance", "Couple page: insurance tab", "clinician",
          "/clinic/couples/{couple}/insurance/", b'aria-current="page">Insurance</a>'),
     Page("portal_home", "Portal home", "partner", "/portal/", b'<h1 class="h3 mb-3">Hello,'),

@@ -54,9 +54,10 @@ def test_portal_home_uses_a_fixed_number_of_queries(
     # (tests/goals/test_views_portal.py pins it with goals and entries): my partner's consent,
     # the goals, today's check-in read with the days of reported use; the sessions part
     # (tests/sessions/test_views_portal.py pins it with sessions): my next session, my minutes
-    # this week; the insurance part (+1): my current coverage (the top bar's unread count
-    # comes with the user)
-    with django_assert_num_queries(12):
+    # this week; the insurance part (+1): my current coverage; the measures part (+1): my
+    # measure schedules (what is due reads no more when nothing is scheduled) (the top bar's
+    # unread count comes with the user)
+    with django_assert_num_queries(13):
         assert client.get("/portal/").status_code == 200
 
 

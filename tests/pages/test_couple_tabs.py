@@ -12,7 +12,7 @@ from insurance.models import Coverage, Payer
 from tests.couples.test_views_clinic import sign_in, treat
 from tests.factories import ClinicianFactory, PartnerFactory
 
-TABS = ["", "goals/", "checkins/", "sessions/", "insurance/"]
+TABS = ["", "goals/", "checkins/", "sessions/", "measures/", "insurance/"]
 
 
 def tab_url(couple, tab: str) -> str:

@@ -349,10 +349,10 @@ def test_the_homes_sessions_part_costs_the_same_queries_for_any_number_of_sessio
             mark(session, maya.user, **{str(p.pk): ("present", 60) for p in (partner_a, partner_b)})
     jordan.get(HOME)  # the first request stamps the session
 
-    # The home without sessions is pinned in tests/couples/test_views.py (12, with the
-    # insurance part's current coverage); the sessions
+    # The home without sessions is pinned in tests/couples/test_views.py (13, with the
+    # insurance part's current coverage and the measures part's schedules); the sessions
     # part adds one query when there is a next session: its participants.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = jordan.get(HOME)
 
     assert response.context["next_session"] is not None
