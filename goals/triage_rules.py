@@ -62,14 +62,14 @@ def hard_days(now: datetime.datetime):
         CheckIn.objects.filter(partner_id__in=list(partners), day__gte=earliest)
         .filter(Q(craving__gte=HIGH_CRAVING) | Q(mood=CheckIn.Mood.VERY_LOW))
         .order_by("partner_id", "day")
-        .values_list("pk", "partner_id", "day")
+        .values_list("pk", "partner_id", "day", "note")
     )
-    hard: dict[int, list[tuple[datetime.date, int]]] = defaultdict(list)
-    for pk, partner_id, day in rows:
+    hard: dict[int, list[tuple[datetime.date, int, str]]] = defaultdict(list)
+    for pk, partner_id, day, note in rows:
         partner = partners[partner_id]
         today = _today(partner, now)
         if today - datetime.timedelta(days=WINDOW_DAYS - 1) <= day <= today:
-            hard[partner_id].append((day, pk))
+            hard[partner_id].append((day, pk, note))
     for partner_id, days in hard.items():
         if len(days) >= HARD_DAYS:
             partner = partners[partner_id]
@@ -79,8 +79,9 @@ def hard_days(now: datetime.datetime):
                 source_ref=f"goals.checkin:{days[-1][1]}",
                 summary=f"{partner.display_name}: high craving or a very low mood on "
                 f"{len(days)} of the last {WINDOW_DAYS} days ("
-                + ", ".join(_day(day) for day, _ in days)
+                + ", ".join(_day(day) for day, _, _ in days)
                 + ")",
+                detail=days[-1][2],
             )
 
 

@@ -8,6 +8,7 @@ from common.dates import in_span
 from couples.models import Couple, Partner
 
 NOTE_MAX_LENGTH = 500
+DETAIL_MAX_LENGTH = 1000
 # How far ahead an item may be snoozed.
 SNOOZE_MAX_DAYS = 14
 
@@ -68,6 +69,9 @@ class TriageItem(models.Model):
     kind = models.CharField(max_length=40, choices=Kind.choices)
     severity = models.PositiveSmallIntegerField(choices=Severity.choices)
     summary = models.CharField(max_length=200, help_text="What happened, in plain words.")
+    # What the partner wrote about it, as they wrote it (a check-in's note): shown with the
+    # item to the clinicians it is for, never in a message.
+    detail = models.CharField(max_length=DETAIL_MAX_LENGTH, blank=True)
     source_ref = models.CharField(
         max_length=80, help_text="app_label.model:pk (or a key) of the event that raised it"
     )

@@ -12,7 +12,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from couples.models import Partner, User
 from triage import notifications
-from triage.models import NOTE_MAX_LENGTH, SNOOZE_MAX_DAYS, TriageItem
+from triage.models import DETAIL_MAX_LENGTH, NOTE_MAX_LENGTH, SNOOZE_MAX_DAYS, TriageItem
 
 Risk = TriageItem.Risk
 
@@ -26,6 +26,7 @@ def item_raise(
     summary: str,
     source_ref: str,
     at: datetime.datetime | None = None,
+    detail: str = "",
 ) -> tuple[TriageItem, bool]:
     """The item for this event, raised once: the same event (kind and source) never raises a
     second one, even after the first was acknowledged. Returns (item, raised now).
@@ -41,6 +42,7 @@ def item_raise(
             "severity": severity,
             "summary": summary[:200],
             "raised_at": at or timezone.now(),
+            "detail": detail[:DETAIL_MAX_LENGTH],
         },
     )
     if raised and item.severity == TriageItem.Severity.URGENT:
@@ -49,15 +51,20 @@ def item_raise(
 
 
 def reported_use_raise(*, checkin) -> TriageItem:
-    """A check-in that reports a use: a high item for the partner's care team."""
+    """A check-in that reports a use: a high item for the partner's care team, with what the
+    partner wrote. A corrected check-in brings its new note to the item while it is open."""
     partner = checkin.partner
-    item, _ = item_raise(
+    item, raised = item_raise(
         partner=partner,
         kind=TriageItem.Kind.REPORTED_USE,
         severity=TriageItem.Severity.HIGH,
         summary=f"{partner.display_name} reported a use on {checkin.day:%a %b} {checkin.day.day}",
         source_ref=f"goals.checkin:{checkin.pk}",
+        detail=checkin.note,
     )
+    if not raised and item.detail != checkin.note and item.acknowledged_at is None:
+        item.detail = checkin.note[:DETAIL_MAX_LENGTH]
+        item.save(update_fields=["detail"])
     return item
 
 

@@ -30,6 +30,8 @@ class Finding:
     partner_id: int | None  # None: about the couple (the whole care team sees it)
     source_ref: str
     summary: str
+    # What the partner wrote about it (the latest hard day's note), shown with the item.
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ def rule_apply(*, rule: Rule, findings: list[Finding], now: datetime.datetime) -
             couple_id=finding.couple_id,
             partner_id=finding.partner_id,
             summary=finding.summary[:200],
+            detail=finding.detail[:1000],
             source_ref=finding.source_ref,
             raised_at=now,
         )

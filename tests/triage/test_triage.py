@@ -22,6 +22,7 @@ from tests.auth import sign_in_with_mfa
 from tests.factories import ClinicianFactory, PartnerFactory
 from triage import queries, services
 from triage.models import TriageItem
+from triage.sweeps import sweep
 
 HOME = "/clinic/"
 CHECKIN = "/portal/checkin/"
@@ -76,6 +77,33 @@ def test_a_reported_use_raises_one_high_item_at_the_top_of_the_couples_therapist
     home = client.get(HOME).text
     assert home.index("To act on") < home.index("My couples")
     assert item.summary in home
+
+
+def test_caseys_check_in_is_one_high_item_with_the_note_above_the_coverage_items(
+    client, couple, partner_a, partner_b, maya, daniel, time_machine
+):
+    """The issue's walk-through: a use, craving 8, mood very low and a note; the couple also
+    has no coverage on file (routine items). Acknowledging ends it for the whole team."""
+    time_machine.move_to(timezone.now(), tick=False)
+    today = couple_today(couple=couple)
+    client.force_login(partner_a.user)
+    client.post(CHECKIN, checkin(today, note="Had a drink after an argument. Feeling ashamed."))
+    client.post(CHECKIN, checkin(today, note="Had a drink after an argument. Ashamed."))
+    sweep()  # the coverage rule: neither partner has coverage on file
+    client.logout()
+    sign_in_with_mfa(client, maya.user)
+
+    queue = client.get(HOME).text.split('id="triage-heading"')[1].split("caseload-heading")[0]
+
+    [use] = TriageItem.objects.filter(kind="reported_use")
+    assert use.detail == "Had a drink after an argument. Ashamed."  # the corrected note
+    assert queue.index(use.summary) < queue.index("No coverage on file for Jordan")
+    assert queue.index(use.summary) < queue.index("“Had a drink after an argument. Ashamed.”")
+    services.item_acknowledge(item=use, by=maya.user, note="Called Jordan; session tomorrow")
+    assert use.summary not in client.get(HOME).text
+    client.logout()
+    sign_in_with_mfa(client, daniel.user)  # Alex's therapist never saw it, and still does not
+    assert use.summary not in client.get(HOME).text
 
 
 def test_a_sober_checkin_raises_nothing(client, couple, partner_a, maya):
