@@ -25,6 +25,7 @@ from goals.models import CheckIn, Goal, GoalAcceptance, GoalTransition, Progress
 from insurance.models import Authorization, Benefit, Coverage, CoverageStatusChange, Payer
 from insurance.permissions import insurance_staff_group
 from sessions.models import Attendance, TherapySession
+from triage.sweeps import sweep
 
 DEFAULT_PASSWORD = "scale-bench-password-2026"
 STAFF_USERS = 3
@@ -86,6 +87,8 @@ class Command(BaseCommand):
                 ("check-ins and progress", lambda: self._daily(clinic)),
                 ("sessions", lambda: self._sessions(clinic)),
                 ("insurance", lambda: self._insurance(clinic)),
+                # The work queue as beat's sweep leaves it: the clinician home reads it.
+                ("triage sweep", sweep),
                 ("analyze", analyze),
             ]:
                 step_started = time.monotonic()
