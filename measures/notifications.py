@@ -167,8 +167,8 @@ def measure_prompt_message(notification: Notification, recipient: Recipient) -> 
     return Message(
         subject="A short questionnaire to fill",
         lines=["You have a short questionnaire to fill. It takes a few minutes."],
-        link=reverse("pages:portal_home"),
-        action="Open the portal",
+        link=reverse("measures:portal_list"),
+        action="See what to fill",
     )
 
 
