@@ -16,6 +16,7 @@ from couples.management.commands.seed_demo import demo_couples
 from couples.models import Couple
 from couples.queries import couple_today
 from goals.models import CheckIn, Goal, GoalAcceptance, GoalTransition, ProgressEntry
+from triage import services as triage_services
 
 DAYS = 60
 GOALS = [
@@ -44,6 +45,18 @@ def seed() -> None:
         if not couple.goals.exists():
             _goals(couple, partners, today)
         _days(couple, partners, today)
+        _recent_uses_raise(partners, today)
+
+
+def _recent_uses_raise(partners, today: datetime.date) -> None:
+    """A use reported in the last week reaches the care team's queue, as the check-in service
+    would have raised it (history is written directly). Once per check-in, however often
+    seed_demo runs."""
+    recent = CheckIn.objects.filter(
+        partner__in=partners, is_sober=False, day__gte=today - datetime.timedelta(days=7)
+    ).select_related("partner__user")
+    for checkin in recent:
+        triage_services.reported_use_raise(checkin=checkin)
 
 
 def _goals(couple: Couple, partners, today: datetime.date) -> None:

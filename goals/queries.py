@@ -10,14 +10,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest
 
 from audit.services import access_denied_record
 from couples.models import CareAssignment, Couple, Partner, User
 from couples.queries import (
-    NO_COVERAGE,
-    CareCoverage,
     IndividualItemsAccess,
     care_team_for_partner,
     consent_active_for,
@@ -182,136 +180,6 @@ def latest_checkin_day() -> Subquery:
     return Subquery(
         CheckIn.objects.filter(partner=OuterRef("pk")).order_by("-day").values("day")[:1]
     )
-
-
-def needs_attention(
-    *, couples: list[Couple], today: datetime.date, coverage: dict[int, CareCoverage]
-) -> dict[int, list[str]]:
-    """couple id -> the reasons one clinician should look, in four queries for any number,
-    each rule reading only the recent or the latest rows through an index.
-
-    `coverage` (couple id -> the clinician's CareCoverage there) keeps to the partners whose
-    own items their role covers: a partner's check-ins and individual goals raise alerts
-    only for that partner's own clinicians and the couples therapist; shared goals for all.
-    Expects each couple's partners prefetched (with users) for the names.
-    """
-    # Only couples in treatment raise alerts: intake has not started, discharge has ended.
-    couples = [c for c in couples if c.status in (Couple.Status.ACTIVE, Couple.Status.STEP_DOWN)]
-    partners = {
-        p.pk: p
-        for couple in couples
-        for p in couple.partners.all()
-        if coverage.get(couple.pk, NO_COVERAGE).covers(p.pk)
-    }
-    reasons: dict[int, list[str]] = defaultdict(list)
-    for rule in ATTENTION_RULES:
-        for couple_id, reason in rule(couples=couples, partners=partners, today=today):
-            reasons[couple_id].append(reason)
-    return dict(reasons)
-
-
-def silent_partners(*, couples, partners, today):
-    """A partner who has not checked in for NO_CHECKIN_ALERT_DAYS (since admission if never)."""
-    last_checkins = dict(
-        Partner.objects.filter(pk__in=partners)
-        .annotate(last=latest_checkin_day())
-        .order_by()
-        .values_list("pk", "last")
-    )
-    for couple in couples:
-        for partner in couple.partners.all():
-            if partner.pk not in partners:
-                continue
-            since = last_checkins.get(partner.pk) or couple.admitted_on
-            if since is not None and (today - since).days >= NO_CHECKIN_ALERT_DAYS:
-                days = (today - since).days
-                yield couple.pk, f"No check-in from {partner.display_name} for {days} days"
-
-
-def reported_use_or_craving(*, couples, partners, today):
-    """A use, or a craving of HIGH_CRAVING or more, reported in the last RECENT_DAYS."""
-    recent = today - datetime.timedelta(days=RECENT_DAYS)
-    concerning = (
-        # Partners as a subquery rather than a list of ids: PostgreSQL then reads each
-        # partner's recent days from the (partner, day) index, not all their days.
-        CheckIn.objects.filter(partner__in=Partner.objects.filter(pk__in=partners), day__gte=recent)
-        .filter(Q(is_sober=False) | Q(craving__gte=HIGH_CRAVING))
-        .order_by("-day")
-        .values_list("partner_id", "day", "is_sober", "craving")
-    )
-    for partner_id, day, is_sober, craving in concerning:
-        partner = partners[partner_id]
-        when = f"{day:%b} {day.day}"
-        if not is_sober:
-            yield partner.couple_id, f"{partner.display_name} reported a use on {when}"
-        else:
-            yield (
-                partner.couple_id,
-                (f"{partner.display_name} reported craving {craving} of 10 on {when}"),
-            )
-
-
-def stale_goals(*, couples, partners, today):
-    """An active goal (not a milestone) with no progress logged for STALE_GOAL_DAYS."""
-    stale_before = today - datetime.timedelta(days=STALE_GOAL_DAYS)
-    # Two lookups in the (goal, day) index rather than the maximum of all a goal's entries:
-    # is there an entry since the cut-off, and for the stale ones, the latest day.
-    progress = ProgressEntry.objects.filter(goal=OuterRef("pk"))
-    stale = (
-        # A milestone is logged once, when reached: silence is expected until then.
-        Goal.objects.filter(
-            couple_id__in=[couple.pk for couple in couples],
-            status=Goal.Status.ACTIVE,
-            start_on__lte=stale_before,
-        )
-        .exclude(measure=Goal.Measure.MILESTONE)
-        # Shared goals, and the individual goals of the partners the clinician covers.
-        .filter(Q(partner__isnull=True) | Q(partner_id__in=list(partners)))
-        .filter(~Exists(progress.filter(day__gte=stale_before)))
-        .annotate(last=Subquery(progress.order_by("-day").values("day")[:1]))
-        .values_list("couple_id", "partner_id", "title", "start_on", "last")
-    )
-    for couple_id, partner_id, title, start_on, last in stale:
-        # Both partners may hold an individual goal of the same title: say whose it is.
-        owner = f"{partners[partner_id].display_name}’s " if partner_id in partners else ""
-        days = (today - (last or start_on)).days
-        yield couple_id, f"No progress on {owner}“{title}” for {days} days"
-
-
-def diverging_ratings(*, couples, partners, today):
-    """A shared rating goal whose two partners' latest ratings (last RECENT_DAYS) are
-    RATING_GAP or more apart: they see it differently."""
-    recent = today - datetime.timedelta(days=RECENT_DAYS)
-    latest: dict[tuple[int, int], tuple[datetime.date, int]] = {}
-    ratings = ProgressEntry.objects.filter(
-        goal__couple_id__in=[couple.pk for couple in couples],
-        goal__partner__isnull=True,
-        goal__status=Goal.Status.ACTIVE,
-        # An entry repeats its goal's measure: asking the goal too means only the rating
-        # goals' recent entries are read, not those of every shared goal.
-        goal__measure=Goal.Measure.RATING,
-        measure=Goal.Measure.RATING,
-        day__gte=recent,
-    ).values_list("goal_id", "goal__couple_id", "goal__title", "partner_id", "day", "value")
-    titles = {}
-    for goal_id, couple_id, title, partner_id, day, value in ratings:
-        titles[goal_id] = (couple_id, title)
-        if (goal_id, partner_id) not in latest or day > latest[(goal_id, partner_id)][0]:
-            latest[(goal_id, partner_id)] = (day, value)
-    by_goal: dict[int, list[int]] = defaultdict(list)
-    for (goal_id, _partner_id), (_day, value) in latest.items():
-        by_goal[goal_id].append(value)
-    for goal_id, values in by_goal.items():
-        if len(values) == 2 and abs(values[0] - values[1]) >= RATING_GAP:
-            couple_id, title = titles[goal_id]
-            yield (
-                couple_id,
-                (f"Partners rate “{title}” {min(values)} and {max(values)}: worth talking about"),
-            )
-
-
-# The rules in the order their reasons are listed; each is one query for all the couples.
-ATTENTION_RULES = (silent_partners, reported_use_or_craving, stale_goals, diverging_ratings)
 
 
 # Reads for the clinic pages (goals/views/clinic.py).

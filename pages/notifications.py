@@ -1,6 +1,6 @@
 """The clinician's morning digest: how many couples need attention and today's sessions.
 
-Like the caseload page (pages/views.py) it composes the goals and sessions apps, so it lives
+Like the caseload page (pages/views.py) it composes the triage and sessions apps, so it lives
 with the pages, not in the couples core; the core's autodiscovery registers it after the
 apps' own kinds (pages is the last app).
 Counts only: the names are on the caseload page, behind the sign-in.
@@ -11,19 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Min, Prefetch, Q
+from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from common.zones import zone_named
-from couples.models import (
-    Clinician,
-    Couple,
-    Notification,
-    NotificationPreference,
-    Partner,
-    User,
-)
+from couples.models import Clinician, Notification, NotificationPreference, User
 from couples.notifications import (
     Draft,
     Kind,
@@ -33,10 +26,9 @@ from couples.notifications import (
     local_moment,
     object_ref_of,
 )
-from couples.queries import care_coverage_by_couple
-from goals.queries import needs_attention
 from sessions.models import TherapySession
 from sessions.queries import day_bounds
+from triage.queries import couples_with_open_items_count
 
 CLINICIAN_DIGEST = "clinician_digest"
 DEFAULT_DIGEST_TIME = NotificationPreference._meta.get_field("digest_time").default
@@ -80,19 +72,8 @@ class DigestSummary:
 
 
 def digest_summary(*, user: User, day: datetime.date, zone: ZoneInfo) -> DigestSummary:
-    """Eight queries whatever the caseload: the clinician's roles on their couples, those
-    couples in treatment, their partners, the four of needs_attention (as far as the roles
-    cover each partner), today's sessions."""
-    coverage = care_coverage_by_couple(user=user)
-    couples = list(
-        Couple.objects.filter(
-            pk__in=list(coverage),
-            status__in=[Couple.Status.ACTIVE, Couple.Status.STEP_DOWN],
-        ).prefetch_related(
-            Prefetch("partners", queryset=Partner.objects.select_related("user").order_by("pk"))
-        )
-    )
-    attention = needs_attention(couples=couples, today=day, coverage=coverage) if couples else {}
+    """Two queries whatever the caseload: the couples with open items in the triage queue
+    (as far as the clinician's roles cover them), today's sessions."""
     start, end = day_bounds(day=day, time_zone=zone.key)
     sessions = TherapySession.objects.filter(
         clinician__user=user,
@@ -101,7 +82,7 @@ def digest_summary(*, user: User, day: datetime.date, zone: ZoneInfo) -> DigestS
         starts_at__lt=end,
     ).aggregate(count=Count("pk"), first=Min("starts_at"))
     return DigestSummary(
-        couples_needing_attention=sum(1 for reasons in attention.values() if reasons),
+        couples_needing_attention=couples_with_open_items_count(user=user),
         sessions_today=sessions["count"],
         first_session_at=sessions["first"],
     )

@@ -5,7 +5,6 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from couples.models import Clinician, Couple, Notification, Partner, User
-from couples.queries import CareCoverage
 from goals.models import CheckIn, GoalAcceptance, ProgressEntry
 from sessions.models import MULTI_COUPLE_KINDS, Attendance, TherapySession
 
@@ -201,13 +200,3 @@ def session_written(
     for partner in partners:
         Attendance.objects.create(session=session, partner=partner)
     return session
-
-
-class _EveryPartner(dict):
-    """needs_attention's coverage as a couples therapist of every couple has it."""
-
-    def get(self, key, default=None):
-        return CareCoverage(both=True)
-
-
-EVERY_PARTNER = _EveryPartner()

@@ -90,6 +90,12 @@ def open_counts_by_couple(*, user: User, couple_ids: list[int]) -> dict[int, int
     return dict(rows)
 
 
+def couples_with_open_items_count(*, user: User) -> int:
+    """How many couples have an open item this clinician's roles cover: the morning digest's
+    "N couples need attention", the same items as the queue. One query."""
+    return _open(user).aggregate(count=Count("couple_id", distinct=True))["count"]
+
+
 # How far back the couple page shows items the team acknowledged or that ended by themselves.
 HISTORY_DAYS = 30
 

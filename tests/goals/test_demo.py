@@ -7,9 +7,8 @@ from django.core.management import call_command
 
 from couples.models import Couple, Partner
 from couples.queries import couple_today
-from goals import queries
 from goals.models import CheckIn, Goal, ProgressEntry
-from tests.factories import EVERY_PARTNER
+from triage.models import TriageItem
 
 pytestmark = pytest.mark.timeshift
 
@@ -35,19 +34,22 @@ def test_seed_demo_gives_every_couple_goals_of_every_measure_and_sixty_days(db, 
             assert max(days) < today  # today's check-in is the partner's to make
 
 
-def test_seed_demo_includes_a_couple_that_needs_attention(db, settings):
+def test_seed_demo_includes_a_couple_that_needs_attention(db, settings, time_machine):
     settings.DEBUG = True
-    call_command("seed_demo")
-    couples = list(Couple.objects.prefetch_related("partners__user"))
+    time_machine.move_to(datetime.datetime(2026, 12, 7, 9, 0, tzinfo=CLINIC), tick=False)
 
-    attention = queries.needs_attention(
-        couples=couples, today=couple_today(couple=couples[0]), coverage=EVERY_PARTNER
+    call_command("seed_demo", stdout=io.StringIO())  # ends with a triage sweep
+
+    riley = Partner.objects.get(user__email="riley@demo.couplesrehab.test")
+    open_items = TriageItem.objects.filter(
+        couple=riley.couple, acknowledged_at__isnull=True, resolved_at__isnull=True
     )
-
-    riley_couple = Couple.objects.get(partners__user__email="riley@demo.couplesrehab.test")
-    reasons = attention[riley_couple.pk]
-    assert any(reason.startswith("No check-in from Riley") for reason in reasons)
-    assert any("craving" in reason for reason in reasons)
+    # Riley stopped checking in 3 days ago (the strong cravings before that are older than
+    # the last 3 days that hard_days reads).
+    silent = open_items.get(kind=TriageItem.Kind.CHECKINS_MISSED)
+    assert silent.partner == riley
+    assert silent.summary == "No check-in from Riley since Dec 4 (3 days)"
+    assert not open_items.filter(kind=TriageItem.Kind.CHECKINS_MISSED).exclude(partner=riley)
 
 
 def test_a_later_run_fills_the_days_since_without_touching_the_earlier_ones(
