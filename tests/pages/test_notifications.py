@@ -1,4 +1,5 @@
-"""The clinician's morning digest: counts of couples needing attention and today's sessions."""
+"""The clinician's morning digest: counts of couples with open items in the triage queue and
+today's sessions."""
 
 import datetime
 from zoneinfo import ZoneInfo
@@ -10,10 +11,12 @@ from couples import services as couple_services
 from couples.models import CareRole, Notification, NotificationPreference
 from couples.notifications import notification_send, notifications_create, notifications_plan
 from goals.models import CheckIn
+from insurance.models import Coverage, Payer
 from pages import notifications as digest
-from sessions.models import TherapySession
+from sessions.models import Attendance, TherapySession
 from tests.clock import Clock
 from tests.factories import ClinicianFactory, CoupleFactory, GoalFactory, PartnerFactory
+from triage.sweeps import sweep
 
 pytestmark = pytest.mark.timeshift
 
@@ -34,7 +37,8 @@ def clock(time_machine):
 
 
 def session_at(clinician, couple, starts_at, status=TherapySession.Status.SCHEDULED):
-    return TherapySession.objects.create(
+    """A session of the couple, both partners expected."""
+    session = TherapySession.objects.create(
         kind="couples_therapy",
         clinician=clinician,
         couple=couple,
@@ -44,6 +48,9 @@ def session_at(clinician, couple, starts_at, status=TherapySession.Status.SCHEDU
         status=status,
         created_by=clinician.user,
     )
+    for partner in couple.partners.all():
+        Attendance.objects.create(session=session, partner=partner)
+    return session
 
 
 def checked_in_today(partner):
@@ -59,6 +66,21 @@ def checked_in_today(partner):
     )
 
 
+def covered(partner):
+    """Coverage on file, verified and far from its end: no coverage item."""
+    Coverage.objects.create(
+        partner=partner,
+        payer=Payer.objects.get_or_create(name="Blue Cross PPO")[0],
+        member_id="XJ1",
+        subscriber_name="Someone",
+        effective_on=datetime.date(2026, 1, 1),
+        status=Coverage.Status.VERIFIED,
+        verified_at=at(datetime.date(2026, 1, 2), 9),
+        verification_method=Coverage.Method.PHONE,
+        reference_number="REF1",
+    )
+
+
 def treats(clinician, couple):
     couple_services.care_team_assign(
         couple=couple, role=CareRole.COUPLES_THERAPIST, clinician=clinician, by=None
@@ -67,19 +89,22 @@ def treats(clinician, couple):
 
 @pytest.fixture
 def maya(clinician, couple, partner_a, partner_b):
-    """Maya treats one couple that needs attention (Jordan has not checked in since
-    admission) and one that does not, and has two sessions today."""
+    """Maya treats one couple with open items in the queue (Jordan has not checked in since
+    admission, no one has logged their goal, no coverage is on file) and one calm couple,
+    and has two sessions today. The sweep finds what beat's would have by 6 am."""
     treats(clinician, couple)
     GoalFactory(couple=couple, title="No alcohol at the weekend")
     checked_in_today(partner_b)
     calm = CoupleFactory()
     for partner in (PartnerFactory(couple=calm), PartnerFactory(couple=calm)):
         checked_in_today(partner)
+        covered(partner)
     treats(clinician, calm)
     session_at(clinician, couple, at(TUESDAY, 14))
     session_at(clinician, calm, at(TUESDAY, 9))
     session_at(clinician, calm, at(TUESDAY, 8), status=TherapySession.Status.CANCELLED)
     session_at(clinician, couple, at(TUESDAY, 9) + datetime.timedelta(days=1))
+    sweep()
     return clinician
 
 
@@ -187,6 +212,8 @@ def test_the_digest_text_counts_in_words():
 
 
 def caseload(clinician, size: int) -> None:
+    """Couples whose partners have never checked in and never logged their goal: each has
+    open items once swept."""
     for number in range(size):
         couple = CoupleFactory()
         PartnerFactory(couple=couple)
@@ -194,6 +221,7 @@ def caseload(clinician, size: int) -> None:
         GoalFactory(couple=couple)
         treats(clinician, couple)
         session_at(clinician, couple, at(TUESDAY, 8) + datetime.timedelta(minutes=number * 30))
+    sweep()
 
 
 @pytest.mark.parametrize("size", [2, 20])
@@ -212,9 +240,9 @@ def test_planning_and_sending_cost_the_same_queries_for_any_caseload(
     clock.moment = at(TUESDAY, 7)
 
     # The row with its recipient and preferences, the recipient's zone (not a partner), the
-    # claim, the eight of the summary (the clinician's roles, couples, partners, four for
-    # needs_attention, sessions), marking it sent.
-    with django_assert_num_queries(12):
+    # claim, the two of the summary (the couples with open items in the queue, today's
+    # sessions), marking it sent.
+    with django_assert_num_queries(6):
         notification_send(notification_id=mine.pk, now=clock.moment)
 
     [email] = mail.outbox

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from couples import services as couple_services
-from couples.models import CareRole
+from couples.models import CareRole, Partner
 from couples.queries import couple_today
 from goals import services as goal_services
 from tests.auth import sign_in_with_mfa
@@ -139,6 +139,27 @@ def test_the_queue_follows_who_covers_whom(couple, partner_a, partner_b, maya, d
     }
     assert [i.pk for i in queries.items_open_for_clinician(user=daniel.user)] == [alexs.pk]
     assert queries.items_open_for_clinician(user=olga.user) == []
+
+
+def test_the_digest_counts_each_couple_with_open_items_the_clinician_covers_once(
+    couple, partner_a, partner_b, maya, daniel, olga, django_assert_num_queries
+):
+    today = couple_today(couple=couple)
+    services.contact_request_raise(partner=partner_a, day=today)
+    services.contact_request_raise(partner=partner_b, day=today)
+    other = Partner.objects.exclude(couple=couple).get()  # Olga's couple's partner
+    acknowledged, _ = services.contact_request_raise(partner=other, day=today)
+    services.item_acknowledge(item=acknowledged, by=olga.user, note="Called back")
+    snoozed, _ = services.item_raise(
+        partner=other, kind="hard_days", severity=2, summary="Hard days", source_ref="test:1"
+    )
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    services.item_snooze(item=snoozed, by=olga.user, until=tomorrow)
+
+    with django_assert_num_queries(1):  # the distinct couples of the open items covered
+        assert queries.couples_with_open_items_count(user=maya.user) == 1  # two items
+    assert queries.couples_with_open_items_count(user=daniel.user) == 1  # Alex's only
+    assert queries.couples_with_open_items_count(user=olga.user) == 0
 
 
 def test_the_most_severe_come_first_then_the_oldest(couple, partner_a, maya):
