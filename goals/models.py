@@ -3,7 +3,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Length
+from django.db.models.functions import MD5, Length
 from django.db.models.lookups import LessThanOrEqual
 
 from common.dates import SPAN_WORDS, in_span
@@ -15,6 +15,9 @@ EDIT_WINDOW_DAYS = 7
 # "details" would make every home page that shows it a megabyte too.
 DESCRIPTION_MAX_LENGTH = 2000
 CHANGE_NOTE_MAX_LENGTH = 1000
+# A partner asking again, in the same words, for a change still waiting (a double tap).
+CHANGE_ALREADY_ASKED = "You already asked for this change: your request is waiting."
+CHANGE_ALREADY_ASKED_CODE = "change_already_asked"
 
 
 class Goal(models.Model):
@@ -127,7 +130,13 @@ class GoalAcceptance(models.Model):
 
 
 class GoalChangeRequest(models.Model):
-    """A partner asking for a shared goal to be changed before (or after) agreeing to it."""
+    """A partner asking for a shared goal to be changed before (or after) agreeing to it.
+
+    One open request per partner, goal and wording: a second submit of the same form is
+    refused, while a new wish (other words) or the same one after an answer is a new request.
+    Not one open request per partner and goal: a request on an active goal stays open until
+    its terms are edited, which may be never, and the partner must still be able to ask.
+    """
 
     goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="change_requests")
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
@@ -144,6 +153,17 @@ class GoalChangeRequest(models.Model):
                 violation_error_message=(
                     f"Keep the request to {CHANGE_NOTE_MAX_LENGTH:,} characters or fewer."
                 ),
+            ),
+            # On the note's hash: 1,000 characters of UTF-8 can pass the size of a PostgreSQL
+            # btree entry.
+            models.UniqueConstraint(
+                F("goal"),
+                F("partner"),
+                MD5("note"),
+                condition=Q(resolved_at__isnull=True),
+                name="goal_change_asked_once",
+                violation_error_code=CHANGE_ALREADY_ASKED_CODE,
+                violation_error_message=CHANGE_ALREADY_ASKED,
             ),
         ]
 

@@ -28,6 +28,10 @@ from couples.notifications import (
     object_ref_of,
 )
 from couples.queries import care_coverage_for
+
+# The goal's two-party steps (proposed, agreed, a change asked for) are kinds of their own,
+# queued by the goal services; importing the module registers them with the others.
+from goals import announcements  # noqa: F401
 from goals.models import CheckIn, Goal
 from goals.queries import NO_CHECKIN_ALERT_DAYS, latest_checkin_day
 

@@ -9,7 +9,10 @@ from audit.services import audit_record
 from common.dates import GOAL_DUE, GOAL_START, date_within
 from couples.models import Couple, Partner, User
 from couples.queries import couple_today
+from goals import announcements
 from goals.models import (
+    CHANGE_ALREADY_ASKED,
+    CHANGE_ALREADY_ASKED_CODE,
     CHANGE_NOTE_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     EDIT_WINDOW_DAYS,
@@ -129,9 +132,11 @@ def goal_create(
     audit_record(
         actor=by, action=AuditEvent.Action.CREATE, target=goal, patient=partner, request=request
     )
-    proposer = _partner_of(couple, by) if goal.is_shared else None
-    if proposer is not None:
-        goal_accept(goal=goal, partner=proposer, request=request)
+    if goal.is_shared:
+        proposer = _partner_of(couple, by)
+        if proposer is not None:
+            goal_accept(goal=goal, partner=proposer, request=request)
+        announcements.goal_proposed_announce(goal=goal)
     return goal
 
 
@@ -159,6 +164,7 @@ def goal_accept(*, goal: Goal, partner: Partner, request: HttpRequest | None = N
         _record_transition(
             goal, from_status=Goal.Status.PROPOSED, by=partner.user, note="Both partners agreed"
         )
+        announcements.goal_agreed_announce(goal=goal, at=goal.updated_at)
     return goal
 
 
@@ -179,7 +185,14 @@ def goal_request_change(
                 f"(this has {len(note):,})."
             }
         )
-    change = GoalChangeRequest.objects.create(goal=goal, partner=partner, note=note)
+    try:
+        with transaction.atomic():
+            change = GoalChangeRequest.objects.create(goal=goal, partner=partner, note=note)
+    except IntegrityError:
+        # The same words still open from this partner (a double tap, a form sent again): the
+        # database decides, so two at once cannot both pass.
+        raise ValidationError(CHANGE_ALREADY_ASKED, code=CHANGE_ALREADY_ASKED_CODE) from None
+    announcements.goal_change_requested_announce(change=change)
     if goal.status == Goal.Status.PROPOSED:
         goal.acceptances.all().delete()
     audit_record(

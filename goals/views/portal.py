@@ -23,7 +23,7 @@ from couples.queries import (
 )
 from goals import cards, charts, queries, services, words
 from goals.forms import ChangeRequestForm, GoalProposeForm, ProgressLogForm
-from goals.models import EDIT_WINDOW_DAYS, Goal, ProgressEntry
+from goals.models import CHANGE_ALREADY_ASKED_CODE, EDIT_WINDOW_DAYS, Goal, ProgressEntry
 
 HOME_DAYS = 30
 DETAIL_DAYS = (30, 90)
@@ -261,6 +261,10 @@ def goal_request_change(request: HttpRequest, pk: int) -> HttpResponse:
                 goal=goal, partner=partner, note=form.cleaned_data["note"], request=request
             )
         except ValidationError as error:
+            if getattr(error, "code", None) == CHANGE_ALREADY_ASKED_CODE:
+                # A second tap or a form sent again: the first is saved, and listed there.
+                messages.info(request, " ".join(error.messages))
+                return redirect(_detail_url(goal))
             attach_service_error(form, error)
         else:
             messages.success(request, "Your request is saved. Talk it over together.")

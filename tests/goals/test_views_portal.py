@@ -810,6 +810,22 @@ def test_an_empty_change_request_is_refused_on_the_form(jordan, shared):
     assert not GoalChangeRequest.objects.exists()
 
 
+def test_a_change_request_sent_twice_is_stored_once_and_the_second_says_it_waits(
+    jordan, shared, partner_a
+):
+    first = jordan.post(change_url(shared), {"note": "Weekdays only"})
+    second = jordan.post(change_url(shared), {"note": "Weekdays only "})
+
+    assert first.status_code == 302 and first["Location"] == detail(shared)
+    assert second.status_code == 302 and second["Location"] == detail(shared)
+    # The browser follows only the second redirect: the page says both.
+    assert messages_of(second) == [
+        "Your request is saved. Talk it over together.",
+        "You already asked for this change: your request is waiting.",
+    ]
+    assert GoalChangeRequest.objects.get().partner == partner_a
+
+
 # Help
 
 
