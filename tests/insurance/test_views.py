@@ -26,7 +26,7 @@ CASELOAD = "/clinic/"
 
 def coverage_sweep() -> None:
     """The queue's coverage rule alone, as beat's sweep runs it: the other rules' items
-    (silence, no session booked, IOP hours from Thursday) would crowd the queue's first 50
+    (silence, no session booked, IOP hours from Thursday) would crowd the queue's first 25
     on some days and not others."""
     rule, now = RULES["coverage"], timezone.now()
     rule_apply(rule=rule, findings=list(rule.find(now)), now=now)
