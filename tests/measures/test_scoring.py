@@ -3,18 +3,7 @@
 import pytest
 
 from measures.instruments import BAM, CSI4, CSSRS, GAD7, INSTRUMENTS, PHQ9, SAFETY_FLAG
-
-
-def phq9(total: int, *, item9: int = 0) -> dict[str, int]:
-    """PHQ-9 answers summing to `total`, item 9 as given."""
-    answers = {f"q{n}": 0 for n in range(1, 10)}
-    answers["q9"] = item9
-    left = total - item9
-    for n in range(1, 9):
-        answers[f"q{n}"] = min(3, left)
-        left -= answers[f"q{n}"]
-    assert left == 0
-    return answers
+from tests.measures.answers import phq9
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from couples.queries import couple_today
 from measures import services
 from measures.models import MeasureResponse, MeasureSchedule
 from measures.queries import due_for_partner
+from tests.measures.answers import phq9
 from triage.models import TriageItem
 
 pytestmark = pytest.mark.django_db
@@ -22,16 +23,6 @@ def today(couple, time_machine):
     # Hold the clock: a day that turns mid-test would move the due dates under it.
     time_machine.move_to(timezone.now(), tick=False)
     return couple_today(couple=couple)
-
-
-def phq9(total: int, *, item9: int = 0) -> dict[str, int]:
-    answers = {f"q{n}": 0 for n in range(1, 10)}
-    answers["q9"] = item9
-    left = total - item9
-    for n in range(1, 9):
-        answers[f"q{n}"] = min(3, left)
-        left -= answers[f"q{n}"]
-    return answers
 
 
 def fill(partner, code, answers, *, due_on=None, by=None):
