@@ -24,10 +24,11 @@ from couples.notifications import (
     Recipient,
     kind_register,
     local_moment,
+    next_midnight,
     object_pk,
     object_ref_of,
 )
-from couples.queries import care_coverage_for
+from couples.queries import care_coverage_for, partners_in_treatment
 
 # The goal's two-party steps (proposed, agreed, a change asked for) are kinds of their own,
 # queued by the goal services; importing the module registers them with the others.
@@ -38,8 +39,6 @@ from goals.queries import NO_CHECKIN_ALERT_DAYS, latest_checkin_day
 CHECKIN_PROMPT = "checkin_prompt"
 GOAL_REVIEW = "goal_review_weekly"
 CHECKINS_MISSED = "checkins_missed"
-# Intake has not started and discharge has ended: neither gets prompts or raises alerts.
-IN_TREATMENT = (Couple.Status.ACTIVE, Couple.Status.STEP_DOWN)
 REVIEW_WEEKDAY = 6  # Sunday
 DEFAULT_PROMPT_TIME = NotificationPreference._meta.get_field("checkin_prompt_time").default
 PREFERENCE = "user__notification_preference__"
@@ -52,15 +51,6 @@ def partner_ref(partner_id: int) -> str:
 def end_of_slot_day(notification: Notification, recipient: Recipient) -> datetime.datetime:
     """The end of the recipient's day the message belongs to: after it a prompt means nothing."""
     return next_midnight(recipient.local(notification.slot).date(), recipient.zone)
-
-
-def next_midnight(day: datetime.date, zone: ZoneInfo) -> datetime.datetime:
-    return local_moment(day + datetime.timedelta(days=1), datetime.time(), zone)
-
-
-def _partners_in_treatment() -> QuerySet[Partner]:
-    # Unordered: a plan reads every row once, and sorting costs two joins.
-    return Partner.objects.filter(couple__status__in=IN_TREATMENT, user__is_active=True).order_by()
 
 
 def _opted_in(flag: str) -> Q:
@@ -80,7 +70,7 @@ def _prompt_reason(partner: Partner | None, recipient: Recipient, *, wanted: boo
     """Why a prompt to a partner no longer applies ("" when it does)."""
     if partner is None or partner.user_id != recipient.user.pk:
         return "No longer a partner"
-    if partner.couple.status not in IN_TREATMENT:
+    if partner.couple.status not in Couple.IN_TREATMENT:
         return "The couple is not in treatment"
     if not wanted:
         return "Turned off by the recipient"
@@ -131,7 +121,7 @@ def checkin_prompts_plan(now: datetime.datetime) -> Iterator[Draft]:
     """Every partner in treatment, prompts on, whose prompt time has come today (their day)
     and who has not checked in for it. One query."""
     rows = (
-        _partners_in_treatment()
+        partners_in_treatment()
         .filter(_opted_in("checkin_prompts"))
         .annotate(last_checkin=latest_checkin_day())
         .values_list(
@@ -207,7 +197,7 @@ def goal_reviews_plan(now: datetime.datetime) -> Iterator[Draft]:
     """On Sunday (their day), at their check-in prompt time: every partner in treatment with
     an active goal and goal reviews on. One query."""
     rows = (
-        _partners_in_treatment()
+        partners_in_treatment()
         .filter(_opted_in("goal_review_prompts"))
         .filter(Exists(active_goals_of(couple_id=OuterRef("couple_id"), partner_id=OuterRef("pk"))))
         .values_list(
@@ -292,7 +282,7 @@ def checkins_missed_plan(now: datetime.datetime) -> Iterator[Draft]:
     # of the last two days everywhere, so only partners without one can be two days behind.
     recent = now.astimezone(datetime.UTC).date() - datetime.timedelta(days=1)
     rows = list(
-        _partners_in_treatment()
+        partners_in_treatment()
         .filter(~Exists(CheckIn.objects.filter(partner=OuterRef("pk"), day__gte=recent)))
         .annotate(last_checkin=latest_checkin_day())
         .values_list(
@@ -342,7 +332,7 @@ def checkins_missed_plan(now: datetime.datetime) -> Iterator[Draft]:
 def checkins_missed_check(notification: Notification, recipient: Recipient) -> str:
     """Three queries: the partner, the recipient on the care team, a check-in since."""
     partner = _partner(notification)
-    if partner is None or partner.couple.status not in IN_TREATMENT:
+    if partner is None or partner.couple.status not in Couple.IN_TREATMENT:
         return "The couple is not in treatment"
     if not care_coverage_for(user=recipient.user, couple_id=partner.couple_id).covers(partner.pk):
         return "No longer caring for this partner"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from common.zones import zone_named
 from couples.models import Couple, Partner
+from couples.queries import partners_in_treatment
 from goals.models import CheckIn, Goal, GoalChangeRequest, ProgressEntry
 from goals.queries import (
     HIGH_CRAVING,
@@ -22,14 +23,13 @@ from goals.queries import (
 from triage.models import TriageItem
 from triage.sweeps import Finding, Rule, rule_register
 
-IN_TREATMENT = (Couple.Status.ACTIVE, Couple.Status.STEP_DOWN)
 WINDOW_DAYS = 3  # "2 of the last 3 days"
 HARD_DAYS = 2
 
 
 def _partners_in_treatment():
     return (
-        Partner.objects.filter(couple__status__in=IN_TREATMENT, user__is_active=True)
+        partners_in_treatment()
         .select_related("user", "couple")
         .only(
             "pk",
@@ -109,7 +109,7 @@ def goal_change_requests(now: datetime.datetime):
     """A partner asked to change a goal and no one has answered yet. One query."""
     requests = (
         GoalChangeRequest.objects.filter(
-            resolved_at__isnull=True, goal__couple__status__in=IN_TREATMENT
+            resolved_at__isnull=True, goal__couple__status__in=Couple.IN_TREATMENT
         )
         .select_related("goal", "partner__user")
         .order_by()
@@ -134,7 +134,7 @@ def stalled_goals(now: datetime.datetime):
     progress = ProgressEntry.objects.filter(goal=OuterRef("pk"))
     stale = (
         Goal.objects.filter(
-            couple__status__in=IN_TREATMENT,
+            couple__status__in=Couple.IN_TREATMENT,
             status=Goal.Status.ACTIVE,
             start_on__lte=stale_before,
         )
@@ -164,7 +164,7 @@ def ratings_apart(now: datetime.datetime):
     goals = {}
     ratings = (
         ProgressEntry.objects.filter(
-            goal__couple__status__in=IN_TREATMENT,
+            goal__couple__status__in=Couple.IN_TREATMENT,
             goal__partner__isnull=True,
             goal__status=Goal.Status.ACTIVE,
             goal__measure=Goal.Measure.RATING,

@@ -207,11 +207,12 @@ def _percent(value: Decimal) -> str:
 
 def coverage_flags_for_partners(
     *, partners: list[Partner], today: datetime.date
-) -> dict[int, list[str]]:
-    """partner id -> flags: coverage unverified, denied, ending within 30 days, or an
-    authorization 80% used. One query for the coverages with their current authorizations
-    (a left join, one row per current authorization), one more for the units used when an
-    authorization is current."""
+) -> dict[int, list[tuple[str, str]]]:
+    """partner id -> flags as (problem, words): coverage unverified, denied, ending within 30
+    days ("ending"), or an authorization 80% used. The problem names the flag whatever
+    the day's wording ("ends in 12 days" changes daily). One query for the coverages with
+    their current authorizations (a left join, one row per current authorization), one more
+    for the units used when an authorization is current."""
     if not partners:
         return {}
     names = {partner.pk: partner.display_name for partner in partners}
@@ -231,7 +232,7 @@ def coverage_flags_for_partners(
         )
         .order_by("partner_id", "pk", "auth_pk")
     )
-    flags: dict[int, list[str]] = defaultdict(list)
+    flags: dict[int, list[tuple[str, str]]] = defaultdict(list)
     authorizations = []
     seen = set()
     for coverage in rows:
@@ -248,20 +249,22 @@ def coverage_flags_for_partners(
             percent = 100 * units_used // authorization.units_authorized
             name = names[authorization.coverage.partner_id]
             flags[authorization.coverage.partner_id].append(
-                f"Authorization {percent}% used for {name}"
+                ("authorization", f"Authorization {percent}% used for {name}")
             )
     return dict(flags)
 
 
-def _coverage_flags(coverage: Coverage, *, name: str, today: datetime.date) -> list[str]:
+def _coverage_flags(
+    coverage: Coverage, *, name: str, today: datetime.date
+) -> list[tuple[str, str]]:
     if coverage.status == Coverage.Status.UNVERIFIED:
-        return [f"Coverage unverified for {name}"]
+        return [("unverified", f"Coverage unverified for {name}")]
     if coverage.status == Coverage.Status.DENIED:
-        return [f"Coverage denied for {name}"]
+        return [("denied", f"Coverage denied for {name}")]
     if coverage.terminates_on and (coverage.terminates_on - today).days <= ENDING_SOON_DAYS:
         days = (coverage.terminates_on - today).days
         when = "today" if days == 0 else f"in {days} day{'' if days == 1 else 's'}"
-        return [f"Coverage for {name} ends {when}"]
+        return [("ending", f"Coverage for {name} ends {when}")]
     return []
 
 

@@ -25,9 +25,11 @@ from couples.notifications import (
     Recipient,
     kind_register,
     local_moment,
+    next_midnight,
     object_pk,
     object_ref_of,
 )
+from couples.queries import partners_in_treatment
 from measures.instruments import instrument_get
 from measures.models import MeasureSchedule
 from measures.queries import due_for_partner, due_for_partners
@@ -36,18 +38,12 @@ from triage import services as triage_services
 from triage.models import TriageItem
 
 MEASURE_PROMPT = "measure_prompt"
-# Intake has not started and discharge has ended: neither gets prompts or raises items.
-IN_TREATMENT = (Couple.Status.ACTIVE, Couple.Status.STEP_DOWN)
 DEFAULT_PROMPT_TIME = NotificationPreference._meta.get_field("checkin_prompt_time").default
 
 
 def overdue_ref(*, partner_id: int, instrument: str, due_on: datetime.date) -> str:
     """The source of the overdue item of one occurrence (measures.services resolves it)."""
     return f"measures.due:{partner_id}:{instrument}:{due_on}"
-
-
-def _next_midnight(day: datetime.date, zone: ZoneInfo) -> datetime.datetime:
-    return local_moment(day + datetime.timedelta(days=1), datetime.time(), zone)
 
 
 def _zone(partner: Partner) -> ZoneInfo:
@@ -65,7 +61,7 @@ def _partners_with_schedules() -> list[Partner]:
     query."""
     current = MeasureSchedule.objects.filter(partner=OuterRef("pk"), ended_at__isnull=True)
     return list(
-        Partner.objects.filter(couple__status__in=IN_TREATMENT, user__is_active=True)
+        partners_in_treatment()
         .filter(Exists(current))
         .select_related("couple", "user__notification_preference")
         .order_by()
@@ -153,10 +149,10 @@ def measure_prompt_check(notification: Notification, recipient: Recipient) -> st
     )
     if partner is None or partner.user_id != recipient.user.pk:
         return "No longer a partner"
-    if partner.couple.status not in IN_TREATMENT:
+    if partner.couple.status not in Couple.IN_TREATMENT:
         return "The couple is not in treatment"
     day = recipient.local(notification.slot).date()
-    if timezone.now() >= _next_midnight(day, recipient.zone):
+    if timezone.now() >= next_midnight(day, recipient.zone):
         return "The day is over"
     if not any(due.due_on == day for due in due_for_partner(partner=partner, today=day)):
         return "Filled already"
@@ -181,7 +177,7 @@ kind_register(
         plan=measure_prompts_plan,
         # A heavy read with no hurry: every five minutes of the clinic's clock.
         plan_every_minutes=5,
-        expires=lambda notification, recipient: _next_midnight(
+        expires=lambda notification, recipient: next_midnight(
             recipient.local(notification.slot).date(), recipient.zone
         ),
         expires_note="the day ended",

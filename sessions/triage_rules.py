@@ -10,13 +10,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from common.zones import zone_named
-from couples.models import Couple, Partner
+from couples.models import Couple
+from couples.queries import partners_in_treatment
 from sessions.models import Attendance, TherapySession
 from sessions.queries import week_bounds
 from triage.models import TriageItem
 from triage.sweeps import Finding, Rule, rule_register
 
-IN_TREATMENT = (Couple.Status.ACTIVE, Couple.Status.STEP_DOWN)
 THURSDAY = 3
 AHEAD_DAYS = 7
 ATTENDED = (Attendance.Status.PRESENT, Attendance.Status.LATE)
@@ -29,7 +29,7 @@ REQUESTS = {
 
 def _partners_in_treatment():
     return (
-        Partner.objects.filter(couple__status__in=IN_TREATMENT, user__is_active=True)
+        partners_in_treatment()
         .select_related("user", "couple")
         .only("pk", "preferred_name", "user__first_name", "user__email", "couple__time_zone")
         .order_by()
@@ -48,7 +48,7 @@ def session_requests(now: datetime.datetime):
             response__in=list(REQUESTS),
             session__status=TherapySession.Status.SCHEDULED,
             session__ends_at__gt=now,
-            partner__couple__status__in=IN_TREATMENT,
+            partner__couple__status__in=Couple.IN_TREATMENT,
         )
         .select_related("session", "partner__user", "partner__couple")
         .order_by()
@@ -131,7 +131,9 @@ def no_session_ahead(now: datetime.datetime):
         .values_list("partner__couple_id", flat=True)
         .distinct()
     )
-    couples = Couple.objects.filter(status__in=IN_TREATMENT).exclude(pk__in=booked).order_by()
+    couples = (
+        Couple.objects.filter(status__in=Couple.IN_TREATMENT).exclude(pk__in=booked).order_by()
+    )
     for couple in couples.only("pk", "time_zone"):
         today = timezone.localtime(now, zone_named(couple.time_zone)).date()
         monday = today - datetime.timedelta(days=today.weekday())

@@ -5,7 +5,16 @@ covers that partner, an item about the couple for the whole care team."""
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Window
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Window,
+    prefetch_related_objects,
+)
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -45,14 +54,17 @@ def _open(user: User) -> QuerySet[TriageItem]:
     )
 
 
-def items_open_for_clinician(*, user: User) -> list[TriageItem]:
+def items_open_for_clinician(*, user: User, limit: int | None = None) -> list[TriageItem]:
     """The open items of the couples whose care this clinician shares, as their roles cover
-    them: most severe first, then oldest first. One query, however many items."""
-    return list(
+    them: most severe first, then oldest first, each with the number of them all (`total`).
+    One query, however many items."""
+    items = (
         _open(user)
+        .annotate(total=Window(Count("pk")))
         .select_related("couple", "partner__user", "contacted_by")
         .order_by("severity", "raised_at", "pk")
     )
+    return list(items[:limit] if limit is not None else items)
 
 
 @dataclass(frozen=True)
@@ -69,16 +81,12 @@ def queue_for_clinician(*, user: User, shown: int = QUEUE_SHOWN) -> Queue:
     """The clinician home's queue: the first `shown` open items with each couple's partners
     (for items about the couple), and how many there are in all. Two queries, however many
     items and couples."""
-    items = list(
-        _open(user)
-        .annotate(total=Window(Count("pk")))
-        .select_related("couple", "partner__user", "contacted_by")
-        .prefetch_related(
-            Prefetch(
-                "couple__partners", queryset=Partner.objects.select_related("user").order_by("pk")
-            )
-        )
-        .order_by("severity", "raised_at", "pk")[:shown]
+    items = items_open_for_clinician(user=user, limit=shown)
+    prefetch_related_objects(
+        items,
+        Prefetch(
+            "couple__partners", queryset=Partner.objects.select_related("user").order_by("pk")
+        ),
     )
     return Queue(items=items, total=items[0].total if items else 0)
 

@@ -148,6 +148,10 @@ class Couple(models.Model):
         STEP_DOWN = "step_down", "Step-down"
         DISCHARGED = "discharged", "Discharged"
 
+    # Intake has not started and discharge has ended: only these get prompts, alerts and
+    # queue items.
+    IN_TREATMENT = (Status.ACTIVE, Status.STEP_DOWN)
+
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.INTAKE)
     level_of_care = models.CharField(max_length=50, default="ASAM 2.1 IOP")
     admitted_on = models.DateField(null=True, blank=True)

@@ -74,3 +74,8 @@ def local_moment(day: datetime.date, clock: datetime.time, zone: ZoneInfo) -> da
     moment = datetime.datetime.combine(day, clock, tzinfo=zone)
     # Round-trip through UTC: a non-existent local time comes back as the real one after it.
     return moment.astimezone(datetime.UTC)
+
+
+def next_midnight(day: datetime.date, zone: ZoneInfo) -> datetime.datetime:
+    """The end of a local day, in UTC: after it a prompt for that day means nothing."""
+    return local_moment(day + datetime.timedelta(days=1), datetime.time(), zone)

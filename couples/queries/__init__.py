@@ -65,6 +65,7 @@ from couples.queries.people import (
     partner_get_for_user,
     partner_list_for_couple,
     partner_other,
+    partners_in_treatment,
 )
 
 __all__ = [
@@ -81,6 +82,7 @@ __all__ = [
     "clinician_get_for_user",
     "partner_list_for_couple",
     "partner_other",
+    "partners_in_treatment",
     "couple_time_zone",
     "couple_today",
     "care_team_for_couple",

@@ -37,6 +37,14 @@ ROLE_ORDER = Case(
 )
 
 
+def partners_in_treatment() -> QuerySet[Partner]:
+    """Every active partner of a couple in treatment, unordered (a plan or rule reads each
+    row once, and sorting costs two joins); callers add what they read with it."""
+    return Partner.objects.filter(
+        couple__status__in=Couple.IN_TREATMENT, user__is_active=True
+    ).order_by()
+
+
 def couple_list_for_user(*, user: User) -> QuerySet[Couple]:
     """The couples this user may see: their own, or those whose care team they are on."""
     roles = roles_for_user(user)
