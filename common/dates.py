@@ -59,8 +59,8 @@ AUTHORIZATION_LENGTH = Window(years_ahead=2)  # from the authorization's first d
 
 
 def long_date(day: datetime.date) -> str:
-    """7 December 2025: unambiguous wherever the reader learnt to write dates."""
-    return f"{day.day} {day:%B %Y}"
+    """December 7, 2025: the month spelled out, in the order US readers write it."""
+    return f"{day:%B} {day.day}, {day.year}"
 
 
 def date_within(
@@ -72,7 +72,7 @@ def date_within(
     label: str,
 ) -> None:
     """Refuse a date outside [earliest, latest], on `field`, naming the range in plain words
-    ("Choose a start date between 7 December 2025 and 7 December 2027."). None passes:
+    ("Choose a start date between December 7, 2025 and December 7, 2027."). None passes:
     whether a date is required is the form's and the model's business."""
     if value is not None and not earliest <= value <= latest:
         raise ValidationError(
@@ -95,4 +95,6 @@ def in_span(field: str, *, nullable: bool = False, moment: bool = False) -> Q:
     return Q(**{f"{field}__isnull": True}) | condition if nullable else condition
 
 
+# The constraints' messages (their migrations hold the words). Only a date that already got
+# past the narrower windows above ever shows it.
 SPAN_WORDS = f"between {long_date(EARLIEST)} and {long_date(LATEST)}"

@@ -134,6 +134,10 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "couples.context_processors.navigation",
             ],
+            # The site's own date and time filters (`moment`, `relative`, `zone_label`), as
+            # built in as Django's `date` and `time`: every page and email shows times.
+            # common/ is a plain package, not an app, so it has no templatetags to load.
+            "builtins": ["common.time_filters"],
         },
     },
 ]
@@ -287,6 +291,15 @@ SECURE_CSP = {
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/New_York"
+# "December 7, 2026 at 6:00 PM" rather than Django's "Dec. 7, 2026, 6 p.m.": config/formats/en.
+FORMAT_MODULE_PATH = "config.formats"
+# The zones offered first wherever someone picks one, labelled "Eastern Time (ET)" and so on;
+# every other zone follows, grouped by region (couples/admin_forms.py).
+CLINIC_TIME_ZONES = env_list(
+    "CLINIC_TIME_ZONES",
+    "America/New_York,America/Chicago,America/Denver,America/Phoenix,America/Los_Angeles,"
+    "America/Anchorage,Pacific/Honolulu",
+)
 USE_I18N = True
 USE_TZ = True
 

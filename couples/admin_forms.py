@@ -7,33 +7,26 @@ admin views attach their ValidationError to the form.
 import zoneinfo
 
 from django import forms
+from django.conf import settings
 from django.contrib.admin.widgets import AdminDateWidget
 from django.utils import timezone
 
+from common.moments import zone_label
 from couples.models import CareRole, Clinician, Couple, User
 
-# The zones most of our couples live in, offered first and in this order.
-US_TIME_ZONES = [
-    ("America/New_York", "Eastern (New York)"),
-    ("America/Chicago", "Central (Chicago)"),
-    ("America/Denver", "Mountain (Denver)"),
-    ("America/Phoenix", "Mountain, no daylight saving (Phoenix)"),
-    ("America/Los_Angeles", "Pacific (Los Angeles)"),
-    ("America/Anchorage", "Alaska (Anchorage)"),
-    ("Pacific/Honolulu", "Hawaii (Honolulu)"),
-]
-# available_timezones() also holds legacy aliases (US/Eastern, EST5EDT, localtime): skip them.
-WORLD_REGIONS = (
-    "Africa/",
-    "America/",
-    "Antarctica/",
-    "Asia/",
-    "Atlantic/",
-    "Australia/",
-    "Europe/",
-    "Indian/",
-    "Pacific/",
-)
+# available_timezones() also holds legacy aliases (US/Eastern, EST5EDT, localtime): only the
+# zones under these regions are offered, by the names people know them by.
+WORLD_REGIONS = {
+    "Africa": "Africa",
+    "America": "Americas",
+    "Antarctica": "Antarctica",
+    "Asia": "Asia",
+    "Atlantic": "Atlantic Ocean",
+    "Australia": "Australia",
+    "Europe": "Europe",
+    "Indian": "Indian Ocean",
+    "Pacific": "Pacific Ocean",
+}
 
 
 TIME_ZONE_HELP = "Session times and daily check-ins follow this zone."
@@ -42,16 +35,23 @@ EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
 
 
 def time_zone_choices() -> list:
-    us_names = {name for name, _ in US_TIME_ZONES}
-    others = sorted(
-        name
-        for name in zoneinfo.available_timezones()
-        if name.startswith(WORLD_REGIONS) and name not in us_names
-    )
-    return [
-        ("United States", US_TIME_ZONES),
-        ("Other time zones", [(name, name.replace("_", " ")) for name in [*others, "UTC"]]),
+    """The clinic's zones first ("Eastern Time (ET)"…, settings.CLINIC_TIME_ZONES), then every
+    other zone under its region, by city, and UTC last: optgroups of a ChoiceField. Which zone
+    may be saved is the service's rule (any zone this machine knows)."""
+    common = [(name, zone_label(name)) for name in settings.CLINIC_TIME_ZONES]
+    shown = {name for name, _ in common}
+    regions: dict[str, list[tuple[str, str]]] = {region: [] for region in WORLD_REGIONS}
+    for name in zoneinfo.available_timezones() - shown:
+        region = name.partition("/")[0]
+        if "/" in name and region in regions:
+            regions[region].append((name, zone_label(name)))
+    groups = [("Common", common)] + [
+        (WORLD_REGIONS[region], sorted(zones, key=lambda choice: choice[1]))
+        for region, zones in regions.items()
     ]
+    if "UTC" not in shown:
+        groups.append(("Other", [("UTC", "UTC (Coordinated Universal Time)")]))
+    return groups
 
 
 def clinicians_allowed(capability: str):

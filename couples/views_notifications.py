@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.forms import attach_service_error
+from common.moments import zone_label
 from couples import notifications, queries, services
 from couples.forms import NotificationPreferenceForm
 from couples.models import NotificationPreference, User
@@ -29,11 +30,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
     preference = queries.notification_preference_for_user(user=request.user)
     zone = notifications.zone_for(request.user, preference)
-    context = {
-        "page": page,
-        "time_zone": zone,
-        "time_zone_name": str(zone),
-    }
+    context = {"page": page, "time_zone": zone}
     return render(request, "couples/notification_list.html", context)
 
 
@@ -100,4 +97,4 @@ def _default_zone_label(user: User) -> str:
     """What an empty time zone means for this person, named."""
     zone = notifications.zone_for(user, NotificationPreference(user=user))
     whose = "my couple’s" if Role.PARTNER in roles_for_user(user) else "the clinic’s"
-    return f"Same as {whose} ({zone})"
+    return f"Same as {whose} ({zone_label(zone)})"

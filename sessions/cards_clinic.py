@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import dateformat
 
+from common.moments import clock_text, zone_abbreviation
 from couples.models import Partner, User
 from sessions import queries
 from sessions.forms import WEEKDAYS
@@ -226,8 +227,8 @@ def week_days(
     """Monday to Sunday, each day with its sessions, days and times taken in the given zone.
 
     Labels are made here once rather than by template filters, which look up the language
-    and its formats on every call: a busy week has dozens of sessions. Times are strftime's
-    "%H:%M" (the `time` filter's "H:i"), links come from one reverse() each.
+    and its formats on every call: a busy week has dozens of sessions. Times are on the
+    12-hour clock ("6:00 PM", common.moments.clock_text), links come from one reverse() each.
     """
     detail_url = path_for_pk("sessions:detail")
     by_day = defaultdict(list)
@@ -241,7 +242,7 @@ def week_days(
         )
         by_day[starts_at.date()].append(
             CalendarEntry(
-                times=f"{starts_at:%H:%M}–{ends_at:%H:%M}",
+                times=f"{clock_text(starts_at)}–{clock_text(ends_at)}",
                 kind=KIND_LABELS.get(session.kind, session.kind),
                 status=STATUS_LABELS.get(session.status, session.status),
                 badge=STATUS_BADGES[session.status],
@@ -284,10 +285,11 @@ def next_session_cell(session: TherapySession, *, viewer: User) -> NextSessionCe
 
 
 def series_label(series: SessionSeries) -> str:
-    """ "Weekly couples therapy on Mon, Thu at 18:00 (America/New_York), Oct 5 to Dec 21, 2026"."""
+    """ "Weekly couples therapy on Mon, Thu at 6:00 PM ET, Oct 5 to Dec 21, 2026"."""
     days = ", ".join(name for number, name in WEEKDAYS if number in series.weekdays)
     first, last = series.starts_on, series.ends_on
     return (
-        f"Weekly {series.get_kind_display().lower()} on {days} at {series.start_time:%H:%M} "
-        f"({series.time_zone}), {first:%b} {first.day} to {last:%b} {last.day}, {last.year}"
+        f"Weekly {series.get_kind_display().lower()} on {days} at "
+        f"{clock_text(series.start_time)} {zone_abbreviation(series.time_zone)}, "
+        f"{first:%b} {first.day} to {last:%b} {last.day}, {last.year}"
     )

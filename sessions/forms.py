@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from common.dates import SESSION_START, date_within
+from common.moments import clock_text, zone_label
 from couples.models import Couple, Partner
 from couples.queries import couple_time_zone
 from sessions.models import MULTI_COUPLE_KINDS, Attendance, SessionKind, TherapySession
@@ -70,7 +71,7 @@ def day_in_window(form: forms.Form, day: datetime.date, zone: datetime.tzinfo) -
 
 def couple_label(couple: Couple) -> str:
     names = " & ".join(partner.display_name for partner in couple.partners.all())
-    return f"{names or couple} ({couple.time_zone})"
+    return f"{names or couple} ({zone_label(couple.time_zone)})"
 
 
 def partner_label(partner: Partner, couple: Couple) -> str:
@@ -183,7 +184,8 @@ class SeriesForm(ParticipantsForm):
 
 def skipped_message(time: datetime.time) -> str:
     return (
-        f"The clocks skip {time:%H:%M} on that day (daylight saving begins): choose another time."
+        f"The clocks skip {clock_text(time)} on that day (daylight saving begins): "
+        "choose another time."
     )
 
 
@@ -227,7 +229,9 @@ class SessionRescheduleForm(ScopeFormMixin, forms.Form):
         local = session.starts_at.astimezone(self.zone)
         self.initial.setdefault("day", local.date())
         self.initial.setdefault("start_time", local.time())
-        self.fields["start_time"].help_text = f"In {session.time_zone}, the session's zone."
+        self.fields[
+            "start_time"
+        ].help_text = f"In {zone_label(session.time_zone)}, the session's zone."
         self.add_scope(session)
 
     def clean(self):

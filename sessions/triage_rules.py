@@ -9,6 +9,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.utils import timezone
 
+from common.moments import clock_text
 from common.zones import zone_named
 from couples.models import Couple
 from couples.queries import partners_in_treatment
@@ -38,7 +39,7 @@ def _partners_in_treatment():
 
 def _when(moment: datetime.datetime, zone) -> str:
     local = timezone.localtime(moment, zone)
-    return f"{local:%a %b} {local.day}, {local:%-I:%M %p}"
+    return f"{local:%a %b} {local.day}, {clock_text(local)}"
 
 
 def session_requests(now: datetime.datetime):

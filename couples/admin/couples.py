@@ -8,6 +8,7 @@ from django.urls import path
 from django.utils import timezone
 
 from common.forms import attach_service_error
+from common.moments import zone_label
 from couples import admin_forms, services
 from couples.admin.shared import (
     PatientRecordAuditMixin,
@@ -43,7 +44,7 @@ class CoupleAdmin(ServiceFormMixin, PatientRecordAuditMixin, admin.ModelAdmin):
         "status",
         "admitted_on",
         "discharged_on",
-        "time_zone",
+        "zone",
     ]
     list_filter = ["status"]
     search_fields = [
@@ -69,6 +70,10 @@ class CoupleAdmin(ServiceFormMixin, PatientRecordAuditMixin, admin.ModelAdmin):
                 choices=admin_forms.time_zone_choices, help_text=admin_forms.TIME_ZONE_HELP
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="Time zone", ordering="time_zone")
+    def zone(self, couple):
+        return zone_label(couple.time_zone)
 
     @admin.display(description="Partners")
     def partner_names(self, couple):

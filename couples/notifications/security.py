@@ -8,6 +8,7 @@ import datetime
 
 from django.urls import reverse
 
+from common.moments import moment_text
 from couples.models import Notification, User
 from couples.notifications.recipients import Recipient
 from couples.notifications.registry import Draft, Kind, Message, kind_register, object_ref
@@ -51,13 +52,12 @@ def _change_of(notification: Notification) -> str:
 
 
 def sign_in_change_message(notification: Notification, recipient: Recipient) -> Message:
-    when = recipient.local(notification.slot)
+    when = moment_text(notification.slot, recipient.zone)
     what = WHAT_CHANGED.get(_change_of(notification), "Your sign-in settings changed")
     return Message(
         subject="Your sign-in settings changed",
         lines=[
-            f"{what} on {when:%B %-d at %-I:%M %p} ({when.tzname()}). Your other signed-in "
-            "devices were signed out.",
+            f"{what} on {when}. Your other signed-in devices were signed out.",
             "If this was not you, contact the clinic right away.",
         ],
         link=reverse("mfa_index"),

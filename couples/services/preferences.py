@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from common.moments import clock_text
 from couples import notifications
 from couples.models import NotificationPreference, User
 from couples.roles import Role, roles_for_user
@@ -116,7 +117,8 @@ def _preference_check(preference: NotificationPreference, *, user: User) -> None
         raise ValidationError(
             {
                 "checkin_prompt_time": (
-                    f"{prompt:%H:%M} is inside your quiet hours ({start:%H:%M}–{end:%H:%M}), "
+                    f"{clock_text(prompt)} is inside your quiet hours "
+                    f"({clock_text(start)}–{clock_text(end)}), "
                     "so the prompt would never come on time. Choose a time outside them, "
                     "or change the quiet hours."
                 )

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from common.moments import clock_text, zone_abbreviation
 from couples.models import CareAssignment, CareRole, Clinician, Couple, Partner
 from sessions.models import MULTI_COUPLE_KINDS, SessionKind, TherapySession
 
@@ -20,7 +21,7 @@ MIN_MINUTES, MAX_MINUTES = 15, 240
 
 def _local(moment: datetime.datetime, zone: str) -> str:
     local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%a %b} {local.day} {local:%H:%M}"
+    return f"{local:%a %b} {local.day}, {clock_text(local)}"
 
 
 def participants_for(
@@ -88,13 +89,14 @@ def conflicts_for(
     )
     messages = []
     for other in overlapping:
+        end = other.ends_at.astimezone(ZoneInfo(other.time_zone))
         who = [str(clinician)] if other.clinician_id == clinician.pk else []
         booked = {a.partner_id for a in other.attendances.all()}
         who += [p.display_name for p in partners if p.pk in booked]
         messages.append(
             f"{' and '.join(who)} already {'has' if len(who) == 1 else 'have'} "
             f"{other.get_kind_display().lower()} on {_local(other.starts_at, other.time_zone)}–"
-            f"{other.ends_at.astimezone(ZoneInfo(other.time_zone)):%H:%M %Z}."
+            f"{clock_text(end)} {zone_abbreviation(end)}."
         )
     return messages
 

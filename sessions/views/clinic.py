@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from audit.models import AuditEvent
 from audit.services import audit_record
 from common.forms import attach_service_error
+from common.moments import zone_label
 from couples.models import Couple, Partner
 from couples.permissions import clinician_required, role_check
 from couples.queries import (
@@ -361,12 +362,14 @@ def _change_page(request, session, form, *, action: str, row=None) -> HttpRespon
 
 def _form_context(form, couple: Couple | None, *, is_series: bool = False) -> dict:
     if couple is not None:
-        zone_note = f"Dates and times are in {couple.time_zone}, where this couple lives."
+        zone_note = (
+            f"Dates and times are in {zone_label(couple.time_zone)}, where this couple lives."
+        )
         back = ("← Back to the couple", reverse("pages:couple_detail", kwargs={"pk": couple.pk}))
     else:
         zone_note = (
             "Dates and times are in the couple’s own time zone, shown after its names; "
-            f"for a group or a sober activity, in the clinic’s ({settings.TIME_ZONE})."
+            f"for a group or a sober activity, in the clinic’s ({zone_label(settings.TIME_ZONE)})."
         )
         back = ("← Calendar", reverse("sessions:clinic_week"))
     other = "sessions:new" if is_series else "sessions:series_new"

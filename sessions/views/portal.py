@@ -115,7 +115,6 @@ def portal_sessions(request: HttpRequest) -> HttpResponse:
         "upcoming_days": UPCOMING_DAYS,
         "past_days": PAST_DAYS,
         "time_zone": zone,
-        "time_zone_name": str(zone),
         "iop": _iop_hours(partner=partner),
     }
     return render(request, "sessions/portal_session_list.html", context)
@@ -152,7 +151,6 @@ def portal_respond(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "closed_reason": response_closed_reason(session=session, now=timezone.now()),
         "time_zone": zone,
-        "time_zone_name": str(zone),
     }
     return render(request, "sessions/portal_session_respond.html", context)
 
@@ -168,7 +166,6 @@ def home_context(*, request: HttpRequest, partner: Partner) -> dict:
     return {
         "next_session": _row(session, partner=partner, now=now) if session else None,
         "sessions_time_zone": zone,
-        "sessions_time_zone_name": str(zone),
         "iop": _iop_hours(partner=partner),
     }
 
@@ -201,7 +198,6 @@ def join(request: HttpRequest, pk: int) -> HttpResponse:
         "is_cancelled": state == JoinState.CANCELLED,
         "opens_at": queries.join_opens_at(session=session),
         "time_zone": zone,
-        "time_zone_name": str(zone),
         "back_url": _sessions_url(request.user),
     }
     return render(request, "sessions/session_join.html", context)
@@ -242,7 +238,6 @@ def calendar_settings(request: HttpRequest) -> HttpResponse:
         # webcal:// opens the phone's calendar app, ready to subscribe.
         "subscribe_url": re.sub(r"^https?://", "webcal://", feed_url),
         "time_zone": zone,
-        "time_zone_name": str(zone),
         "days_back": FEED_DAYS_BACK,
         "days_ahead": FEED_DAYS_AHEAD,
     }

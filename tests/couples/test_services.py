@@ -165,11 +165,11 @@ def test_a_later_change_updates_the_row_and_is_audited_as_an_update(partner_a):
         ({"time_zone": "Mars/Olympus_Mons"}, "Choose a time zone from the list."),
         (
             {"quiet_hours_start": datetime.time(19), "quiet_hours_end": datetime.time(6)},
-            "20:00 is inside your quiet hours (19:00–06:00)",
+            "8:00 PM is inside your quiet hours (7:00 PM–6:00 AM)",
         ),
         (
             {"quiet_hours_start": datetime.time(12), "quiet_hours_end": datetime.time(22)},
-            "20:00 is inside your quiet hours (12:00–22:00)",
+            "8:00 PM is inside your quiet hours (12:00 PM–10:00 PM)",
         ),
     ],
 )

@@ -69,8 +69,9 @@ def test_the_list_shows_my_delivered_notifications_newest_first_in_my_time_zone(
     page = text_of(response)
     assert response.status_code == 200
     assert page.index("Session moved") < page.index("Session reminder: older")
-    assert "Tue, Dec 1, 12:00" in page  # 18:00 UTC in Chicago
-    assert "times in America/Chicago" in page
+    assert "yesterday at 12:00 PM" in page  # 18:00 UTC in Chicago
+    assert "times in Central Time (CT)" in page
+    assert 'title="Tuesday, December 1 at 12:00 PM CT"' in response.text
 
 
 def test_the_list_leaves_out_what_did_not_reach_me_in_the_app(jordan, partner_a, partner_b):
@@ -371,7 +372,7 @@ def test_a_partner_is_offered_the_partner_settings_with_defaults_shown(jordan):
         "session_reminders",
     ]
     assert form["session_reminders"].value() is True  # partners get them unless they opt out
-    assert '<option value="" selected>Same as my couple’s (America/Chicago)</option>' in (
+    assert '<option value="" selected>Same as my couple’s (Central Time (CT))</option>' in (
         response.text
     )
     assert 'value="20:00"' in response.text
@@ -385,7 +386,7 @@ def test_a_clinician_is_offered_reminders_off_and_the_morning_digest(maya_client
     assert "checkin_prompts" not in form.fields and "goal_review_prompts" not in form.fields
     assert {"session_reminders", "morning_digest", "digest_time"} <= set(form.fields)
     assert form["session_reminders"].value() is False
-    assert "Same as the clinic’s (America/New_York)" in response.text
+    assert "Same as the clinic’s (Eastern Time (ET))" in response.text
     assert "Off unless you change it." in response.text
 
 
@@ -452,8 +453,8 @@ def saved_preference(user, **fields) -> NotificationPreference:
         ),
         (
             {"quiet_hours_start": "19:00", "quiet_hours_end": "07:00"},
-            "20:00 is inside your quiet hours (19:00–07:00), so the prompt would never come on "
-            "time. Choose a time outside them, or change the quiet hours.",
+            "8:00 PM is inside your quiet hours (7:00 PM–7:00 AM), so the prompt would never come "
+            "on time. Choose a time outside them, or change the quiet hours.",
         ),
         ({"time_zone": "Mars/Olympus_Mons"}, "Select a valid choice."),
         ({"checkin_prompt_time": "8 in the evening"}, "Enter a valid time."),
@@ -576,3 +577,13 @@ def test_the_time_zone_list_is_made_of_real_zones(jordan):
 
     assert "America/Chicago" in names and "Asia/Tokyo" in names
     assert all(ZoneInfo(name) for name in names)
+
+
+def test_the_time_zone_list_offers_the_clinics_zones_first_by_name(jordan):
+    response = jordan.get(PREFERENCES)
+
+    page = response.content.decode()
+    assert '<optgroup label="Common">' in page
+    assert '<option value="America/Chicago">Central Time (CT)</option>' in page
+    assert '<option value="Europe/London">London</option>' in page
+    assert page.index("Hawaii Time (HT)") < page.index('<optgroup label="Africa">')

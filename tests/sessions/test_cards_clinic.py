@@ -143,7 +143,7 @@ def test_each_entry_shows_the_sessions_own_labels(maya, busy_week):
         starts_at = timezone.localtime(session.starts_at, CLINIC)
         ends_at = timezone.localtime(session.ends_at, CLINIC)
         row = cards.session_row(session, viewer=maya.user)
-        assert entry.times == f"{time_filter(starts_at, 'H:i')}–{time_filter(ends_at, 'H:i')}"
+        assert entry.times == f"{time_filter(starts_at, 'g:i A')}–{time_filter(ends_at, 'g:i A')}"
         assert entry.kind == session.get_kind_display()
         assert entry.status == session.get_status_display()
         assert entry.is_cancelled == (session.status == "cancelled")
@@ -155,15 +155,15 @@ def test_names_head_counts_and_times_read_as_on_the_page(maya, busy_week):
 
     monday, sunday = days[0].entries, days[6].entries
     assert [(entry.times, entry.who) for entry in monday] == [
-        ("00:00–00:50", "Jordan & Al"),
-        ("09:05–09:55", "Jordan"),
-        ("23:30–01:00", "4 participants"),  # ends on Tuesday, shown on the day it starts
+        ("12:00 AM–12:50 AM", "Jordan & Al"),
+        ("9:05 AM–9:55 AM", "Jordan"),
+        ("11:30 PM–1:00 AM", "4 participants"),  # ends on Tuesday, shown on the day it starts
     ]
     assert monday[1].kind == "Drug & alcohol counseling"  # escaped by the template
-    # 01:30 twice on the night the clocks go back, and a group of one
+    # 1:30 AM twice on the night the clocks go back, and a group of one
     assert [(entry.times, entry.who) for entry in sunday] == [
-        ("01:30–01:20", "1 participant"),
-        ("01:30–02:20", "Jordan & Al"),
+        ("1:30 AM–1:20 AM", "1 participant"),
+        ("1:30 AM–2:20 AM", "Jordan & Al"),
     ]
 
 

@@ -160,7 +160,7 @@ def test_a_clinician_is_never_double_booked(team, partner_a, outsider, staff):
     with pytest.raises(ValidationError) as error:
         _couples_session(team, outsider.couple, at("2026-12-01", "18:30"))
 
-    assert "already has couples therapy on Tue Dec 1 18:00–19:00" in str(error.value)
+    assert "already has couples therapy on Tue Dec 1, 6:00 PM–7:00 PM ET." in str(error.value)
     assert TherapySession.objects.count() == 1
 
 
@@ -224,7 +224,7 @@ def test_a_weekly_series_keeps_its_wall_clock_time_across_the_dst_change(team, p
 def test_a_series_that_clashes_anywhere_is_refused_whole(team, partner_a):
     _couples_session(team, partner_a.couple, at("2026-11-04", "18:30"))
 
-    with pytest.raises(ValidationError, match="Wed Nov 4 18:30"):
+    with pytest.raises(ValidationError, match="Wed Nov 4, 6:30 PM–7:30 PM ET"):
         services.series_schedule(
             kind=SessionKind.COUPLES_THERAPY,
             clinician=team["couples"],

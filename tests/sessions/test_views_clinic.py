@@ -174,8 +174,8 @@ def test_the_week_shows_my_sessions_monday_to_sunday_in_the_clinics_zone(
     page = text_of(response)
     assert response.status_code == 200
     assert "Jan 11 – Jan 17, 2027" in page
-    assert "Times in America/New_York" in page
-    assert "Tue Jan 12 18:00–19:00 Couples therapy Jordan & Alex Scheduled" in page
+    assert "Times in Eastern Time (ET), the clinic’s time zone." in page
+    assert "Tue Jan 12 6:00 PM–7:00 PM Couples therapy Jordan & Alex Scheduled" in page
     assert page.count("Couples therapy") == 1  # not next week's, not another clinician's
     assert "Quinn" not in page
     assert f'href="{detail_url(session)}"' in response.text
@@ -212,7 +212,7 @@ def test_a_group_shows_how_many_take_part_not_who(therapist_client, maya, partne
 
     page = text_of(therapist_client.get(WEEK, {"date": TUESDAY.isoformat()}))
 
-    assert "09:00–10:00 Group 4 participants Scheduled" in page
+    assert "9:00 AM–10:00 AM Group 4 participants Scheduled" in page
     assert "Quinn" not in page
 
 
@@ -221,7 +221,7 @@ def test_a_cancelled_session_stays_on_the_calendar_marked_cancelled(therapist_cl
 
     page = text_of(therapist_client.get(WEEK, {"date": TUESDAY.isoformat()}))
 
-    assert "18:00–19:00 Couples therapy Jordan & Alex Cancelled" in page
+    assert "6:00 PM–7:00 PM Couples therapy Jordan & Alex Cancelled" in page
 
 
 def test_a_kept_week_shows_a_change_on_the_next_view(therapist_client, maya, session, partner_a):
@@ -237,8 +237,8 @@ def test_a_kept_week_shows_a_change_on_the_next_view(therapist_client, maya, ses
     )
 
     page = text_of(therapist_client.get(WEEK, week))
-    assert "18:00–19:00 Couples therapy Jo & Alex Cancelled" in page
-    assert "09:00–10:00 Couples therapy Jo & Alex Scheduled" in page
+    assert "6:00 PM–7:00 PM Couples therapy Jo & Alex Cancelled" in page
+    assert "9:00 AM–10:00 AM Couples therapy Jo & Alex Scheduled" in page
 
 
 def test_a_kept_week_is_no_other_clinicians(client, therapist_client, maya, couple, session):
@@ -307,7 +307,7 @@ def test_the_agenda_lists_the_days_sessions_in_order_with_attendance(
 
     page = text_of(response)
     assert "Tuesday, January 12, 2027" in page
-    assert page.index("09:00–10:00") < page.index("18:00–19:00")
+    assert page.index("9:00 AM–10:00 AM") < page.index("6:00 PM–7:00 PM")
     assert "Jordan: Present, 55 min Alex: Not marked" in page
     assert page.count("Couples therapy") == 2
     assert f'href="{detail_url(late)}"' in response.text
@@ -380,9 +380,9 @@ def test_the_form_says_which_zone_times_are_typed_in(therapist_client, couple):
     with_couple = text_of(therapist_client.get(NEW, {"couple": couple.pk}))
     without = text_of(therapist_client.get(NEW))
 
-    assert "Dates and times are in America/Los_Angeles, where this couple lives." in with_couple
-    assert "Jordan & Alex (America/Los_Angeles)" in without
-    assert "for a group or a sober activity, in the clinic’s (America/New_York)" in without
+    assert "Dates and times are in Pacific Time (PT), where this couple lives." in with_couple
+    assert "Jordan & Alex (Pacific Time (PT))" in without
+    assert "for a group or a sober activity, in the clinic’s (Eastern Time (ET))." in without
 
 
 def test_a_clash_is_refused_naming_the_clashing_session_and_keeps_what_was_typed(
@@ -394,7 +394,7 @@ def test_a_clash_is_refused_naming_the_clashing_session_and_keeps_what_was_typed
     response = therapist_client.post(NEW, form_of(other, start_time="18:30"))
 
     assert response.status_code == 200
-    assert "Maya Chen, LMFT already has couples therapy on Tue Jan 12 18:00–19:00 EST." in (
+    assert "Maya Chen, LMFT already has couples therapy on Tue Jan 12, 6:00 PM–7:00 PM ET." in (
         text_of(response)
     )
     assert TherapySession.objects.count() == 1
@@ -414,7 +414,7 @@ def test_a_partner_booked_elsewhere_is_not_double_booked(therapist_client, coupl
 
     response = therapist_client.post(NEW, form_of(couple))
 
-    clash = "Jordan already has individual therapy on Tue Jan 12 17:30–18:30 EST."
+    clash = "Jordan already has individual therapy on Tue Jan 12, 5:30 PM–6:30 PM ET."
     assert clash in text_of(response)
     assert TherapySession.objects.count() == 1
 
@@ -510,7 +510,10 @@ def test_a_clock_time_skipped_by_daylight_saving_is_refused(therapist_client, co
 
     response = therapist_client.post(NEW, typed)
 
-    assert "The clocks skip 02:30 on that day" in text_of(response)
+    assert (
+        "The clocks skip 2:30 AM on that day (daylight saving begins): choose another time."
+        in text_of(response)
+    )
     assert not TherapySession.objects.exists()
 
 
@@ -551,7 +554,7 @@ def test_a_weekly_series_keeps_its_wall_clock_time_across_a_dst_change(
     assert (sessions[0].starts_at.hour, sessions[-1].starts_at.hour) == (before_utc, after_utc)
     for session in sessions:
         week = therapist_client.get(WEEK, {"date": session.starts_at.date().isoformat()})
-        assert "18:00–19:00 Couples therapy Jordan & Alex" in text_of(week)
+        assert "6:00 PM–7:00 PM Couples therapy Jordan & Alex" in text_of(week)
 
 
 def test_a_series_on_several_weekdays_is_named_on_each_session(therapist_client, couple):
@@ -562,10 +565,7 @@ def test_a_series_on_several_weekdays_is_named_on_each_session(therapist_client,
 
     assert SessionSeries.objects.get().weekdays == [0, 3]
     assert TherapySession.objects.count() == 6  # Thursdays from Jan 14, Mondays from Jan 18
-    assert (
-        "Weekly couples therapy on Mon, Thu at 18:00 (America/New_York), Jan 12 to Feb 2, 2027"
-        in page
-    )
+    assert "Weekly couples therapy on Mon, Thu at 6:00 PM ET, Jan 12 to Feb 2, 2027" in page
 
 
 def test_a_series_with_a_clash_is_refused_whole(therapist_client, maya, couple):
@@ -577,8 +577,8 @@ def test_a_series_with_a_clash_is_refused_whole(therapist_client, maya, couple):
 
     assert response.status_code == 200
     assert (
-        "Maya Chen, LMFT and Jordan and Alex already have couples therapy on Tue Jan 26 "
-        "18:30–19:30 EST." in text_of(response)
+        "Maya Chen, LMFT and Jordan and Alex already have couples therapy on Tue Jan 26, "
+        "6:30 PM–7:30 PM ET." in text_of(response)
     )
     assert list(TherapySession.objects.all()) == [clash]
     assert not SessionSeries.objects.exists()
@@ -609,11 +609,11 @@ def test_the_session_page_shows_when_who_and_status_and_records_the_read(
     page = text_of(therapist_client.get(detail_url(morning)))
 
     assert "Couples therapy Scheduled" in page
-    assert "Tuesday, Jan 12, 2027, 10:00–11:00 (America/New_York)" in page
-    assert "Tue Jan 12, 09:00–10:00 in America/Chicago" in page
+    assert "Tuesday, Jan 12, 2027, 10:00 AM–11:00 AM ET" in page
+    assert "Tue Jan 12, 9:00 AM–10:00 AM in Central Time (CT), where it was scheduled" in page
     assert "Maya Chen, LMFT" in page
     assert "Jordan Not marked" in page and "Alex Not marked" in page
-    assert "Join opens Jan 12 at 09:50" in page
+    assert "Join opens Jan 12 at 9:50 AM" in page
     reads = AuditEvent.objects.filter(action=AuditEvent.Action.READ, target_id=str(morning.pk))
     assert {event.patient for event in reads} == {partner_a, partner_b}
 
@@ -745,7 +745,7 @@ def test_attendance_waits_for_the_session_to_start(therapist_client, session, pa
     page = text_of(therapist_client.get(detail_url(session)))
     response = therapist_client.post(attendance_url(session), marks(partner_a, partner_b))
 
-    assert "You can mark attendance once the session has started, at 18:00." in page
+    assert "You can mark attendance once the session has started, at 6:00 PM." in page
     assert "Attendance is marked once the session has started." in text_of(response)
     assert not session.attendances.exclude(status="").exists()
 
@@ -806,7 +806,7 @@ def test_moving_one_session_of_a_series(therapist_client, weekly):
         {"day": "2027-01-13", "start_time": "17:00", "reason": "Holiday", "scope": "one"},
     )
 
-    assert "In America/New_York, the session's zone." in form
+    assert "In Eastern Time (ET), the session's zone." in form
     unmoved = therapist_client.get(reschedule_url(weekly[1])).text
     assert 'value="2027-01-19"' in unmoved and 'value="18:00"' in unmoved
     assert response.url == detail_url(weekly[0])
@@ -843,7 +843,7 @@ def test_a_move_into_a_clash_is_refused_naming_it(therapist_client, maya, couple
     )
 
     assert response.status_code == 200
-    assert "Maya Chen, LMFT already has couples therapy on Tue Jan 12 10:00–11:00 EST." in (
+    assert "Maya Chen, LMFT already has couples therapy on Tue Jan 12, 10:00 AM–11:00 AM ET." in (
         text_of(response)
     )
     assert 'value="10:30"' in response.text
@@ -977,7 +977,7 @@ def test_the_couple_pages_sessions_take_the_same_queries_however_many(
     # next session comes with its clinician; its places are on the sessions tab).
     with django_assert_num_queries(12):
         response = therapist_client.get(couple_url(couple))
-    assert "Next session: Mon Jan 11, 08:00 Couples therapy" in text_of(response)
+    assert "Next session: Mon Jan 11, 8:00 AM Couples therapy" in text_of(response)
 
 
 def test_clinicians_have_a_calendar_link(therapist_client):
@@ -1008,8 +1008,8 @@ def test_the_session_page_shows_each_partners_answer_with_its_time_and_note(
     page = text_of(therapist_client.get(detail_url(session)))
 
     assert "Answers to reminders" in page
-    assert "Jordan Confirmed Jan 11, 08:05" in page
-    assert "Alex Asked to reschedule Jan 11, 21:40 “Could we move to Thursday?”" in page
+    assert "Jordan Confirmed Jan 11, 8:05 AM" in page
+    assert "Alex Asked to reschedule Jan 11, 9:40 PM “Could we move to Thursday?”" in page
 
 
 def test_a_partner_who_has_not_answered_is_shown_so(therapist_client, session, partner_a):
