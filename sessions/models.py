@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from common.dates import SPAN_WORDS, in_span
+from common.moments import moment_text
 from couples.models import Clinician, Couple, Partner
 
 
@@ -57,7 +58,8 @@ class SessionSeries(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} series from {self.starts_on}"
+        first = self.starts_on
+        return f"{self.get_kind_display()} series from {first:%b} {first.day}, {first.year}"
 
 
 class TherapySession(models.Model):
@@ -95,6 +97,9 @@ class TherapySession(models.Model):
         SessionSeries, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
     )
     change_reason = models.CharField(max_length=200, blank=True)
+    # The calendar event's revision (iCalendar SEQUENCE): each move or cancellation raises it,
+    # and a calendar replaces its copy of the event only with a higher one.
+    sequence = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -138,7 +143,7 @@ class TherapySession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} at {self.starts_at:%Y-%m-%d %H:%M} UTC"
+        return f"{self.get_kind_display()}, {moment_text(self.starts_at, self.time_zone)}"
 
     @property
     def duration(self) -> datetime.timedelta:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record
 from couples.models import Partner, User
+from sessions import announcements
 from sessions.models import Attendance, TherapySession
 from sessions.permissions import response_closed_reason
 
@@ -69,11 +70,16 @@ def attendance_respond(
 ) -> Attendance:
     """Record a partner's answer to a reminder (will be there, or asks to cancel or move it)
     for the clinician to see. Only before a scheduled session starts; a new answer replaces
-    the last one. It changes nothing else: the clinician decides what to do."""
+    the last one. It changes nothing else: the clinician decides what to do, told of a request
+    to move or cancel at once (once per session, partner and request)."""
     if response not in Attendance.Response.values:
         raise ValidationError({"response": "Choose whether you will be there."})
     # Lock the session: a cancellation or a move at the same moment is decided first.
-    session = TherapySession.objects.select_for_update().get(pk=session.pk)
+    session = (
+        TherapySession.objects.select_for_update(of=("self",))
+        .select_related("clinician")
+        .get(pk=session.pk)
+    )
     closed = response_closed_reason(session=session, now=timezone.now())
     if closed:
         raise ValidationError(f"{closed}: it takes no answer now.")
@@ -92,5 +98,8 @@ def attendance_respond(
         patient=partner,
         request=request,
         detail={"response": response},
+    )
+    announcements.session_request_announce(
+        attendance=attendance, session=session, now=attendance.responded_at
     )
     return attendance

@@ -1,4 +1,7 @@
-"""Moving or cancelling a session, or the rest of its series, with the participants told."""
+"""Moving or cancelling a session, or the rest of its series, with the participants told.
+
+Each change raises the session's `sequence`, the calendar event's revision: the file attached
+to the notice (a PUBLISH of the new time, or a CANCEL) then replaces the event in a calendar."""
 
 import datetime
 from zoneinfo import ZoneInfo
@@ -11,10 +14,16 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record
 from couples.models import Partner, User
-from sessions import notifications
+from sessions import announcements
 from sessions.models import SessionSeries, TherapySession
 from sessions.services.checks import _lock, conflicts_for
 from sessions.services.scheduling import session_start_check
+
+
+def _lock_fresh(session: TherapySession) -> None:
+    """Lock the session's row and read it again: a second change at the same moment waits, then
+    sees this one (its status, its time, the calendar event's sequence)."""
+    session.refresh_from_db(from_queryset=TherapySession.objects.select_for_update())
 
 
 def _affected(session: TherapySession, scope: str) -> list[TherapySession]:
@@ -46,6 +55,7 @@ def session_cancel(
     """Cancel with a reason; the rows stay (with their reason) for the record."""
     if not reason.strip():
         raise ValidationError({"reason": "Give a reason: the participants will see it."})
+    _lock_fresh(session)
     if session.status != TherapySession.Status.SCHEDULED:
         raise ValidationError("Only a scheduled session can be cancelled.")
     cancelled = _affected(session, scope)
@@ -58,7 +68,8 @@ def session_cancel(
     for one in cancelled:
         one.status = TherapySession.Status.CANCELLED
         one.change_reason = reason.strip()
-        one.save(update_fields=["status", "change_reason", "updated_at"])
+        one.sequence += 1
+        one.save(update_fields=["status", "change_reason", "sequence", "updated_at"])
         audit_record(
             actor=by,
             action=AuditEvent.Action.UPDATE,
@@ -66,8 +77,8 @@ def session_cancel(
             request=request,
             detail={"cancelled": reason.strip()},
         )
-    notifications.session_changes_notify(
-        sessions=cancelled, kind=notifications.CANCELLED, by=by, now=timezone.now()
+    announcements.session_changes_notify(
+        sessions=cancelled, kind=announcements.CANCELLED, by=by, now=timezone.now()
     )
     return cancelled
 
@@ -85,6 +96,7 @@ def session_reschedule(
     """Move a session (or the rest of its series, keeping each one's new wall-clock time)."""
     if not reason.strip():
         raise ValidationError({"reason": "Give a reason: the participants will see it."})
+    _lock_fresh(session)
     if session.status != TherapySession.Status.SCHEDULED:
         raise ValidationError("Only a scheduled session can be moved.")
     session_start_check(starts_at=starts_at, time_zone=session.time_zone)
@@ -123,8 +135,9 @@ def session_reschedule(
         series.save(update_fields=["start_time", "weekdays"])
     for one, start, end in plans:
         one.starts_at, one.ends_at, one.change_reason = start, end, reason.strip()
+        one.sequence += 1
         one.full_clean()
-        one.save(update_fields=["starts_at", "ends_at", "change_reason", "updated_at"])
+        one.save(update_fields=["starts_at", "ends_at", "change_reason", "sequence", "updated_at"])
         audit_record(
             actor=by,
             action=AuditEvent.Action.UPDATE,
@@ -132,7 +145,7 @@ def session_reschedule(
             request=request,
             detail={"moved_to": start.isoformat()},
         )
-    notifications.session_changes_notify(
-        sessions=moved, kind=notifications.MOVED, by=by, now=timezone.now()
+    announcements.session_changes_notify(
+        sessions=moved, kind=announcements.MOVED, by=by, now=timezone.now()
     )
     return moved

@@ -1,4 +1,6 @@
-"""Scheduling one session or a weekly series, refused whole when anything clashes."""
+"""Scheduling one session or a weekly series, refused whole when anything clashes; its
+participants (and its clinician, when someone else booked it) are told in the same transaction
+(sessions/announcements.py): one message for a session, one for a whole series."""
 
 import datetime
 from zoneinfo import ZoneInfo
@@ -12,6 +14,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from common.dates import SERIES_LENGTH, SESSION_START, date_within
 from couples.models import Clinician, Couple, Partner, User
+from sessions import announcements
 from sessions.models import Attendance, SessionSeries, TherapySession
 from sessions.services.checks import _check_duration, _lock, conflicts_for, participants_for
 
@@ -95,7 +98,7 @@ def session_schedule(
     )
     if clashes:
         raise ValidationError(clashes)
-    return _create(
+    session = _create(
         kind=kind,
         clinician=clinician,
         couple=couple,
@@ -106,6 +109,10 @@ def session_schedule(
         by=by,
         request=request,
     )
+    announcements.session_booked_announce(
+        session=session, partners=people, by=by, now=timezone.now()
+    )
+    return session
 
 
 def series_occurrences(
@@ -156,6 +163,7 @@ def series_schedule(
     2. Lay out every start at the same wall-clock time in the series' zone.
     3. Lock the clinician and the partners, then refuse if any start clashes.
     4. Write the series and each of its sessions (each audited).
+    5. Tell everyone once about the whole series (not once per session).
     """
     zone = time_zone or (couple.time_zone if couple else str(timezone.get_default_timezone()))
     _series_shape_check(
@@ -198,7 +206,7 @@ def series_schedule(
     )
     series.full_clean()
     series.save()
-    for start in starts:
+    sessions = [
         _create(
             kind=kind,
             clinician=clinician,
@@ -211,6 +219,11 @@ def series_schedule(
             series=series,
             request=request,
         )
+        for start in starts
+    ]
+    announcements.series_booked_announce(
+        series=series, sessions=sessions, partners=people, by=by, now=timezone.now()
+    )
     return series
 
 

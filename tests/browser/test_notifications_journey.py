@@ -25,11 +25,13 @@ def test_partner_follows_an_in_app_reminder_confirms_and_the_clinician_sees_it(
     couple_services.care_team_assign(
         couple=jordan.couple, role=CareRole.COUPLES_THERAPIST, clinician=maya, by=None
     )
+    # More than a day ahead: a session booked inside the day gets its booking notice instead
+    # of the 24-hour reminder (sessions/announcements.py).
     session = session_services.session_schedule(
         kind=SessionKind.COUPLES_THERAPY,
         clinician=maya,
         couple=jordan.couple,
-        starts_at=timezone.now() + datetime.timedelta(hours=23),
+        starts_at=timezone.now() + datetime.timedelta(hours=25),
         duration_minutes=60,
         by=maya.user,
     )
@@ -46,10 +48,15 @@ def test_partner_follows_an_in_app_reminder_confirms_and_the_clinician_sees_it(
             )
         ]
     )
-    reminder = Notification.objects.get()
+    # Scheduling queued the booking's own announcements too: this journey follows the reminder.
+    reminder = Notification.objects.get(kind=session_notifications.REMINDER_24H)
     notifications.notification_send(notification_id=reminder.pk, now=now)
     reminder.refresh_from_db()
-    assert (reminder.status, reminder.in_app) == (Notification.Status.SENT, True)
+    assert (reminder.status, reminder.in_app, reminder.status_note) == (
+        Notification.Status.SENT,
+        True,
+        "",
+    )
     assert len(mail.outbox) == 1
     secret = activate_totp(maya.user)
 

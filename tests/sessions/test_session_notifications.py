@@ -95,7 +95,7 @@ def test_the_reminder_email_holds_a_time_and_login_links_but_not_the_kind(sessio
     email = next(m for m in mail.outbox if m.to == [partner_a.user.email])
     html = email.alternatives[0][0]
     assert "Jordan" in email.body
-    assert "Wednesday 2 December at 11:00 (EST)" in email.body
+    assert "Wednesday, December 2 at 11:00 AM ET" in email.body
     assert "Couples therapy" not in email.body + html + email.subject
     assert f"/portal/sessions/{session.pk}/respond/?answer=confirmed" in email.body
     assert "answer=reschedule_requested" in html
@@ -174,7 +174,7 @@ def test_moving_a_session_withdraws_its_queued_reminder_and_plans_the_new_one(se
     reminders = [m for m in mail.outbox if m.subject.startswith("Session reminder")]
     moved = [m for m in mail.outbox if m.subject.startswith("Session moved")]
     assert len(reminders) == 2
-    assert all("13:00" in m.subject for m in reminders)
+    assert all("Wednesday, December 2 at 1:00 PM ET" in m.subject for m in reminders)
     assert len(moved) == 2  # both partners; the clinician moved it himself
 
 
@@ -586,8 +586,9 @@ def test_a_chunk_reads_its_rows_and_sessions_once_and_builds_each_calendar_file_
         lambda **kwargs: built.append(kwargs["session"].pk) or invite(**kwargs),
     )
 
-    # The rows, their sessions, the places in them; then each row's claim and its outcome.
-    with django_assert_max_num_queries(3 + 2 * len(ids)):
+    # The rows, their sessions, the places in them, the booking notices of those sessions;
+    # then each row's claim and its outcome.
+    with django_assert_max_num_queries(4 + 2 * len(ids)):
         assert notifications.notifications_send(notification_ids=ids, now=due) == {}
 
     assert len(ids) == 2 * sessions
