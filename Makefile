@@ -7,8 +7,11 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
-RUN_ENV := DEBUG=$${DEBUG:-true}
 PORT ?= 8000
+# Links in emails are built from SITE_URL: on another port (`make run PORT=8123`) they follow
+# it, unless SITE_URL is set already. `make worker` and `make beat` send the emails: give them
+# the same PORT.
+RUN_ENV := DEBUG=$${DEBUG:-true} SITE_URL=$${SITE_URL:-http://localhost:$(PORT)}
 
 .PHONY: run web worker beat test test-timeshift bench bench-notifications bench-pages bench-audit bench-faults lint fmt migrations-check deploy-check lock install clean
 
@@ -22,7 +25,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
-## run: set up, migrate, load demo data, then serve on :8000 with a Celery worker and beat.
+## run: set up, migrate, load demo data, then serve on :8000 (PORT=…) with a Celery worker and beat.
 run: install
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo

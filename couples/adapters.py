@@ -1,16 +1,23 @@
+from types import SimpleNamespace
+from urllib.parse import quote
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from common.sites import site_host
 from couples.roles import home_url_for, requires_mfa
 from couples.services import second_factor
 
 # allauth's error codes for too many failed attempts.
 LOCKOUT_CODES = {"too_many_login_attempts", "rate_limited"}
+CODES_MADE_MESSAGE = "mfa/messages/recovery_codes_generated.txt"
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -46,6 +53,40 @@ class AccountAdapter(DefaultAccountAdapter):
     def login(self, request, user) -> None:
         super().login(request, user)
         audit_record(actor=user, action=AuditEvent.Action.LOGIN, target=user, request=request)
+
+    # Every link in an email starts with SITE_URL, never with the host the request came to
+    # (a development server on another port, a proxy's inner name, a forged Host header).
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+        return settings.SITE_URL + path.replace("UID-KEY", quote(key))
+
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        return settings.SITE_URL + reverse("account_confirm_email", args=[emailconfirmation.key])
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # allauth names the site after the request's host: ours is the discreet name and
+        # SITE_URL (templates/account/email/base_message.txt).
+        site = SimpleNamespace(
+            name=settings.CLINIC_DISCREET_NAME, domain=site_host(settings.SITE_URL)
+        )
+        context = {
+            "current_site": site,
+            "clinic_name": settings.CLINIC_DISCREET_NAME,
+            "site_url": settings.SITE_URL,
+            "login_url": settings.SITE_URL + reverse("account_login"),
+            **context,
+        }
+        if "signup_url" in context:  # built from the request; nobody signs up here anyway
+            context["signup_url"] = context["login_url"]
+        super().send_mail(template_prefix, email, context)
+
+    def add_message(self, request, level, message_template=None, *args, **kwargs) -> None:
+        # Turning on the authenticator makes the first recovery codes too, and the page it
+        # leads to shows them: one message ("Two-factor sign-in is on") is enough.
+        if message_template == CODES_MADE_MESSAGE and request.path == reverse("mfa_activate_totp"):
+            return
+        super().add_message(request, level, message_template, *args, **kwargs)
 
     def send_notification_mail(self, template_prefix, user, context=None, email=None) -> None:
         # allauth calls this after each change to a person's authenticators: ours ends their
@@ -83,6 +124,21 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 class MFAAdapter(DefaultMFAAdapter):
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "cannot_delete_authenticator": (
+            "Clinic pages hold patient records, so two-factor sign-in stays on. For a new phone, "
+            "ask clinic staff to reset your two-factor sign-in."
+        ),
+        "cannot_generate_recovery_codes": (
+            "Turn on two-factor sign-in first: recovery codes come with it."
+        ),
+        "incorrect_code": "That code did not work. Enter the code your app shows now.",
+        "unverified_email": (
+            "Confirm your email address first (we sent you a link), then set up two-factor sign-in."
+        ),
+    }
+
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
         # Clinicians and staff may replace their authenticator app but never go without one.
         if authenticator.type == Authenticator.Type.TOTP and requires_mfa(authenticator.user):

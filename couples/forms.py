@@ -136,3 +136,22 @@ class NotificationPreferenceForm(forms.Form):
     def changes(self) -> dict:
         """What couples.services.notification_preference_update takes."""
         return {name: self.cleaned_data[name] for name in self.fields}
+
+
+class WelcomeNameForm(forms.Form):
+    """The welcome's second step, beside the reminders: the name the app calls the partner by."""
+
+    preferred_name = forms.CharField(
+        required=False,
+        max_length=100,
+        label="What should we call you?",
+        help_text="Leave it empty to use your first name.",
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+
+    def __init__(self, *args, first_name: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if first_name:
+            self.fields[
+                "preferred_name"
+            ].help_text = f"Leave it empty to go by your first name, {first_name}."

@@ -185,6 +185,8 @@ class Partner(models.Model):
     couple = models.ForeignKey(Couple, on_delete=models.PROTECT, related_name="partners")
     preferred_name = models.CharField(max_length=100, blank=True)
     sobriety_date = models.DateField(null=True, blank=True)
+    # When the partner finished or skipped the welcome after their invitation: shown once.
+    welcomed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["couple_id", "id"]

@@ -7,16 +7,23 @@ from zoneinfo import ZoneInfo
 from common.zones import zone_named
 from couples.models import NotificationPreference, Partner, User
 
+# A couple's zone or a partner's chosen name the caller did not read (a partner's are read
+# here); None or "" when it read them and there are none (a clinician's).
+UNREAD = object()
+
 
 @dataclass
 class Recipient:
     user: User
     preference: NotificationPreference
     zone: ZoneInfo
+    # The name a partner chose in their welcome ("discreet display name"), empty if none.
+    preferred_name: str = ""
 
     @property
     def first_name(self) -> str:
-        return self.user.first_name or "there"
+        """How an email greets them: the name they chose, else their first name."""
+        return self.preferred_name or self.user.first_name or "there"
 
     def local(self, moment: datetime.datetime) -> datetime.datetime:
         return moment.astimezone(self.zone)
@@ -31,21 +38,35 @@ def preference_for(user: User) -> NotificationPreference:
 
 
 def zone_for(
-    user: User, preference: NotificationPreference, *, couple_zone: str | None = None
+    user: User, preference: NotificationPreference, *, couple_zone: str | None | object = UNREAD
 ) -> ZoneInfo:
     """Their own zone, else their couple's (read here unless the caller read it with the
-    user), else the clinic's."""
-    if not preference.time_zone and not couple_zone:
+    user: None then means they have no couple), else the clinic's."""
+    if not preference.time_zone and couple_zone is UNREAD:
         couple_zone = (
             Partner.objects.filter(user=user).values_list("couple__time_zone", flat=True).first()
         )
-    return zone_named(preference.time_zone, couple_zone)
+    return zone_named(preference.time_zone, None if couple_zone is UNREAD else couple_zone)
 
 
-def recipient_for(user: User, *, couple_zone: str | None = None) -> Recipient:
+def recipient_for(
+    user: User,
+    *,
+    couple_zone: str | None | object = UNREAD,
+    preferred_name: str | None | object = UNREAD,
+) -> Recipient:
+    """Who a message goes to. The outbox reads the couple's zone and the chosen name with its
+    rows; anyone else calling gets them read here (one query each, partners only)."""
     preference = preference_for(user)
+    if preferred_name is UNREAD:
+        preferred_name = (
+            Partner.objects.filter(user=user).values_list("preferred_name", flat=True).first()
+        )
     return Recipient(
-        user=user, preference=preference, zone=zone_for(user, preference, couple_zone=couple_zone)
+        user=user,
+        preference=preference,
+        zone=zone_for(user, preference, couple_zone=couple_zone),
+        preferred_name=preferred_name or "",
     )
 
 

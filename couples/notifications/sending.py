@@ -165,6 +165,9 @@ def notification_email(*, notification: Notification, recipient: Recipient, mess
 _COUPLE_ZONE_OF_RECIPIENT = Partner.objects.filter(user=OuterRef("recipient_id")).values(
     "couple__time_zone"
 )[:1]
+_CHOSEN_NAME_OF_RECIPIENT = Partner.objects.filter(user=OuterRef("recipient_id")).values(
+    "preferred_name"
+)[:1]
 
 
 def notification_send(*, notification_id: int, now: datetime.datetime | None = None) -> int | None:
@@ -189,7 +192,10 @@ def notifications_send(
             for row in Notification.objects.select_related(
                 "recipient", "recipient__notification_preference"
             )
-            .annotate(recipient_couple_zone=Subquery(_COUPLE_ZONE_OF_RECIPIENT))
+            .annotate(
+                recipient_couple_zone=Subquery(_COUPLE_ZONE_OF_RECIPIENT),
+                recipient_preferred_name=Subquery(_CHOSEN_NAME_OF_RECIPIENT),
+            )
             .filter(pk__in=notification_ids, status=Notification.Status.QUEUED)
         }
     )
@@ -230,7 +236,9 @@ def _send(notification: Notification, *, now: datetime.datetime, mail: MailState
         return None
     kind = registry.KINDS.get(notification.kind)
     recipient = recipient_for(
-        notification.recipient, couple_zone=notification.recipient_couple_zone
+        notification.recipient,
+        couple_zone=notification.recipient_couple_zone,
+        preferred_name=notification.recipient_preferred_name,
     )
     if kind is not None and kind.respects_quiet_hours:
         until = quiet_until(recipient, now)

@@ -1,4 +1,5 @@
-"""Accounts: invitations, first passwords, deactivation, and inviting a clinician."""
+"""Accounts: invitations, first passwords, a partner's welcome, deactivation, and inviting a
+clinician."""
 
 import datetime
 import logging
@@ -13,7 +14,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import int_to_base36
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.http import int_to_base36, urlencode
 from kombu.exceptions import OperationalError as BrokerError
 
 from audit.models import AuditEvent
@@ -22,7 +24,7 @@ from audit.services import audit_record
 # tasks imports the services package too: it is named here and read when a task is enqueued.
 from couples import tasks
 from couples.emails import email_make
-from couples.models import CareRole, Clinician, User
+from couples.models import CareRole, Clinician, Partner, User
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class InvitationTokenGenerator(PasswordResetTokenGenerator):
 
 
 invitation_tokens = InvitationTokenGenerator()
+INVITATION_EMAIL_SALT = "couples.services.invitation_email_check"
 
 
 def invitation_url(*, user: User) -> str:
@@ -46,7 +49,26 @@ def invitation_url(*, user: User) -> str:
         "invitation_accept",
         kwargs={"uidb36": int_to_base36(user.pk), "token": invitation_tokens.make_token(user)},
     )
-    return f"{settings.SITE_URL}{path}"
+    return f"{settings.SITE_URL}{path}?{urlencode({'check': invitation_email_check(user=user)})}"
+
+
+def invitation_email_check(*, user: User) -> str:
+    """A proof, carried by every invitation link, that the link was made for this address.
+
+    The token stops working once used or expired, and then nothing in it can be checked: this
+    proof outlives it, so the page for a spent link can start the sign-in with the person's
+    email filled in, while a made-up link learns nobody's address."""
+    digest = salted_hmac(
+        INVITATION_EMAIL_SALT, f"{user.pk}:{user.email.lower()}", algorithm="sha256"
+    )
+    return digest.hexdigest()[:20]
+
+
+def invitation_email_for(*, user: User, check: str) -> str:
+    """The person's email when `check` proves the link was made for them, else ""."""
+    if check and constant_time_compare(check, invitation_email_check(user=user)):
+        return user.email
+    return ""
 
 
 # Once an invitation is accepted, the window to set up an authenticator narrows to this
@@ -215,3 +237,41 @@ def clinician_invite(
         actor=invited_by, action=AuditEvent.Action.CREATE, target=clinician, request=request
     )
     return clinician
+
+
+@transaction.atomic
+def partner_welcome_end(
+    *, partner: Partner, preferred_name: str | None = None, request: HttpRequest | None = None
+) -> Partner:
+    """Record that the partner finished the welcome (with the name they chose; empty means
+    their first name) or skipped it (`preferred_name` None: the name stays as it was).
+
+    The welcome is shown once: after this, its pages send the partner home."""
+    changed = []
+    if preferred_name is not None:
+        preferred_name = " ".join(preferred_name.split())
+        try:
+            Partner._meta.get_field("preferred_name").clean(preferred_name, partner)
+        except ValidationError as error:
+            raise ValidationError({"preferred_name": error.messages}) from error
+        if preferred_name != partner.preferred_name:
+            partner.preferred_name = preferred_name
+            changed.append("preferred_name")
+    if partner.welcomed_at is None:
+        partner.welcomed_at = timezone.now()
+        changed.append("welcomed_at")
+    if not changed:
+        return partner
+    partner.save(update_fields=changed)
+    audit_record(
+        actor=partner.user,
+        action=AuditEvent.Action.UPDATE,
+        target=partner,
+        patient=partner,
+        request=request,
+        detail={
+            "changed": changed,
+            "welcome": "skipped" if preferred_name is None else "finished",
+        },
+    )
+    return partner

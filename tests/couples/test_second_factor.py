@@ -175,12 +175,12 @@ def test_the_invitation_signs_a_clinician_in_and_sets_up_the_authenticator(clien
     assert notice.status == Notification.Status.QUEUED
 
 
-def test_an_invited_partner_lands_on_the_portal_signed_in(client, partner_a):
+def test_an_invited_partner_lands_on_the_welcome_signed_in(client, partner_a):
     user = partner_a.user
 
     response = _accept_invitation(client, user)
 
-    assert response["Location"] == reverse("pages:portal_home")
+    assert response["Location"] == reverse("couples:welcome")
     assert client.get(response["Location"]).status_code == 200
     assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN, actor=user).exists()
 

@@ -239,10 +239,10 @@ def test_planning_and_sending_cost_the_same_queries_for_any_caseload(
     mine = Notification.objects.get(kind=digest.CLINICIAN_DIGEST, recipient=clinician.user)
     clock.moment = at(TUESDAY, 7)
 
-    # The row with its recipient and preferences, the recipient's zone (not a partner), the
-    # claim, the two of the summary (the couples with open items in the queue, today's
-    # sessions), marking it sent.
-    with django_assert_num_queries(6):
+    # The row with its recipient, preferences and zone (a clinician has no couple: the row's
+    # query says so), the claim, the two of the summary (the couples with open items in the
+    # queue, today's sessions), marking it sent.
+    with django_assert_num_queries(5):
         notification_send(notification_id=mine.pk, now=clock.moment)
 
     [email] = mail.outbox
