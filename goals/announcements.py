@@ -4,7 +4,11 @@
   the goal's page where Agree is;
 - a shared goal agreed by both, so active: both partners and the couples therapist;
 - a change asked for: on a shared goal, the other partner and the couples therapist; on an
-  individual goal, the clinicians whose role covers its partner (never the other partner).
+  individual goal, the clinicians whose role covers its partner (never the other partner);
+- a shared milestone marked reached by one partner: the other, asked to mark it too;
+- a goal achieved (a milestone reached by all its owners, or marked by a clinician): the
+  partners it belongs to and the clinicians who would hear of its other steps, but not
+  whoever achieved it.
 
 The goal services queue them in the step's own transaction, due at once; quiet hours hold them
 and each person's email and in-app settings apply, as for every kind. A row's key is the goal
@@ -21,7 +25,7 @@ import datetime
 from django.db.models import Q
 from django.urls import reverse
 
-from couples.models import CareAssignment, Couple, Notification, Partner
+from couples.models import CareAssignment, Couple, Notification, Partner, User
 from couples.notifications import (
     Draft,
     Kind,
@@ -33,12 +37,20 @@ from couples.notifications import (
     object_ref,
 )
 from couples.queries import care_coverage_for
-from goals.models import Goal, GoalAcceptance, GoalChangeRequest
+from goals.models import Goal, GoalAcceptance, GoalChangeRequest, ProgressEntry
 
 GOAL_PROPOSED = "goal_proposed"
 GOAL_AGREED = "goal_agreed"
 GOAL_CHANGE_REQUESTED = "goal_change_requested"
-ANNOUNCEMENT_KINDS = (GOAL_PROPOSED, GOAL_AGREED, GOAL_CHANGE_REQUESTED)
+GOAL_REACHED = "goal_reached"
+GOAL_ACHIEVED = "goal_achieved"
+ANNOUNCEMENT_KINDS = (
+    GOAL_PROPOSED,
+    GOAL_AGREED,
+    GOAL_CHANGE_REQUESTED,
+    GOAL_REACHED,
+    GOAL_ACHIEVED,
+)
 FINISHED = (Goal.Status.ACHIEVED, Goal.Status.CANCELLED)
 
 
@@ -97,12 +109,37 @@ def goal_change_requested_announce(*, change: GoalChangeRequest) -> int:
     return _queue(GOAL_CHANGE_REQUESTED, concerned, ref=object_ref(change), at=change.created_at)
 
 
+def goal_reached_announce(*, goal: Goal, entry: ProgressEntry) -> int:
+    """A partner marked a shared milestone reached: the other partner is asked to mark it too
+    (keyed by the entry's first save, so marking the same day again adds nothing). One query."""
+    if not goal.is_shared:
+        return 0
+    others = _partner_user_ids(goal.couple_id) - {entry.partner.user_id}
+    return _queue(GOAL_REACHED, others, ref=object_ref(goal), at=entry.created_at)
+
+
+def goal_achieved_announce(*, goal: Goal, by: User | None, at: datetime.datetime) -> int:
+    """Everyone the goal concerns but `by`: a shared goal's partners and couples therapist; an
+    individual goal's partner and the clinicians covering them. Two queries."""
+    if goal.is_shared:
+        concerned = _partner_user_ids(goal.couple_id) | _clinician_user_ids(goal.couple_id)
+    else:
+        concerned = {goal.partner.user_id} | _clinician_user_ids(
+            goal.couple_id, covering=goal.partner_id
+        )
+    if by is not None:
+        concerned.discard(by.pk)
+    return _queue(GOAL_ACHIEVED, concerned, ref=object_ref(goal), at=at)
+
+
 # --- Still true when sent? -----------------------------------------------------------------------
 
 
 def _goal(notification: Notification) -> Goal | None:
     return (
-        Goal.objects.select_related("couple").filter(pk=object_pk(notification.object_ref)).first()
+        Goal.objects.select_related("couple", "partner")
+        .filter(pk=object_pk(notification.object_ref))
+        .first()
     )
 
 
@@ -123,6 +160,8 @@ def _unconcerned_reason(goal: Goal, recipient: Recipient) -> str:
         return "The couple was discharged"
     if goal.is_shared and goal.couple.partners.filter(user=recipient.user).exists():
         return ""
+    if goal.partner is not None and goal.partner.user_id == recipient.user.pk:
+        return ""  # an individual goal's own partner
     coverage = care_coverage_for(user=recipient.user, couple_id=goal.couple_id)
     if coverage.both or (goal.partner_id is not None and coverage.covers(goal.partner_id)):
         return ""
@@ -158,6 +197,29 @@ def goal_change_requested_check(notification: Notification, recipient: Recipient
     if change.goal.status in FINISHED:
         return "The goal has ended"
     return _unconcerned_reason(change.goal, recipient)
+
+
+def goal_reached_check(notification: Notification, recipient: Recipient) -> str:
+    """Up to four queries: the goal, the recipient in its couple, the marks of reaching it."""
+    goal = _goal(notification)
+    if goal is None or goal.status != Goal.Status.ACTIVE:
+        return "The goal is no longer active"
+    reason = _unconcerned_reason(goal, recipient)
+    if reason:
+        return reason
+    marks = goal.progress_entries.filter(value=1)
+    if marks.filter(partner__user=recipient.user).exists():
+        return "Marked reached already"
+    if not marks.exists():
+        return "No longer marked reached"
+    return ""
+
+
+def goal_achieved_check(notification: Notification, recipient: Recipient) -> str:
+    goal = _goal(notification)
+    if goal is None or goal.status != Goal.Status.ACHIEVED:
+        return "The goal is no longer achieved"
+    return _unconcerned_reason(goal, recipient)
 
 
 # --- What they say -------------------------------------------------------------------------------
@@ -243,6 +305,44 @@ def goal_change_requested_message(notification: Notification, recipient: Recipie
     )
 
 
+def goal_reached_message(notification: Notification, recipient: Recipient) -> Message:
+    goal = _goal(notification)
+    marked = goal.progress_entries.filter(value=1).select_related("partner__user").first()
+    who = marked.partner.display_name if marked else "Your partner"
+    return Message(
+        subject="Your partner marked a shared goal reached",
+        lines=[
+            "Your partner marked a goal you share as reached. If you agree, mark it reached "
+            "too: the goal is achieved once you both have."
+        ],
+        in_app_subject=f"{who} marked “{goal.title}” reached: mark it too if you agree",
+        link=_portal_link(goal, "#progress-heading"),
+        action="Open the goal",
+    )
+
+
+def goal_achieved_message(notification: Notification, recipient: Recipient) -> Message:
+    goal = _goal(notification)
+    partners = _partners(goal)
+    if _is_partner(partners, recipient):
+        return Message(
+            subject="A goal is achieved",
+            lines=["One of your goals is achieved now. Well done."],
+            in_app_subject=f"“{goal.title}” is achieved. Well done",
+            link=_portal_link(goal),
+            action="Open the goal",
+        )
+    owners = partners if goal.is_shared else [goal.partner]
+    names = " and ".join(partner.display_name for partner in owners)
+    return Message(
+        subject="A goal on your caseload is achieved",
+        lines=["A goal of a couple on your caseload is achieved."],
+        in_app_subject=f"{names}: “{goal.title}” is achieved",
+        link=_clinic_link(goal),
+        action="Open the goal",
+    )
+
+
 kind_register(
     Kind(
         name=GOAL_PROPOSED,
@@ -274,5 +374,26 @@ kind_register(
         # Open until someone answers it; its check withdraws it then.
         lifetime=datetime.timedelta(days=7),
         expires_note="it was a week old",
+    )
+)
+kind_register(
+    Kind(
+        name=GOAL_REACHED,
+        label="Shared goal marked reached",
+        message=goal_reached_message,
+        check=goal_reached_check,
+        # It waits for the other partner's mark; its check withdraws it once made.
+        lifetime=datetime.timedelta(days=7),
+        expires_note="it was a week old",
+    )
+)
+kind_register(
+    Kind(
+        name=GOAL_ACHIEVED,
+        label="Goal achieved",
+        message=goal_achieved_message,
+        check=goal_achieved_check,
+        lifetime=datetime.timedelta(days=2),
+        expires_note="it was two days old",
     )
 )

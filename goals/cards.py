@@ -55,6 +55,9 @@ class GoalCard:
     log_buttons: list[LogButton]  # empty when I cannot log this goal today
     log_day: datetime.date
     log_layout: str  # a CSS class: ten rating buttons sit in a grid, the others in a row
+    # Where the goal stands, in a sentence: achieved, or a shared milestone one of us marked
+    # reached and the other not yet. Else empty.
+    status_note: str = ""
 
 
 def card_builder(*, partner: Partner, progress: dict, days: list, today: datetime.date):
@@ -83,9 +86,30 @@ def card_builder(*, partner: Partner, progress: dict, days: list, today: datetim
             log_buttons=log_buttons(goal, today_entry=mine) if loggable else [],
             log_day=today,
             log_layout="log-scale" if goal.measure == Goal.Measure.RATING else "log-row",
+            status_note=status_note(goal, partner=partner, people=people, entries=entries),
         )
 
     return card
+
+
+def status_note(goal: Goal, *, partner: Partner, people: list[Partner], entries: dict) -> str:
+    """An achieved goal said as such; a shared milestone while only one of us has marked it
+    reached (it is achieved once both have: goals.services.progress). The entries hold every
+    mark of a milestone, whatever its day."""
+    if goal.status == Goal.Status.ACHIEVED:
+        return "Achieved. Well done."
+    if not (goal.is_shared and goal.measure == Goal.Measure.MILESTONE):
+        return ""
+    if goal.status != Goal.Status.ACTIVE:
+        return ""
+    marked = {person.pk for person in people if any(e.value for e in entries.get(person.pk, []))}
+    others = [person.display_name for person in people if person.pk != partner.pk]
+    other = " and ".join(others) or "your partner"
+    if partner.pk in marked and len(marked) < len(people):
+        return f"You marked it reached. It is achieved once {other} marks it too."
+    if marked and partner.pk not in marked:
+        return f"{other} marked it reached. If you agree, mark it too: it is then achieved."
+    return ""
 
 
 def people_of(goal: Goal, *, partner: Partner) -> list[Partner]:
@@ -111,13 +135,11 @@ def log_buttons(goal: Goal, *, today_entry: ProgressPoint | None) -> list[LogBut
     for_goal = f" for “{goal.title}”"
     if goal.measure == Goal.Measure.YES_NO:
         return [
-            LogButton("Done today", for_goal, 1, value == 1),
-            LogButton("Not today", for_goal, 0, value == 0),
+            LogButton(f"{words.DONE} today", for_goal, 1, value == 1),
+            LogButton(f"{words.NOT_DONE} today", for_goal, 0, value == 0),
         ]
     if goal.measure == Goal.Measure.RATING:
-        return [
-            LogButton(str(n), f" out of 10 today{for_goal}", n, value == n) for n in range(1, 11)
-        ]
+        return [LogButton(str(n), f" of 10 today{for_goal}", n, value == n) for n in range(1, 11)]
     if goal.measure == Goal.Measure.COUNT:
         count = value or 0
         return [LogButton("+1 today", for_goal, count + 1, False)] if count < 100 else []

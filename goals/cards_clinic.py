@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from django.utils.safestring import SafeString
 
 from couples.models import Partner
-from goals.charts_clinic import Series, legend_swatch, progress_chart
+from goals import words
+from goals.charts_clinic import Series, legend_swatch, progress_chart, target_swatch
 from goals.models import CheckIn, Goal, GoalChangeRequest
 from goals.queries import HIGH_CRAVING, ProgressPoint, Streak
-from goals.words import day_label, out_of_ten, target_label, value_label
 
 FINISHED = (Goal.Status.ACHIEVED, Goal.Status.CANCELLED)
 # The couple page lists goals in the order a clinician acts on them.
@@ -35,7 +35,7 @@ class ProgressRow:
     @property
     def day_label(self) -> str:
         """As the date filter's "D M j" draws it ("Mon Dec 7"), without its cost per row."""
-        return f"{self.day:%a %b} {self.day.day}"
+        return f"{self.day:%a} {words.day_label(self.day)}"
 
 
 @dataclass
@@ -44,10 +44,14 @@ class ProgressView:
 
     days: int
     names: list[str]
-    legend: list[tuple[str, SafeString]]
+    legend: list[tuple[str, SafeString]]  # empty for one partner's chart with no target line
     summaries: list[tuple[str, str]]
     rows: list[ProgressRow]
     chart: SafeString | str
+    caption: str = ""  # the table's, for screen readers
+    # The days the summaries count ("last 30 days"); empty for a milestone, whose marks
+    # count whenever they were made.
+    summary_span: str = ""
 
 
 @dataclass
@@ -87,6 +91,8 @@ class CheckInSummary:
     trust_days: int
     meeting_days: int
     checked_in_days: int
+    # The questions' short headings, as the portal shows them (CheckIn.answers).
+    questions: tuple[str, ...] = words.CHECKIN_QUESTIONS
 
 
 def goal_card(
@@ -102,7 +108,7 @@ def goal_card(
     owners = partners if goal.is_shared else [p for p in partners if p.pk == goal.partner_id]
     return GoalCard(
         goal=goal,
-        target=target_label(goal),
+        target=words.target_label(goal),
         badge=STATUS_BADGES[goal.status],
         progress=progress_view(goal, owners, entries, since=since, today=today),
         agreement=agreement(goal, partners) if goal.is_shared else None,
@@ -127,7 +133,10 @@ def progress_view(
     logged_days = sorted({day for days in by_partner.values() for day in days}, reverse=True)
     names = [owner.display_name for owner in owners]
     chart = progress_chart(
-        title=f"{goal.title}: progress of {' and '.join(names)} from {start:%b} {start.day}",
+        title=(
+            f"{goal.title}: {words.AXIS_UNITS[goal.measure].lower()} for {' and '.join(names)},"
+            f" {words.day_label(start)} to {words.day_label(today)}"
+        ),
         measure=goal.measure,
         target=goal.target,
         start=start,
@@ -140,7 +149,7 @@ def progress_view(
     return ProgressView(
         days=(today - since).days + 1,
         names=names,
-        legend=[(name, legend_swatch(index)) for index, name in enumerate(names)],
+        legend=_legend(goal, names),
         summaries=[
             (name, _summary(goal, list(by_partner[o.pk].values()), (today - start).days + 1))
             for name, o in zip(names, owners, strict=True)
@@ -149,9 +158,9 @@ def progress_view(
             ProgressRow(
                 day=day,
                 values=[
-                    value_label(goal.measure, by_partner[o.pk][day].value)
+                    words.value_label(goal.measure, by_partner[o.pk][day].value)
                     if day in by_partner[o.pk]
-                    else "—"
+                    else words.NOTHING
                     for o in owners
                 ],
             )
@@ -159,21 +168,37 @@ def progress_view(
         ],
         # A milestone is one tick, and an empty chart says nothing the summary does not.
         chart=chart if logged_days and goal.measure != Goal.Measure.MILESTONE else "",
+        caption=f"{goal.title}: each day logged, newest first",
+        summary_span=""
+        if goal.measure == Goal.Measure.MILESTONE
+        else f"last {(today - since).days + 1} days",
     )
 
 
+def _legend(goal: Goal, names: list[str]) -> list[tuple[str, SafeString]]:
+    """The partners' keys when there are two, and a rating's target line."""
+    legend = []
+    if len(names) > 1:
+        legend = [(name, legend_swatch(index)) for index, name in enumerate(names)]
+    if goal.measure == Goal.Measure.RATING and goal.target:
+        legend.append((f"Target: {words.out_of_ten(goal.target)}", target_swatch()))
+    return legend
+
+
 def _summary(goal: Goal, entries: list[ProgressPoint], days: int) -> str:
+    if goal.measure == Goal.Measure.MILESTONE:
+        # Whenever it was marked: goals.queries reads a milestone's marks whatever their day.
+        done = min((entry.day for entry in entries if entry.value), default=None)
+        return f"Reached on {words.day_label(done)}" if done else "Not reached yet"
     if not entries:
         return "Nothing logged"
     values = [entry.value for entry in entries]
     if goal.measure == Goal.Measure.YES_NO:
         return f"Done on {sum(values)} of {len(values)} logged days"
     if goal.measure == Goal.Measure.COUNT:
-        return f"{sum(values)} times in {days} days, about {sum(values) * 7 / days:.1f} a week"
-    if goal.measure == Goal.Measure.RATING:
-        return f"Average {sum(values) / len(values):.1f}, latest {out_of_ten(values[-1])}"
-    done = next((entry.day for entry in entries if entry.value), None)
-    return f"Reached on {day_label(done)}" if done else "Not reached yet"
+        total = words.times(sum(values))
+        return f"{total} in {words.days(days)}, about {sum(values) * 7 / days:.1f} a week"
+    return f"Average {sum(values) / len(values):.1f}, latest {words.out_of_ten(values[-1])}"
 
 
 def agreement(goal: Goal, partners: list[Partner]) -> Agreement:

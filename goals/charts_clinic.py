@@ -1,8 +1,11 @@
 """Small server-rendered SVG charts of the partners' progress, for the clinic pages.
 
 Plain markup, no script and no library: the strict CSP allows SVG presentation
-attributes (style attributes it would block). Every chart sits beside a table with
-the same numbers, so it is one labelled image and the table is its text equivalent.
+attributes (style attributes it would block). The value axis says its unit ("Times a day")
+and its top and base values in the portal's words ("Done", "Not done"), the day axis its
+first and last days ("Nov 8", "Dec 7"); a legend names the partners of a shared goal and a
+rating's target. Every chart sits beside a table with the same values, so it is one
+labelled image and the table is its text equivalent.
 """
 
 import datetime
@@ -11,16 +14,18 @@ from dataclasses import dataclass
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from goals import words
 from goals.models import Goal
 
-WIDTH, HEIGHT = 360, 140
-LEFT, RIGHT, TOP, BOTTOM = 30, 6, 8, 22
+WIDTH, HEIGHT = 420, 160
+# Room for the unit above the plot and for "Not done" left of its base.
+LEFT, RIGHT, TOP, BOTTOM = 60, 6, 20, 22
 PLOT_WIDTH, PLOT_HEIGHT = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 AXIS_COLOR = "#495057"
 # The first partner is drawn filled and solid, the second outlined and dashed, so the
 # two are told apart without relying on colour.
 STYLES = (
-    {"stroke": "#0a58ca", "fill": "#0a58ca", "dash": "none", "marker": "circle"},
+    {"stroke": "#0e6b64", "fill": "#0e6b64", "dash": "none", "marker": "circle"},
     {"stroke": "#a64b00", "fill": "#ffffff", "dash": "4 3", "marker": "square"},
 )
 # A logged zero ("no" on a yes/no goal) gets a stub, so it differs from a day not logged.
@@ -54,12 +59,23 @@ def progress_chart(
     axes = _axes(days, top, measure)
     return format_html(
         '<svg class="d-block w-100" viewBox="0 0 {} {}" role="img" aria-label="{}"'
-        ' focusable="false" xmlns="http://www.w3.org/2000/svg">{}{}</svg>',
+        ' focusable="false" xmlns="http://www.w3.org/2000/svg"><title>{}</title>{}{}</svg>',
         WIDTH,
         HEIGHT,
         title,
+        title,
         axes,
         marks,
+    )
+
+
+def target_swatch() -> SafeString:
+    """The key of a rating's target line, drawn as the chart draws it."""
+    return format_html(
+        '<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true" focusable="false">'
+        '<line x1="0" y1="7" x2="14" y2="7" stroke="{}" stroke-width="2"'
+        ' stroke-dasharray="2 2"/></svg>',
+        AXIS_COLOR,
     )
 
 
@@ -93,12 +109,17 @@ def _y(value: float, top: int) -> float:
 
 
 def _axes(days: list[datetime.date], top: int, measure: str) -> SafeString:
-    top_label = {Goal.Measure.YES_NO: "Yes", Goal.Measure.MILESTONE: "Done"}.get(measure, top)
-    bottom_label = "No" if measure in (Goal.Measure.YES_NO, Goal.Measure.MILESTONE) else 0
+    """The unit over the value axis, its top and base values, the first and last days."""
+    if measure in words.TWO_WAY:
+        bottom_label, top_label = words.TWO_WAY[measure]
+    else:
+        bottom_label, top_label = "0", str(top)
     first, last = days[0], days[-1]
     return format_html(
         '<g fill="{color}" font-size="12" font-family="system-ui, sans-serif">'
+        '<line x1="{left}" y1="{top_y}" x2="{left}" y2="{base}" stroke="{color}"/>'
         '<line x1="{left}" y1="{base}" x2="{right}" y2="{base}" stroke="{color}"/>'
+        '<text x="0" y="{unit_y}">{unit}</text>'
         '<text x="{label_x}" y="{top_y}" text-anchor="end" dominant-baseline="hanging">{top}</text>'
         '<text x="{label_x}" y="{base}" text-anchor="end">{bottom}</text>'
         '<text x="{left}" y="{date_y}">{first}</text>'
@@ -106,14 +127,16 @@ def _axes(days: list[datetime.date], top: int, measure: str) -> SafeString:
         color=AXIS_COLOR,
         left=LEFT,
         right=WIDTH - RIGHT,
-        base=TOP + PLOT_HEIGHT,
-        label_x=LEFT - 4,
         top_y=TOP,
+        base=TOP + PLOT_HEIGHT,
+        unit_y=TOP - 7,
+        unit=words.AXIS_UNITS[measure],
+        label_x=LEFT - 4,
         top=top_label,
         bottom=bottom_label,
         date_y=HEIGHT - 4,
-        first=f"{first:%b} {first.day}",
-        last=f"{last:%b} {last.day}",
+        first=words.day_label(first),
+        last=words.day_label(last),
     )
 
 

@@ -112,6 +112,32 @@ def _days(couple: Couple, partners, today: datetime.date) -> None:
             entries.extend(_progress(rng, goals, partner, day))
     CheckIn.objects.bulk_create(checkins)
     ProgressEntry.objects.bulk_create(entries, ignore_conflicts=True)
+    _milestones_achieve(couple)
+
+
+def _milestones_achieve(couple: Couple) -> None:
+    """A partner's own milestone marked reached is achieved, as the progress service would
+    have done (history is written directly here)."""
+    reached = (
+        couple.goals.filter(
+            status=Goal.Status.ACTIVE,
+            measure=Goal.Measure.MILESTONE,
+            partner__isnull=False,
+            progress_entries__value=1,
+        )
+        .select_related("partner__user")
+        .distinct()
+    )
+    for goal in reached:
+        goal.status = Goal.Status.ACHIEVED
+        goal.save(update_fields=["status"])
+        GoalTransition.objects.create(
+            goal=goal,
+            from_status=Goal.Status.ACTIVE,
+            to_status=Goal.Status.ACHIEVED,
+            by=goal.partner.user,
+            note="Marked reached",
+        )
 
 
 def _checkin(rng, partner, day, *, strong: bool) -> CheckIn:

@@ -7,6 +7,7 @@ import datetime
 
 from django import forms
 
+from goals import words
 from goals.models import CHANGE_NOTE_MAX_LENGTH, DESCRIPTION_MAX_LENGTH, CheckIn, Goal
 
 CRAVING_CHOICES = [(number, str(number)) for number in range(11)]
@@ -37,7 +38,7 @@ class CheckInForm(forms.Form):
     day = forms.DateField(widget=forms.HiddenInput)
     is_sober = forms.TypedChoiceField(
         label="Did you stay sober today?",
-        choices=[("yes", "Yes"), ("no", "No — I used")],
+        choices=[("yes", words.YES), ("no", f"{words.NO} — I used")],
         coerce=lambda value: value == "yes",
         widget=ButtonRadioSelect,
         error_messages={"required": "Choose yes or no."},
@@ -176,12 +177,12 @@ class ChangeRequestForm(forms.Form):
 def _value_field(measure: str) -> forms.Field:
     """The value as the measure allows it: the form refuses anything out of bounds."""
     if measure == Goal.Measure.YES_NO:
-        choices = [(1, "Done"), (0, "Not done")]
+        choices = [(1, words.DONE), (0, words.NOT_DONE)]
         return forms.TypedChoiceField(
             label="How did it go?", choices=choices, coerce=int, widget=forms.RadioSelect
         )
     if measure == Goal.Measure.MILESTONE:
-        choices = [(1, "Reached"), (0, "Not yet")]
+        choices = [(1, words.REACHED), (0, words.NOT_YET)]
         return forms.TypedChoiceField(
             label="Reached it?", choices=choices, coerce=int, widget=forms.RadioSelect
         )

@@ -8,6 +8,7 @@ from django.db.models.lookups import LessThanOrEqual
 
 from common.dates import SPAN_WORDS, in_span
 from couples.models import Couple, Partner
+from goals import words
 
 # Partners may log or change an entry for up to this many days back; older ones are locked.
 EDIT_WINDOW_DAYS = 7
@@ -243,6 +244,11 @@ class ProgressEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.partner} on {self.day}: {self.value}"
 
+    @property
+    def value_label(self) -> str:
+        """The value in words ("Done", "Reached", "3 times", "7 of 10")."""
+        return words.value_label(self.measure, self.value)
+
 
 class CheckIn(models.Model):
     """A partner's daily check-in: the recovery contract of Behavioral Couples Therapy."""
@@ -294,3 +300,32 @@ class CheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner} on {self.day}"
+
+    # The answers in words (goals/words.py), the same on the portal and the clinic pages.
+
+    @property
+    def sober_answer(self) -> str:
+        return words.answer(self.is_sober)
+
+    @property
+    def craving_label(self) -> str:
+        return words.out_of_ten(self.craving)
+
+    @property
+    def trust_answer(self) -> str:
+        return words.answer(self.had_trust_discussion)
+
+    @property
+    def meeting_answer(self) -> str:
+        return words.answer(self.attended_meeting)
+
+    @property
+    def answers(self) -> list[tuple[str, str]]:
+        """Each question's short heading and its answer, in the order both sides show them."""
+        return [
+            (words.SOBER_TODAY, self.sober_answer),
+            (words.CRAVING, self.craving_label),
+            (words.MOOD, self.get_mood_display()),
+            (words.TRUST_DISCUSSION, self.trust_answer),
+            (words.SUPPORT_MEETING, self.meeting_answer),
+        ]

@@ -103,10 +103,15 @@ class ProgressPoint(NamedTuple):
 def progress_for_goals(
     *, goals: list[Goal], since: datetime.date
 ) -> dict[int, dict[int, list[ProgressPoint]]]:
-    """goal id -> partner id -> entries since a day, oldest first, in one query."""
+    """goal id -> partner id -> entries since a day, oldest first, in one query.
+
+    A milestone's "reached" comes along whenever it was logged: who has reached it is part of
+    the goal's state (a shared one is achieved once both have), not of a window of days.
+    """
     result: dict[int, dict[int, list[ProgressPoint]]] = defaultdict(lambda: defaultdict(list))
+    reached = Q(measure=Goal.Measure.MILESTONE, value=1)
     entries = (
-        ProgressEntry.objects.filter(goal__in=[g.pk for g in goals], day__gte=since)
+        ProgressEntry.objects.filter(Q(day__gte=since) | reached, goal__in=[g.pk for g in goals])
         .order_by("day")
         .values_list(*ProgressPoint._fields)
     )

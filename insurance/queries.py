@@ -76,14 +76,19 @@ class CoverageCard:
     status_label: str
     status_text: str
     covered_on: str
+    # What the plan pays and what each session costs: only for a plan the clinic verified
+    # (empty otherwise), as an unverified, denied or expired plan's copays would mislead.
     benefits: list[BenefitLine]
     session_costs: list[tuple[str, str]]
+    costs_note: str  # why no costs are shown and what to do, when they are not
 
     @property
     def shows_costs(self) -> bool:
-        """Costs are promised only for a plan the clinic verified: an unverified, denied or
-        expired coverage's copays would mislead."""
         return self.coverage.status == Coverage.Status.VERIFIED
+
+    @property
+    def is_denied(self) -> bool:
+        return self.coverage.status == Coverage.Status.DENIED
 
 
 def coverage_cards_for_partner(*, partner: Partner) -> list[CoverageCard]:
@@ -132,16 +137,39 @@ def _coverage_card(coverage: Coverage, *, zone: datetime.tzinfo) -> CoverageCard
     covered_on = ""
     if coverage.relationship != Coverage.Relationship.SELF:
         covered_on = f"Covered on {coverage.subscriber_name}'s plan"
+    verified = coverage.status == Coverage.Status.VERIFIED
     return CoverageCard(
         coverage=coverage,
         status_label=coverage.get_status_display(),
         status_text=coverage_status_text(coverage=coverage, zone=zone),
         covered_on=covered_on,
-        benefits=[_benefit_line(benefit) for benefit in by_category.values()],
+        benefits=[_benefit_line(benefit) for benefit in by_category.values()] if verified else [],
         session_costs=[
             (kind.label, benefit_cost_text(benefit=by_category.get(category)))
             for kind, category in BENEFIT_FOR_SESSION_KIND.items()
-        ],
+        ]
+        if verified
+        else [],
+        costs_note="" if verified else coverage_costs_note(coverage=coverage),
+    )
+
+
+def coverage_costs_note(*, coverage: Coverage) -> str:
+    """Why a plan's copays are not shown, and what that means for the partner."""
+    if coverage.status == Coverage.Status.DENIED:
+        return (
+            "No copay, coinsurance or deductible from this plan applies to your sessions, "
+            "because the plan does not cover them. Someone from the clinic will talk with you "
+            "about what your sessions cost and other ways to pay; until then, ask the front desk."
+        )
+    if coverage.status == Coverage.Status.EXPIRED:
+        return (
+            "This plan's copays and deductible no longer apply: it has ended. "
+            "Ask the front desk what your sessions cost now."
+        )
+    return (
+        "What your sessions cost is shown here once the clinic has verified this plan with "
+        "your insurer. Questions? Ask the front desk."
     )
 
 
@@ -156,8 +184,9 @@ def coverage_status_text(*, coverage: Coverage, zone: datetime.tzinfo) -> str:
         return f"We are checking your coverage with {payer}. There is nothing you need to do."
     if status == Coverage.Status.DENIED:
         return (
-            f"{payer} could not confirm this coverage. Please check the details on your card "
-            "with the front desk; we will help you look at other ways to pay."
+            f"{payer} could not confirm this coverage, so the clinic cannot bill your sessions "
+            "to it. If your card has changed or you have another plan, show it to the front "
+            "desk: we will check it, and help you look at other ways to pay."
         )
     if status == Coverage.Status.EXPIRED:
         return (

@@ -1,4 +1,5 @@
-"""The partner's "My coverage" page, the home's coverage card, and the caseload's coverage flags."""
+"""The partner's "My coverage" page, the coverage card on the portal's More page, and the
+caseload's coverage flags."""
 
 import datetime
 from decimal import Decimal
@@ -20,7 +21,7 @@ from triage.sweeps import RULES, rule_apply
 pytestmark = pytest.mark.timeshift
 
 COVERAGE = "/portal/coverage/"
-HOME = "/portal/"
+MORE = "/portal/more/"
 CASELOAD = "/clinic/"
 
 
@@ -115,7 +116,7 @@ def test_a_verified_coverage_says_with_whom_and_when(jordan, partner_a, blue_cro
     [
         ("pending", "We are checking your coverage with Blue Cross."),
         ("unverified", "We have not checked your coverage with Blue Cross yet."),
-        ("denied", "Blue Cross could not confirm this coverage."),
+        ("denied", "Blue Cross could not confirm this coverage, so the clinic cannot bill"),
         ("expired", "Your coverage with Blue Cross has ended."),
     ],
 )
@@ -127,8 +128,18 @@ def test_each_status_is_told_in_plain_words(jordan, partner_a, blue_cross, statu
     assert words in response.text
 
 
+def verified(partner, payer, **fields):
+    evidence = {
+        "status": "verified",
+        "verified_at": timezone.now(),
+        "verification_method": "phone",
+        "reference_number": "REF-1",
+    }
+    return coverage_for(partner, payer, **evidence | fields)
+
+
 def test_each_session_kind_shows_what_it_costs_me(jordan, partner_a, blue_cross):
-    coverage = coverage_for(partner_a, blue_cross)
+    coverage = verified(partner_a, blue_cross)
     Benefit.objects.create(coverage=coverage, category="therapy", copay=Decimal("20.00"))
     Benefit.objects.create(
         coverage=coverage, category="medical", coinsurance_percent=Decimal("20.00")
@@ -151,14 +162,7 @@ def test_each_session_kind_shows_what_it_costs_me(jordan, partner_a, blue_cross)
 
 
 def test_what_is_covered_lists_each_benefit(jordan, partner_a, blue_cross):
-    coverage = coverage_for(
-        partner_a,
-        blue_cross,
-        status="verified",
-        verified_at=timezone.now(),
-        verification_method="phone",
-        reference_number="REF-1",
-    )
+    coverage = verified(partner_a, blue_cross)
     Benefit.objects.create(
         coverage=coverage,
         category="iop",
@@ -176,18 +180,63 @@ def test_what_is_covered_lists_each_benefit(jordan, partner_a, blue_cross):
         "Copay $10, then 10% coinsurance after your deductible",
     )
     assert line.needs_prior_authorization
-    assert "<td>30</td>" in response.text
+    assert (
+        '<dt class="col-6 col-sm-5 fw-normal">Visit limit</dt><dd class="col-6 col-sm-7">30</dd>'
+        in (response.text)
+    )
 
 
-@pytest.mark.parametrize("status", ["unverified", "pending", "denied", "expired"])
-def test_costs_are_shown_only_for_a_verified_plan(jordan, partner_a, blue_cross, status):
-    coverage = coverage_for(partner_a, blue_cross, status=status)
-    Benefit.objects.create(coverage=coverage, category="iop", copay=Decimal("10"))
+def test_on_a_phone_the_costs_are_stacked_lines_not_a_table_wider_than_the_screen(
+    jordan, partner_a, blue_cross
+):
+    """At 390 px a five-column table was cut off: each benefit is now label-and-value lines
+    (one under the other below the sm breakpoint), and no table scrolls sideways."""
+    coverage = verified(partner_a, blue_cross)
+    Benefit.objects.create(coverage=coverage, category="therapy", copay=Decimal("20"))
 
     page = jordan.get(COVERAGE).text
 
+    assert "<table" not in page.split("<main")[1]
+    assert '<dt class="col-sm-5 fw-normal">Couples therapy</dt>' in page
+    assert '<dd class="col-sm-7 fw-semibold">Copay $20</dd>' in page
+    assert '<h4 class="small fw-semibold mb-1">Therapy services</h4>' in page
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        ("unverified", "once the clinic has verified this plan with your insurer"),
+        ("pending", "once the clinic has verified this plan with your insurer"),
+        ("denied", "No copay, coinsurance or deductible from this plan applies"),
+        ("expired", "This plan&#x27;s copays and deductible no longer apply"),
+    ],
+)
+def test_costs_are_shown_only_for_a_verified_plan(jordan, partner_a, blue_cross, status, words):
+    coverage = coverage_for(partner_a, blue_cross, status=status, deductible=Decimal("1500"))
+    Benefit.objects.create(coverage=coverage, category="iop", copay=Decimal("10"))
+
+    response = jordan.get(COVERAGE)
+
+    page = response.text
     assert "Copay $10" not in page and "What each session costs you" not in page
-    assert "once the clinic has verified this plan" in page
+    assert "$1,500" not in page and "1500" not in page
+    assert words in page
+    [card] = response.context["cards"]
+    assert card.session_costs == [] and card.benefits == []
+
+
+def test_a_denied_plan_says_what_it_means_and_what_to_do_next(jordan, partner_a, blue_cross):
+    coverage = coverage_for(partner_a, blue_cross, status="denied")
+    Benefit.objects.create(coverage=coverage, category="therapy", copay=Decimal("20"))
+
+    page = jordan.get(COVERAGE).text
+
+    assert "<strong>Denied.</strong>" in page
+    assert "the clinic cannot bill your sessions to it" in page
+    assert "show it to the front desk" in page
+    assert "Someone from the clinic will talk with you about what your sessions cost" in page
+    assert '<p class="alert alert-warning small mb-0">' in page
+    assert "Copay $20" not in page
 
 
 def test_my_coverage_uses_a_fixed_number_of_queries(
@@ -205,23 +254,25 @@ def test_my_coverage_uses_a_fixed_number_of_queries(
         assert jordan.get(COVERAGE).status_code == 200
 
 
-# The portal home
+# The portal's More page
 
 
-def test_the_home_shows_my_coverage_status_and_links_to_it(jordan, partner_a, blue_cross, staff):
+def test_the_more_page_shows_my_coverage_status_and_links_to_it(
+    jordan, partner_a, blue_cross, staff
+):
     coverage = coverage_for(partner_a, blue_cross)
     services.coverage_mark_verified(
         coverage=coverage, method="phone", reference_number="REF-1", by=staff
     )
 
-    response = jordan.get(HOME)
+    response = jordan.get(MORE)
 
     assert "Coverage: Verified" in response.text
     assert f'href="{COVERAGE}"' in response.text
 
 
-def test_the_home_says_when_no_coverage_is_on_file(jordan):
-    assert "Coverage: None on file" in jordan.get(HOME).text
+def test_the_more_page_says_when_no_coverage_is_on_file(jordan):
+    assert "Coverage: None on file" in jordan.get(MORE).text
 
 
 # The caseload's coverage flags

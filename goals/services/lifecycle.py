@@ -1,3 +1,5 @@
+"""A goal's terms and status: proposed, agreed by both, changed, moved along its lifecycle."""
+
 import datetime
 
 from django.core.exceptions import ValidationError
@@ -15,15 +17,11 @@ from goals.models import (
     CHANGE_ALREADY_ASKED_CODE,
     CHANGE_NOTE_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
-    EDIT_WINDOW_DAYS,
-    CheckIn,
     Goal,
     GoalAcceptance,
     GoalChangeRequest,
     GoalTransition,
-    ProgressEntry,
 )
-from triage import services as triage_services
 
 # Which status may follow which; anything else is refused.
 TRANSITIONS = {
@@ -267,7 +265,9 @@ def goal_update(*, goal: Goal, by: User, request: HttpRequest | None = None, **c
 def goal_transition(
     *, goal: Goal, to_status: str, by: User, note: str = "", request: HttpRequest | None = None
 ) -> Goal:
-    """Move a goal along its lifecycle; a shared goal becomes active only by agreement."""
+    """Move a goal along its lifecycle; a shared goal becomes active only by agreement. An
+    achieved goal is announced to the others it concerns (a clinician marking it, or a
+    milestone reached: goals.services.progress)."""
     goal = Goal.objects.select_for_update().get(pk=goal.pk)
     if to_status not in Goal.Status.values:
         raise ValidationError(f"“{to_status}” is not a goal status.")
@@ -290,6 +290,8 @@ def goal_transition(
         request=request,
         detail={"status": to_status},
     )
+    if to_status == Goal.Status.ACHIEVED:
+        announcements.goal_achieved_announce(goal=goal, by=by, at=goal.updated_at)
     return goal
 
 
@@ -325,123 +327,3 @@ def goal_withdraw(*, goal: Goal, by: User, request: HttpRequest | None = None) -
         detail={"status": Goal.Status.CANCELLED, "withdrawn": True},
     )
     return goal
-
-
-def _check_day(*, day: datetime.date, today: datetime.date, what: str) -> None:
-    if day > today:
-        raise ValidationError({"day": f"{what} cannot be for a day that has not come yet."})
-    if (today - day).days > EDIT_WINDOW_DAYS:
-        raise ValidationError(
-            {"day": f"{what} older than {EDIT_WINDOW_DAYS} days are locked. Ask your care team."}
-        )
-
-
-@transaction.atomic
-def progress_log(
-    *,
-    goal: Goal,
-    partner: Partner,
-    day: datetime.date,
-    value: int,
-    note: str = "",
-    request: HttpRequest | None = None,
-) -> ProgressEntry:
-    """Log a partner's progress for a day; logging the same day again updates it."""
-    if goal.couple_id != partner.couple_id or goal.partner_id not in (None, partner.pk):
-        raise ValidationError("You can log progress only on your own and your shared goals.")
-    if goal.status != Goal.Status.ACTIVE:
-        raise ValidationError("Progress is logged on active goals.")
-    today = couple_today(couple=partner.couple)
-    _check_day(day=day, today=today, what="Entries")
-    if day < goal.start_on:
-        raise ValidationError({"day": "This goal had not started on that day."})
-    entry = (
-        ProgressEntry.objects.select_for_update()
-        .filter(goal=goal, partner=partner, day=day)
-        .first()
-    )
-    created = entry is None
-    if created:
-        entry = ProgressEntry(goal=goal, partner=partner, day=day, measure=goal.measure)
-    entry.value, entry.note, entry.recorded_on = value, note, today
-    entry.full_clean()
-    try:
-        with transaction.atomic():
-            entry.save()
-    except IntegrityError:
-        # A double tap created the day's entry between our read and our insert: update it.
-        entry = ProgressEntry.objects.select_for_update().get(goal=goal, partner=partner, day=day)
-        entry.value, entry.note, entry.recorded_on = value, note, today
-        entry.save()
-        created = False
-    audit_record(
-        actor=partner.user,
-        action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
-        target=entry,
-        patient=partner,
-        request=request,
-    )
-    return entry
-
-
-@transaction.atomic
-def checkin_record(
-    *,
-    partner: Partner,
-    day: datetime.date,
-    is_sober: bool,
-    craving: int,
-    mood: int,
-    had_trust_discussion: bool,
-    attended_meeting: bool,
-    note: str = "",
-    request: HttpRequest | None = None,
-) -> CheckIn:
-    """Record (or correct) a partner's check-in for a day; one per partner per day."""
-    today = couple_today(couple=partner.couple)
-    _check_day(day=day, today=today, what="Check-ins")
-    if not 0 <= craving <= 10:
-        raise ValidationError({"craving": "Craving is a number from 0 to 10."})
-    values = {
-        "is_sober": is_sober,
-        "craving": craving,
-        "mood": mood,
-        "had_trust_discussion": had_trust_discussion,
-        "attended_meeting": attended_meeting,
-        "note": note,
-        "recorded_on": today,
-    }
-    checkin = CheckIn.objects.select_for_update().filter(partner=partner, day=day).first()
-    created = checkin is None
-    if created:
-        checkin = CheckIn(partner=partner, day=day)
-    for name, value in values.items():
-        setattr(checkin, name, value)
-    # Each check constraint is checked above in Python (the day, the craving) or by the mood's
-    # choices, and the day's row is locked: full_clean() need not ask the database again, nor
-    # look up the partner we were given. The constraints stay as the backstop.
-    checkin.full_clean(exclude=["partner"], validate_unique=False, validate_constraints=False)
-    if not created:
-        checkin.save(update_fields=[*values, "updated_at"])
-    else:
-        try:
-            with transaction.atomic():
-                checkin.save()
-        except IntegrityError:
-            # Two submissions for the same day raced: the second one corrects the first.
-            checkin = CheckIn.objects.select_for_update().get(partner=partner, day=day)
-            for name, value in values.items():
-                setattr(checkin, name, value)
-            checkin.save(update_fields=[*values, "updated_at"])
-            created = False
-    audit_record(
-        actor=partner.user,
-        action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
-        target=checkin,
-        patient=partner,
-        request=request,
-    )
-    if not checkin.is_sober:
-        # What the partner reported reaches their care team's queue, in the same transaction.
-        triage_services.reported_use_raise(checkin=checkin)
-    return checkin
