@@ -9,6 +9,7 @@ urlpatterns = [
     path("portal/checkin/", checkin.checkin, name="checkin"),
     path("portal/checkin/saved/", checkin.checkin_saved, name="checkin_saved"),
     path("portal/help/", checkin.help_now, name="help"),
+    path("portal/goals/", portal.goal_list, name="portal_goal_list"),
     path("portal/goals/new/", portal.goal_new, name="portal_goal_new"),
     path("portal/goals/<int:pk>/", portal.goal_detail, name="portal_goal_detail"),
     path("portal/goals/<int:pk>/log/", portal.progress_log, name="progress_log"),

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from pages import couple, views
+from pages import couple, portal, views
 
 app_name = "pages"
 
 urlpatterns = [
-    path("portal/", views.portal_home, name="portal_home"),
+    path("portal/", portal.portal_home, name="portal_home"),
+    path("portal/more/", portal.portal_more, name="portal_more"),
     path("clinic/", views.clinic_home, name="clinic_home"),
     path("clinic/couples/<int:pk>/", couple.couple_detail, name="couple_detail"),
     path("clinic/couples/<int:pk>/goals/", couple.couple_goals, name="couple_goals"),

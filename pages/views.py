@@ -1,7 +1,7 @@
-"""The pages that compose several apps: the portal home, the caseload and the health check
-(the couple page is pages/couple.py). Each app renders its own section
-(`<app>.views.*.home_context`, `caseload_sessions_fill`); this module reads the person, checks
-access through `couples.queries`, and puts the sections together."""
+"""The pages that compose several apps: the caseload and the health check (the couple page
+is pages/couple.py, the partner's home and More page pages/portal.py). Each app renders its
+own section (`caseload_sessions_fill`, …); this module reads the person, checks access through
+`couples.queries`, and puts the sections together."""
 
 from urllib.parse import urlencode
 
@@ -18,34 +18,13 @@ from django.views.decorators.http import require_GET
 
 from couples import queries
 from couples.notifications import health
-from couples.permissions import clinician_required, partner_required
-from goals.views import portal as portal_goals
-from insurance import views as portal_insurance
-from measures.views import portal as portal_measures
+from couples.permissions import clinician_required
 from sessions.views import clinic as clinic_sessions
-from sessions.views import portal as portal_sessions
 from triage import queries as triage_queries
 from triage.models import TriageItem
 
 CASELOAD_SORTS = ("status", "days", "-days")
 CASELOAD_PER_PAGE = 20
-
-
-@partner_required
-def portal_home(request: HttpRequest) -> HttpResponse:
-    partner = queries.partner_get_for_user(user=request.user)
-    context = {
-        "partner": partner,
-        "couple": partner.couple,
-        "other_partner": queries.partner_other(partner=partner),
-        "care_team": queries.care_team_for_partner(partner=partner),
-        "consent_status": queries.consent_status_for(partner=partner),
-    }
-    context.update(portal_goals.home_context(request=request, partner=partner))
-    context.update(portal_sessions.home_context(request=request, partner=partner))
-    context.update(portal_insurance.home_context(request=request, partner=partner))
-    context.update(portal_measures.home_context(request=request, partner=partner))
-    return render(request, "pages/portal_home.html", context)
 
 
 @clinician_required

@@ -45,6 +45,9 @@ VISITORS = [
 # url template (GET, or "POST <url>") -> status per visitor, in VISITORS order.
 MATRIX = {
     "/portal/": (302, 200, 200, 403, 403, 403, 403),
+    # No pk: each partner's own goals page (their couple's goals they may see) and More page.
+    "/portal/goals/": (302, 200, 200, 403, 403, 403, 403),
+    "/portal/more/": (302, 200, 200, 403, 403, 403, 403),
     "/portal/sharing/": (302, 200, 200, 403, 403, 403, 403),
     "/portal/record-access/": (302, 200, 200, 403, 403, 403, 403),
     # No pk: every partner sees only their own coverage.

@@ -25,17 +25,78 @@ from goals import cards, charts, queries, services, words
 from goals.forms import ChangeRequestForm, GoalProposeForm, ProgressLogForm
 from goals.models import CHANGE_ALREADY_ASKED_CODE, EDIT_WINDOW_DAYS, Goal, ProgressEntry
 
-HOME_DAYS = 30
+GOALS_DAYS = 30
+# The home's compact rows show a week: what "this week" means to a partner.
+HOME_DAYS = 7
 DETAIL_DAYS = (30, 90)
 DISCLOSED_GOALS = "individual goals"
-# Portal home: not a view, the goals part of pages.views.portal_home
+# A message about one goal carries this tag and its pk ("goal-12"): the page that shows the
+# goal's card shows the message inside it, where the button was tapped.
+GOAL_TAG = "goal-"
+
+
+def goal_tag(goal: Goal) -> str:
+    return f"{GOAL_TAG}{goal.pk}"
+
+
+# Portal home: not a view, the goals part of pages.portal.portal_home
 
 
 def home_context(*, request: HttpRequest, partner: Partner) -> dict:
-    """Today's check-in, the streak, goals waiting for agreement and every visible goal.
+    """What the home needs of goals: today's check-in and the streak, the shared goals
+    waiting for my answer, and a compact row per goal of ours and mine (a week of my own
+    progress and what I logged today). My partner's own goals stay on the Goals page, so
+    the home discloses nothing of theirs.
 
-    1. One read each: today's check-in with the uses that break the streak, the visible
-       goals (with acceptances), their entries over 30 days, open change requests.
+    One read each: today's check-in with the uses that break the streak, the visible goals
+    (with acceptances), their entries over 7 days, open change requests of pending goals.
+    """
+    today = couple_today(couple=partner.couple)
+    visible = queries.goal_list_for_user(user=request.user, couple=partner.couple)
+    pending = [goal for goal in visible.shared if goal.status == Goal.Status.PROPOSED]
+    shown = [goal for goal in visible.shared if goal not in pending]
+    shown += visible.individual.get(partner.pk, [])
+    days = charts.window(today=today, days=HOME_DAYS)
+    progress = queries.progress_for_goals(goals=shown, since=days[0]) if shown else {}
+    changes = queries.change_request_list_for_goals(goals=pending) if pending else {}
+    card = cards.card_builder(partner=partner, progress=progress, days=days, today=today)
+    today_checkin, streak = queries.checkin_today_and_streak(partner=partner, today=today)
+    return {
+        "today": today,
+        "today_checkin": today_checkin,
+        "streak": streak,
+        "pending_goals": [
+            cards.pending_goal(goal, partner=partner, changes=changes) for goal in pending
+        ],
+        "goal_rows": [card(goal) for goal in shown],
+    }
+
+
+@partner_required
+@require_GET
+def goal_list(request: HttpRequest) -> HttpResponse:
+    """Every goal I may see: waiting for agreement, ours, mine, and my partner's own while
+    their consent shares them (with the Part 2 notice, each view a disclosure row)."""
+    partner = partner_get_for_user(user=request.user)
+    context = _goal_list_context(request=request, partner=partner)
+    shown = [item.goal.pk for item in context["pending_goals"]]
+    shown += [card.goal.pk for key in CARD_LISTS for card in context[key]]
+    page_messages, notes = messages_by_goal(request, goal_ids=set(shown))
+    context["messages"] = page_messages  # the rest are drawn inside their cards
+    context["pending_goals"] = [
+        (item, notes.get(item.goal.pk, [])) for item in context["pending_goals"]
+    ]
+    for key in CARD_LISTS:
+        context[key] = [(card, notes.get(card.goal.pk, [])) for card in context[key]]
+    return render(request, "goals/portal_goal_list.html", context)
+
+
+CARD_LISTS = ("shared_goal_cards", "my_goal_cards", "partner_goal_cards")
+
+
+def _goal_list_context(*, request: HttpRequest, partner: Partner) -> dict:
+    """1. One read each: the visible goals (with acceptances), their entries over 30 days,
+       open change requests of the pending ones.
     2. For each partner whose consent let me see their individual goals: a disclosure row.
     """
     couple = partner.couple
@@ -45,8 +106,8 @@ def home_context(*, request: HttpRequest, partner: Partner) -> dict:
     theirs = [goal for other in others for goal in visible.individual.get(other.pk, [])]
     mine = visible.individual.get(partner.pk, [])
     goals = visible.shared + mine + theirs
-    days = charts.window(today=today, days=HOME_DAYS)
-    progress = queries.progress_for_goals(goals=goals, since=days[0])
+    days = charts.window(today=today, days=GOALS_DAYS)
+    progress = queries.progress_for_goals(goals=goals, since=days[0]) if goals else {}
     pending = [goal for goal in visible.shared if goal.status == Goal.Status.PROPOSED]
     changes = queries.change_request_list_for_goals(goals=pending) if pending else {}
     for owner, access in visible.disclosed_by:
@@ -58,11 +119,7 @@ def home_context(*, request: HttpRequest, partner: Partner) -> dict:
             request=request,
         )
     card = cards.card_builder(partner=partner, progress=progress, days=days, today=today)
-    today_checkin, streak = queries.checkin_today_and_streak(partner=partner, today=today)
     return {
-        "today": today,
-        "today_checkin": today_checkin,
-        "streak": streak,
         "pending_goals": [
             cards.pending_goal(goal, partner=partner, changes=changes) for goal in pending
         ],
@@ -72,6 +129,27 @@ def home_context(*, request: HttpRequest, partner: Partner) -> dict:
         "shows_part2_notice": bool(visible.disclosed_by),
         "disclosed_by_names": [owner.display_name for owner, _ in visible.disclosed_by],
     }
+
+
+def messages_by_goal(request: HttpRequest, *, goal_ids: set[int]) -> tuple[list, dict]:
+    """This request's messages split in two: those about a goal whose card the page shows
+    (goal pk -> messages), and the rest, for the top of the page. Reading them here marks
+    them shown, as the page's own loop would."""
+    page, by_goal = [], {}
+    for message in messages.get_messages(request):
+        pk = _tagged_goal(message.extra_tags)
+        if pk in goal_ids:
+            by_goal.setdefault(pk, []).append(message)
+        else:
+            page.append(message)
+    return page, by_goal
+
+
+def _tagged_goal(extra_tags: str) -> int | None:
+    for tag in (extra_tags or "").split():
+        if tag.startswith(GOAL_TAG) and tag[len(GOAL_TAG) :].isdigit():
+            return int(tag[len(GOAL_TAG) :])
+    return None
 
 
 # Goal pages
@@ -100,19 +178,25 @@ def progress_log(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             attach_service_error(form, error)
         else:
-            messages.success(request, _logged_message(entry, goal=goal))
-            return redirect(_next_url(request, default=_detail_url(goal)))
+            messages.success(request, _logged_message(entry, goal=goal), extra_tags=goal_tag(goal))
+            return redirect(_back_to_card(request, goal=goal))
     if "next" in request.POST:
-        # A two-tap button: say what went wrong on the page it was tapped on.
-        messages.error(request, " ".join(_error_texts(form)))
-        return redirect(_next_url(request, default=_detail_url(goal)).split("#")[0])
+        # A two-tap button: say what went wrong in the card it was tapped in.
+        messages.error(request, " ".join(_error_texts(form)), extra_tags=goal_tag(goal))
+        return redirect(_back_to_card(request, goal=goal))
     context = _detail_context(request=request, goal=goal, partner=partner, log_form=form)
     return render(request, "goals/portal_goal_detail.html", context)
 
 
 def _logged_message(entry: ProgressEntry, *, goal: Goal) -> str:
     value = words.value_label(goal.measure, entry.value)
-    return f"Saved “{goal.title}” for {entry.day:%A, %B} {entry.day.day}: {value}."
+    saved = f"Saved “{goal.title}” for {entry.day:%A, %B} {entry.day.day}: {value}."
+    if goal.measure != Goal.Measure.MILESTONE or not entry.value:
+        return saved
+    goal.refresh_from_db(fields=["status"])  # marking it reached may have achieved it
+    if goal.status == Goal.Status.ACHIEVED:
+        return f"{saved} “{goal.title}” is achieved. Well done."
+    return f"{saved} It is achieved once your partner marks it reached too."
 
 
 def _detail_context(
@@ -220,15 +304,18 @@ def _created_message(goal: Goal, *, partner: Partner) -> str:
 def goal_accept(request: HttpRequest, pk: int) -> HttpResponse:
     goal = queries.goal_get_for_user(user=request.user, pk=pk, request=request)
     partner = partner_get_for_user(user=request.user)
+    tag = goal_tag(goal)
     try:
         goal = services.goal_accept(goal=goal, partner=partner, request=request)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, " ".join(error.messages), extra_tags=tag)
     else:
         if goal.status == Goal.Status.ACTIVE:
-            messages.success(request, f"You both agreed: “{goal.title}” is active now.")
+            text = f"You both agreed: “{goal.title}” is active now."
         else:
-            messages.success(request, f"You agreed to “{goal.title}”. It starts once both agree.")
+            text = f"You agreed to “{goal.title}”. It starts once both agree."
+        messages.success(request, text, extra_tags=tag)
+    # Back where Accept was tapped (its card on the Goals page, the home's to-do list).
     return redirect(_next_url(request, default=reverse("pages:portal_home")))
 
 
@@ -288,6 +375,13 @@ def _next_url(request: HttpRequest, *, default: str) -> str:
     ):
         return target
     return default
+
+
+def _back_to_card(request: HttpRequest, *, goal: Goal) -> str:
+    """The page a two-tap button was on, scrolled to the goal's card, whose message says
+    what happened: the page does not jump away from where the tap was."""
+    page = _next_url(request, default="").split("#")[0]
+    return f"{page}#goal-{goal.pk}" if page else _detail_url(goal)
 
 
 def _error_texts(form: Form) -> list[str]:

@@ -34,11 +34,22 @@ def test_partner_checks_in_and_logs_a_shared_goal_on_a_phone_and_the_clinician_s
     axe_check()
     page.get_by_role("button", name="Save check-in").click()
     expect(page).to_have_url(re.compile(r"/portal/$"))
-    expect(page.get_by_role("heading", name="Today's check-in")).to_be_visible()
+    todo = page.locator("section", has=page.get_by_role("heading", name="To do today"))
+    expect(todo.get_by_text("Checked in for today")).to_be_visible()
+    expect(todo.get_by_text("You're all set for today.")).to_be_visible()
+    axe_check()
 
-    # ...and the shared goal: one tap.
+    # ...and the shared goal, from the tab bar's Goals: one tap, answered in its card, which
+    # stays in view.
+    tabs = page.get_by_role("navigation", name="Sections")
+    tabs.get_by_role("link", name="Goals").click()
+    expect(tabs.get_by_role("link", name="Goals")).to_have_attribute("aria-current", "page")
     page.get_by_role("button", name=re.compile(f"^Done today for “{GOAL}”")).click()
     expect(page.get_by_role("button", name=re.compile(r"^Done today.*\(saved\)"))).to_be_visible()
+    card = page.locator("article", has=page.get_by_role("heading", name=GOAL))
+    expect(card.get_by_role("status")).to_contain_text(f"Saved “{GOAL}”")
+    expect(card.get_by_role("status")).to_be_in_viewport()
+    expect(page.locator(".messages")).to_have_count(0)
     axe_check()
 
     checkin = CheckIn.objects.get(partner=jordan)

@@ -131,3 +131,41 @@ def test_a_text_box_near_its_limit_says_how_much_is_left(page, site, login_as):
 
     expect(page.locator(".length-counter")).to_have_text("300 characters left")
     assert details.get_attribute("maxlength") == "2000"
+
+
+def test_a_partner_on_a_phone_moves_between_tabs_that_cover_nothing(
+    page, site, login_as, axe_check
+):
+    partner = PartnerFactory(user__first_name="Jordan")
+    page.set_viewport_size({"width": 390, "height": 844})
+    login_as(partner.user)
+
+    tabs = page.get_by_role("navigation", name="Sections")
+    expect(tabs).to_be_visible()
+    expect(tabs.get_by_role("link", name="Today")).to_have_attribute("aria-current", "page")
+    for name in ("Today", "Goals", "Sessions", "More"):
+        box = tabs.get_by_role("link", name=name).bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44, name
+    # The top bar keeps the brand, notifications and help on one row; no menu button.
+    expect(page.get_by_role("link", name="Need help now")).to_be_in_viewport()
+    expect(page.locator(".navbar-toggler")).to_have_count(0)
+
+    tabs.get_by_role("link", name="More").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("More")
+    expect(tabs.get_by_role("link", name="More")).to_have_attribute("aria-current", "page")
+    axe_check()
+    # Scrolled to the end, the page's last words sit above the tab bar, not under it.
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    footer = page.locator("footer").bounding_box()
+    bar = tabs.bounding_box()
+    assert footer["y"] + footer["height"] <= bar["y"] + 1
+
+    # From md up the same places are in the top bar and the tab bar is gone.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    expect(tabs).to_be_hidden()
+    top = page.get_by_role("navigation", name="Main")
+    for name in ("Today", "Goals", "Sessions", "Check-in", "More"):
+        expect(top.get_by_role("link", name=name, exact=True)).to_be_visible()
+    top.get_by_role("link", name="Goals", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Goals")
+    axe_check()

@@ -39,8 +39,8 @@ def test_a_phq9_safety_answer_meets_help_at_once_and_reaches_the_couples_therapi
 
     # Jordan: the home says what to fill; the PHQ-9 on one page, big answer buttons.
     login_as(jordan.user)
-    measures = page.locator("section", has=page.get_by_role("heading", name="Measures to fill"))
-    measures.get_by_role("link", name="Start Mood (PHQ-9)").click()
+    todo = page.locator("section", has=page.get_by_role("heading", name="To do today"))
+    todo.get_by_role("link", name="Start Mood (PHQ-9)").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mood (PHQ-9)")
     for number in range(1, 9):
         page.locator(f"label[for=id_q{number}_1]").click()

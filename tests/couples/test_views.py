@@ -49,15 +49,15 @@ def test_portal_home_uses_a_fixed_number_of_queries(
     client.force_login(partner_a.user)
     client.get("/portal/")  # the first request stamps the session
 
-    # session, user with roles, partner with user and couple, the couple's
-    # partners with users, my care team, my latest consent; the goals part
-    # (tests/goals/test_views_portal.py pins it with goals and entries): my partner's consent,
-    # the goals, today's check-in read with the days of reported use; the sessions part
-    # (tests/sessions/test_views_portal.py pins it with sessions): my next session, my minutes
-    # this week; the insurance part (+1): my current coverage; the measures part (+1): my
-    # measure schedules (what is due reads no more when nothing is scheduled) (the top bar's
-    # unread count comes with the user)
-    with django_assert_num_queries(13):
+    # session, user with roles, partner with user and couple, the couple's partners with
+    # users; the goals part (tests/goals/test_views_portal.py pins it with goals and entries):
+    # my partner's consent, the goals, today's check-in read with the days of reported use;
+    # the sessions part (tests/sessions/test_views_portal.py pins it with sessions): my next
+    # session, my minutes this week; the measures part: my measure schedules (what is due
+    # reads no more when nothing is scheduled). The care team, sharing and coverage are on
+    # the More page (tests/pages/test_portal_more.py); the top bar's unread count comes with
+    # the user.
+    with django_assert_num_queries(10):
         assert client.get("/portal/").status_code == 200
 
 

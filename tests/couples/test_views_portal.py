@@ -14,6 +14,8 @@ from tests.factories import ClinicianFactory, PartnerFactory
 pytestmark = pytest.mark.timeshift
 
 HOME = "/portal/"
+# The program, care team, sharing and coverage cards live on the More page (the home is today).
+MORE = "/portal/more/"
 SHARING = "/portal/sharing/"
 REVOKE = "/portal/sharing/revoke/"
 RECORD_ACCESS = "/portal/record-access/"
@@ -59,11 +61,11 @@ def care_team(couple, partner_a, partner_b):
     return team
 
 
-# Portal home
+# The More page: program, care team, sharing
 
 
-def test_portal_home_shows_my_care_team_but_not_my_partners_clinicians(jordan, care_team):
-    response = jordan.get(HOME)
+def test_more_shows_my_care_team_but_not_my_partners_clinicians(jordan, care_team):
+    response = jordan.get(MORE)
 
     team = response.text.split('id="team-heading"')[1].split("</section>")[0]
     assert "Maya Chen" in team and "Couples therapist" in team
@@ -73,11 +75,11 @@ def test_portal_home_shows_my_care_team_but_not_my_partners_clinicians(jordan, c
     assert "Ravi" not in response.text
 
 
-def test_portal_home_says_what_i_share_and_links_to_manage_it(jordan, partner_a):
+def test_more_says_what_i_share_and_links_to_manage_it(jordan, partner_a):
     until = timezone.localdate() + datetime.timedelta(days=10)
     grant(partner_a, shares_goals=False, expires_on=until)
 
-    response = jordan.get(HOME)
+    response = jordan.get(MORE)
 
     sharing = response.text.split('id="sharing-heading"')[1].split("</section>")[0]
     assert "You are sharing your <strong>daily check-ins</strong> with Alex" in sharing
@@ -85,20 +87,20 @@ def test_portal_home_says_what_i_share_and_links_to_manage_it(jordan, partner_a)
     assert f'href="{SHARING}"' in sharing
 
 
-def test_portal_home_says_when_nothing_is_shared(jordan):
-    response = jordan.get(HOME)
+def test_more_says_when_nothing_is_shared(jordan):
+    response = jordan.get(MORE)
 
     assert "You are not sharing your individual goals or check-ins with Alex" in response.text
 
 
-def test_partners_see_sharing_and_record_access_in_the_menu(jordan):
-    response = jordan.get(HOME)
+def test_partners_find_sharing_and_record_access_under_more(jordan):
+    response = jordan.get(MORE)
 
     assert f'href="{SHARING}"' in response.text
     assert f'href="{RECORD_ACCESS}"' in response.text
 
 
-@pytest.mark.parametrize("url", [HOME, SHARING, RECORD_ACCESS])
+@pytest.mark.parametrize("url", [HOME, MORE, SHARING, RECORD_ACCESS])
 def test_each_portal_page_has_exactly_one_main_heading_and_no_inline_style(jordan, url):
     response = jordan.get(url)
 

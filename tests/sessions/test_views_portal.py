@@ -8,6 +8,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from audit.models import AuditEvent
+from common.moments import clock_text, relative_text
 from couples import services as couple_services
 from couples.models import CareRole
 from sessions import queries, services
@@ -53,7 +54,7 @@ def minutes_from_now(minutes: int) -> datetime.datetime:
 
 
 def local_clock(moment: datetime.datetime, zone=CHICAGO) -> str:
-    return f"{moment.astimezone(zone):%H:%M}"
+    return clock_text(moment.astimezone(zone))
 
 
 def events_of(response) -> list:
@@ -146,9 +147,9 @@ def test_my_sessions_are_listed_with_times_in_my_couples_time_zone(jordan, maya,
     response = jordan.get(SESSIONS)
 
     assert response.status_code == 200
-    assert "Times are in your time zone, America/Chicago." in response.text
+    assert "Times are in your time zone, Central Time (CT)." in response.text
     local = session.starts_at.astimezone(CHICAGO)
-    assert f"{local:%A, %B} {local.day}, {local:%H:%M}–" in response.text
+    assert f"{local:%A, %B} {local.day}, {clock_text(local)}–" in response.text
     assert "Couples therapy" in response.text
     assert "With Maya Chen, LMFT" in response.text
 
@@ -322,11 +323,11 @@ def test_the_home_shows_my_next_session_with_join_when_open(jordan, maya, couple
 
     assert response.context["next_session"].session == session
     assert f'href="{join_url(session)}"' in response.text
-    assert "Times in America/Chicago." in response.text
+    assert f"In 5 min CT</time>, until {local_clock(session.ends_at)}" in response.text
     assert "of 9 hours" in response.text
 
 
-def test_the_home_skips_a_cancelled_session_and_says_when_join_opens(jordan, maya, couple):
+def test_the_home_skips_a_cancelled_session_and_says_when_the_next_is(jordan, maya, couple):
     cancelled = couples_session(maya, couple, starts_in=5)
     services.session_cancel(session=cancelled, reason="Snow", by=maya.user)
     later = couples_session(maya, couple, starts_in=24 * 60)
@@ -334,8 +335,10 @@ def test_the_home_skips_a_cancelled_session_and_says_when_join_opens(jordan, may
     response = jordan.get(HOME)
 
     assert response.context["next_session"].session == later
-    opens = later.starts_at - datetime.timedelta(minutes=10)
-    assert f"Join opens at {local_clock(opens)}" in response.text
+    # A day ahead, This week says when it is in words; "Join opens at" is for today's session.
+    when = relative_text(later.starts_at, zone=CHICAGO)  # "tomorrow at …" (a 25-hour day aside)
+    assert f"{when[0].upper()}{when[1:]} CT" in response.text
+    assert "Join opens at" not in response.text
 
 
 @pytest.mark.parametrize("size", [2, 30])
@@ -349,10 +352,10 @@ def test_the_homes_sessions_part_costs_the_same_queries_for_any_number_of_sessio
             mark(session, maya.user, **{str(p.pk): ("present", 60) for p in (partner_a, partner_b)})
     jordan.get(HOME)  # the first request stamps the session
 
-    # The home without sessions is pinned in tests/couples/test_views.py (13, with the
-    # insurance part's current coverage and the measures part's schedules); the sessions
-    # part adds one query when there is a next session: its participants.
-    with django_assert_num_queries(14):
+    # The home without sessions is pinned in tests/couples/test_views.py (10, with the
+    # measures part's schedules); the sessions part adds one query when there is a next
+    # session: its participants.
+    with django_assert_num_queries(11):
         response = jordan.get(HOME)
 
     assert response.context["next_session"] is not None
@@ -721,7 +724,7 @@ def test_a_reminders_link_opens_the_page_with_its_answer_chosen_and_records_noth
     assert response.context["form"]["response"].value() == answer
     assert re.search(rf'value="{answer}"[^>]*checked', response.text)
     local = session.starts_at.astimezone(CHICAGO)
-    assert f"{local:%A, %B} {local.day}, {local:%H:%M}–" in response.text
+    assert f"{local:%A, %B} {local.day}, {clock_text(local)}–" in response.text
     assert my_attendance(session, partner_a).responded_at is None
     assert not AuditEvent.objects.filter(target_type="therapy_sessions.Attendance").exists()
 
