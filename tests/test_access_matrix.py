@@ -48,6 +48,9 @@ MATRIX = {
     # No pk: each partner's own goals page (their couple's goals they may see) and More page.
     "/portal/goals/": (302, 200, 200, 403, 403, 403, 403),
     "/portal/more/": (302, 200, 200, 403, 403, 403, 403),
+    # No pk: the partner's own welcome (while it is open); anyone else is sent to their home.
+    "/portal/welcome/": (302, 200, 200, 302, 302, 302, 302),
+    "POST /portal/welcome/skip/": (302, 302, 302, 302, 302, 302, 302),
     "/portal/sharing/": (302, 200, 200, 403, 403, 403, 403),
     "/portal/record-access/": (302, 200, 200, 403, 403, 403, 403),
     # No pk: every partner sees only their own coverage.

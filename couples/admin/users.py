@@ -2,9 +2,12 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
+from common.admin_a11y import FILTER_HORIZONTAL_OFF
 from couples import services
 from couples.admin.shared import PatientListAuditMixin
 from couples.models import User
@@ -29,6 +32,7 @@ class UserAdmin(PatientListAuditMixin, DjangoUserAdmin):
         ("Dates", {"fields": ["date_joined", "invited_at", "last_login"]}),
     )
     readonly_fields = ["date_joined", "invited_at", "last_login"]
+    filter_horizontal = FILTER_HORIZONTAL_OFF
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "last_login"]
     list_filter = ["is_staff", "is_active", "groups"]
     search_fields = ["email", "first_name", "last_name"]
@@ -93,3 +97,13 @@ class UserAdmin(PatientListAuditMixin, DjangoUserAdmin):
         for user in queryset:
             services.user_deactivate(user=user, by=request.user, request=request)
         self.message_user(request, f"Deactivated {queryset.count()} account(s).", messages.SUCCESS)
+
+
+# Staff give people groups of permissions; the group's permissions are the labelled multiple
+# select, not Django's two-box widget (see common.admin_a11y).
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    filter_horizontal = FILTER_HORIZONTAL_OFF

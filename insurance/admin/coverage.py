@@ -6,12 +6,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from audit.models import AuditEvent
 from audit.services import access_denied_record, audit_record
 from common.forms import attach_service_error
+from common.moments import moment_text
 from couples.admin import PatientRecordAuditMixin, QuickActionCheckboxMixin, ServiceFormMixin
 from insurance import admin_forms, services
 from insurance.admin.changelist import CoverageChangeList
@@ -127,7 +127,8 @@ class CoverageAdmin(
         "card_images",
     ]
     form = CoverageAdminForm
-    autocomplete_fields = ["payer"]
+    # A plain select, not the autocomplete box: its combobox has no accessible name, and a
+    # clinic deals with tens of payers, not thousands.
     inlines = [BenefitInline, AuthorizationInline, StatusHistoryInline]
     actions = ["mark_verified", "mark_denied", "request_reverification"]
     # A work queue read from the top: 25 rows a page cost a quarter of 100 to draw.
@@ -186,7 +187,7 @@ class CoverageAdmin(
                 (
                     reverse("admin:insurance_coverage_card", args=[coverage.pk, card.side]),
                     card.get_side_display(),
-                    timezone.localtime(card.uploaded_at).strftime("%Y-%m-%d %H:%M"),
+                    moment_text(card.uploaded_at),
                 )
                 for card in cards
             ),

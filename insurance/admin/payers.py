@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from common.admin_a11y import LabelledTabularInline
 from insurance import queries, services
 from insurance.models import Authorization, Benefit, Coverage, Payer
 
@@ -17,7 +18,7 @@ class PayerAdmin(admin.ModelAdmin):
     search_fields = ["name", "payer_id"]
 
 
-class BenefitInline(admin.TabularInline):
+class BenefitInline(LabelledTabularInline):
     model = Benefit
     extra = 0
 
@@ -36,7 +37,7 @@ class AuthorizationForm(forms.ModelForm):
         return cleaned
 
 
-class AuthorizationInline(admin.TabularInline):
+class AuthorizationInline(LabelledTabularInline):
     model = Authorization
     form = AuthorizationForm
     extra = 0

@@ -1,0 +1,129 @@
+"""axe over every page a partner, a clinician and a staff member can reach from their homes.
+
+Not a fixed list: each role signs in to the demo clinic and follows the links on every page it
+reaches (same site, GET only), from its home outward. Pages that differ only by an id or a
+query string are one kind of page, checked once: a goal page is a goal page. axe runs on each
+and the test fails on any serious or critical violation, naming the page.
+"""
+
+import re
+from collections import deque
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.management import call_command
+
+from couples.management.commands.seed_demo import DEMO_DOMAIN
+from couples.models import User
+from tests.factories import PASSWORD
+
+# Links never followed: they leave, sign out, download, or act on a GET (joining a session
+# records the join). Password reset and the pages of other people's accounts are out of a
+# signed-in person's reach anyway.
+SKIPPED = re.compile(
+    r"^/(accounts/logout/|sessions/\d+/join/|calendar/[^/]+\.ics|static/|healthz)"
+    r"|/download/|/export/|\.ics$|\.csv$|\.pdf$"
+)
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+# Each role's crawl stops here: far more kinds of page than any role has today.
+MOST_PAGES = 120
+
+
+def _page_kind(path: str) -> str:
+    """The path with its ids as N: /portal/goals/17/ and /portal/goals/18/ are one kind."""
+    return re.sub(r"/\d+(?=/|$)", "/N", path)
+
+
+def _links(page, origin: str) -> list[str]:
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+    paths = []
+    for href in hrefs:
+        parts = urlsplit(href)
+        if f"{parts.scheme}://{parts.netloc}" != origin or SKIPPED.search(parts.path):
+            continue
+        paths.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return paths
+
+
+def crawl(page, site: str, home: str, axe_check) -> list[str]:
+    """Breadth first from the home; axe on the first page of each kind. Returns the paths
+    checked."""
+    seen_kinds = {_page_kind(urlsplit(home).path)}
+    queue, checked, failures = deque([home]), [], []
+    while queue and len(checked) < MOST_PAGES:
+        path = queue.popleft()
+        response = page.goto(site + path)
+        if response is None or response.status >= 400 or not page.url.startswith(site):
+            continue
+        checked.append(path)
+        try:
+            axe_check()
+        except AssertionError as error:
+            failures.append(str(error))
+        for link in _links(page, site):
+            kind = _page_kind(urlsplit(link).path)
+            if kind not in seen_kinds:
+                seen_kinds.add(kind)
+                queue.append(link)
+    print(f"axe crawl from {home}: {len(checked)} kinds of page: {' '.join(checked)}")
+    assert not failures, "\n\n".join(failures)
+    return checked
+
+
+@pytest.fixture
+def demo_clinic(transactional_db):
+    call_command("seed_demo", allow_production=True, verbosity=0)
+
+
+def _demo_user(name: str) -> User:
+    """A demo person, with the factories' password (login_as types that one)."""
+    user = User.objects.get(email=f"{name}@{DEMO_DOMAIN}")
+    user.set_password(PASSWORD)
+    user.save(update_fields=["password"])
+    return user
+
+
+# Partners use phones most: their pages are crawled at a phone's size too (the tab bar).
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_every_page_a_partner_reaches_passes_axe(
+    page, site, demo_clinic, sign_in, axe_check, viewport
+):
+    page.set_viewport_size(viewport)
+    page.goto(site + "/accounts/login/")
+    sign_in(_demo_user("jordan").email)
+
+    checked = crawl(page, site, "/portal/", axe_check)
+
+    kinds = {_page_kind(urlsplit(path).path) for path in checked}
+    # The crawl reached the portal's main kinds of page, so an empty crawl cannot pass.
+    assert {"/portal/", "/portal/sessions/", "/portal/checkin/", "/portal/goals/N/"} <= kinds
+    assert len(checked) >= 12, checked
+
+
+def test_every_page_a_clinician_reaches_passes_axe(
+    page, site, demo_clinic, login_as, activate_totp, axe_check
+):
+    maya = _demo_user("maya.chen")
+    login_as(maya, totp_secret=activate_totp(maya))
+
+    checked = crawl(page, site, "/clinic/", axe_check)
+
+    kinds = {_page_kind(urlsplit(path).path) for path in checked}
+    assert {"/clinic/", "/clinic/couples/N/", "/clinic/sessions/week/"} <= kinds
+    assert any(kind.startswith("/clinic/goals/N/") for kind in kinds), kinds
+    assert len(checked) >= 15, checked
+
+
+def test_every_page_a_staff_member_reaches_passes_axe(
+    page, site, demo_clinic, login_as, activate_totp, axe_check
+):
+    admin = _demo_user("admin")
+    login_as(admin, totp_secret=activate_totp(admin))
+
+    checked = crawl(page, site, "/admin/", axe_check)
+
+    kinds = {_page_kind(urlsplit(path).path) for path in checked}
+    assert "/admin/" in kinds
+    assert any(kind.startswith("/admin/insurance/") for kind in kinds), kinds
+    assert len(checked) >= 10, checked
