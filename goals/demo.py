@@ -82,7 +82,8 @@ def _goals(couple: Couple, partners, today: datetime.date) -> None:
                 GoalAcceptance.objects.bulk_create(
                     GoalAcceptance(goal=goal, partner=p) for p in partners
                 )
-    Goal.objects.create(
+    # Proposed by the second partner, who agreed by proposing it: waiting for the first.
+    proposed = Goal.objects.create(
         couple=couple,
         category=Goal.Category.SOBER_ACTIVITIES,
         title="Plan a sober weekend away",
@@ -91,6 +92,7 @@ def _goals(couple: Couple, partners, today: datetime.date) -> None:
         due_on=today + datetime.timedelta(days=30),
         created_by=partners[-1].user,
     )
+    GoalAcceptance.objects.create(goal=proposed, partner=partners[-1])
 
 
 def _days(couple: Couple, partners, today: datetime.date) -> None:
