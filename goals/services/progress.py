@@ -40,7 +40,12 @@ def progress_log(
     if goal.measure == Goal.Measure.MILESTONE:
         # Both partners marking it at once: one waits for the other, so the second sees the
         # first's mark and achieves the goal.
-        goal = Goal.objects.select_for_update().select_related("couple", "partner").get(pk=goal.pk)
+        # Only the goal's row: PostgreSQL cannot lock the nullable side of the join to partner.
+        goal = (
+            Goal.objects.select_for_update(of=("self",))
+            .select_related("couple", "partner")
+            .get(pk=goal.pk)
+        )
     if goal.status != Goal.Status.ACTIVE:
         raise ValidationError("Progress is logged on active goals.")
     today = couple_today(couple=partner.couple)

@@ -128,7 +128,7 @@ def test_step_two_saves_the_reminders_and_the_name_in_one_post(welcomed_client, 
     assert partner_a.preferred_name == "Jo"
     assert partner_a.welcomed_at is not None
     assert AuditEvent.objects.filter(
-        action=AuditEvent.Action.CREATE, actor=partner_a.user, target_type__contains="preference"
+        action=AuditEvent.Action.CREATE, actor=partner_a.user, target_type__icontains="preference"
     ).exists()
     event = AuditEvent.objects.get(action=AuditEvent.Action.UPDATE, patient=partner_a)
     assert event.detail == {"changed": ["preferred_name", "welcomed_at"], "welcome": "finished"}
@@ -209,7 +209,7 @@ def test_a_refused_name_undoes_the_saved_reminders(welcomed_client, partner_a, m
     assert response.status_code == 200
     assert "Not that name." in response.text
     assert not NotificationPreference.objects.filter(user=partner_a.user).exists()
-    assert not AuditEvent.objects.filter(target_type__contains="preference").exists()
+    assert not AuditEvent.objects.filter(target_type__icontains="preference").exists()
 
 
 def test_the_service_refuses_a_long_name_too(partner_a):
