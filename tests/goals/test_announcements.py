@@ -11,13 +11,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from couples import services as couple_services
-from couples.models import CareRole, Couple, Notification, NotificationPreference
+from couples.models import Couple, Notification, NotificationPreference
 from couples.notifications import notification_send
 from goals import announcements, services
 from goals.announcements import GOAL_AGREED, GOAL_CHANGE_REQUESTED, GOAL_PROPOSED
 from goals.models import CHANGE_ALREADY_ASKED, Goal, GoalChangeRequest
 from tests.clock import Clock
-from tests.factories import ClinicianFactory, GoalFactory
+from tests.factories import GoalFactory
 
 pytestmark = pytest.mark.timeshift
 
@@ -38,18 +38,6 @@ def at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
 def clock(time_machine):
     """Tuesday noon in New York, standing still where a test sets it."""
     return Clock(time_machine, at(TUESDAY, 12))
-
-
-@pytest.fixture
-def jordans_counselor(couple, partner_a):
-    """Kim, Jordan's (partner A's) counselor: her role covers Jordan only."""
-    kim = ClinicianFactory(
-        can_be_couples_therapist=False, can_be_counselor=True, user__first_name="Kim"
-    )
-    couple_services.care_team_assign(
-        couple=couple, role=CareRole.COUNSELOR, clinician=kim, partner=partner_a, by=None
-    )
-    return kim
 
 
 def propose(couple, by) -> Goal:

@@ -95,12 +95,6 @@ def today(couple):
 
 
 @pytest.fixture
-def jordan(client, partner_a, partner_b):
-    client.force_login(partner_a.user)
-    return client
-
-
-@pytest.fixture
 def therapist(client, clinician, couple, partner_a, partner_b):
     couple_services.care_team_assign(
         couple=couple, role=CareRole.COUPLES_THERAPIST, clinician=clinician, by=None

@@ -10,15 +10,14 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from audit.models import AuditEvent
-from couples import services as couple_services
-from couples.models import CareRole, Notification
+from couples.models import Notification
 from couples.notifications import notification_send
 from goals import services
 from goals.announcements import GOAL_ACHIEVED, GOAL_REACHED
 from goals.models import Goal, GoalTransition, ProgressEntry
 from tests.auth import sign_in_with_mfa
 from tests.clock import Clock
-from tests.factories import ClinicianFactory, GoalFactory
+from tests.factories import GoalFactory
 
 pytestmark = pytest.mark.timeshift
 
@@ -57,17 +56,6 @@ def jordans(couple, partner_a):
         target=None,
         start_on=TUESDAY - datetime.timedelta(days=60),
     )
-
-
-@pytest.fixture
-def jordans_counselor(couple, partner_a):
-    kim = ClinicianFactory(
-        can_be_couples_therapist=False, can_be_counselor=True, user__first_name="Kim"
-    )
-    couple_services.care_team_assign(
-        couple=couple, role=CareRole.COUNSELOR, clinician=kim, partner=partner_a, by=None
-    )
-    return kim
 
 
 def mark(goal, partner, day=TUESDAY, value=1) -> ProgressEntry:

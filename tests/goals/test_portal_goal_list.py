@@ -25,12 +25,6 @@ def today(couple, time_machine):
     return couple_today(couple=couple)
 
 
-@pytest.fixture
-def jordan(client, partner_a, partner_b):
-    client.force_login(partner_a.user)
-    return client
-
-
 def log_url(goal):
     return f"/portal/goals/{goal.pk}/log/"
 

@@ -80,13 +80,6 @@ def today(couple, time_machine):
 
 
 @pytest.fixture
-def jordan(client, partner_a, partner_b):
-    """Jordan (partner A) signed in, with Alex (partner B) as partner."""
-    client.force_login(partner_a.user)
-    return client
-
-
-@pytest.fixture
 def shared(couple, partner_a, today):
     return GoalFactory(couple=couple, title="Ten minutes of talk", start_on=days_ago(today, 30))
 
