@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "insurance",
     "triage",
     "measures",
+    "plans",
+    "notes",
     "pages",  # composes the apps above; last, so its message kinds register after theirs
 ]
 
@@ -438,5 +440,9 @@ LOGGING = {
 # unguessable room id) and the weekly IOP hours each partner should reach (ASAM 2.1: 9).
 TELEHEALTH_BASE_URL = env_str("TELEHEALTH_BASE_URL", "https://meet.example.org/couples-rehab/")
 IOP_WEEKLY_HOURS_TARGET = env_int("IOP_WEEKLY_HOURS_TARGET", 9)
+# Session notes: the format (DAP, SOAP or BIRP; notes.apps checks it), hours to sign them in.
+NOTE_FORMAT = env_str("NOTE_FORMAT", "DAP").upper()
+NOTE_SIGN_HOURS = env_int("NOTE_SIGN_HOURS", 72)
+PLAN_REVIEW_DAYS = env_int("PLAN_REVIEW_DAYS", 30)  # from a plan's signing to its review
 # How early the Join button opens before a session starts.
 JOIN_OPENS_MINUTES_BEFORE = env_int("JOIN_OPENS_MINUTES_BEFORE", 10)

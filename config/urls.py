@@ -28,4 +28,6 @@ urlpatterns = [
     path("", include("insurance.urls")),
     path("", include("triage.urls")),
     path("", include("measures.urls")),
+    path("", include("plans.urls")),
+    path("", include("notes.urls")),
 ]

@@ -1,7 +1,7 @@
 """The couple page for the care team: an overview and one tab per kind of record.
 
 No request draws everything: the overview shows the partners, their consent, this week and
-the care team; the goals, check-ins, sessions, measures and insurance tabs each read only
+the care team; the goals, check-ins, sessions, measures, plan and insurance tabs each read only
 their own records. Every tab looks the couple up in the viewer's scope (outsiders get the
 audited 404), then checks the role (this couple's own partners get 403), reads the partners
 once and passes them to the app that draws the section, and audits the read: one row per
@@ -22,6 +22,7 @@ from couples.roles import Role
 from goals.views import clinic as clinic_goals
 from insurance import queries as insurance_queries
 from measures.views import clinic as clinic_measures
+from plans import views as clinic_plans
 from sessions.views import clinic as clinic_sessions
 from triage import queries as triage_queries
 
@@ -39,6 +40,7 @@ TABS = (
     Tab("checkins", "Check-ins", "pages:couple_checkins"),
     Tab("sessions", "Sessions", "pages:couple_sessions"),
     Tab("measures", "Measures", "pages:couple_measures"),
+    Tab("plan", "Plan", "pages:couple_plan"),
     Tab("insurance", "Insurance", "pages:couple_insurance"),
 )
 
@@ -100,6 +102,17 @@ def couple_measures(request: HttpRequest, pk: int) -> HttpResponse:
         request=request, couple=couple, partners=partners, coverage=coverage
     )
     return _tab(request, couple, partners, "measures", context)
+
+
+@login_required
+def couple_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    couple, partners = _couple_find(request, pk)
+    # Each partner's assessment and plan are theirs: read, and the read recorded, only for
+    # the partners the viewer's role covers; the couple plan is the whole team's.
+    coverage = queries.care_coverage_for(user=request.user, couple_id=couple.pk)
+    _read_record(request, couple, [partner for partner in partners if coverage.covers(partner.pk)])
+    context = clinic_plans.couple_plan_context(couple=couple, partners=partners, coverage=coverage)
+    return _tab(request, couple, partners, "plan", context)
 
 
 @login_required

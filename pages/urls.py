@@ -13,5 +13,6 @@ urlpatterns = [
     path("clinic/couples/<int:pk>/checkins/", couple.couple_checkins, name="couple_checkins"),
     path("clinic/couples/<int:pk>/sessions/", couple.couple_sessions, name="couple_sessions"),
     path("clinic/couples/<int:pk>/measures/", couple.couple_measures, name="couple_measures"),
+    path("clinic/couples/<int:pk>/plan/", couple.couple_plan, name="couple_plan"),
     path("clinic/couples/<int:pk>/insurance/", couple.couple_insurance, name="couple_insurance"),
 ]

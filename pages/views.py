@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from couples import queries
 from couples.notifications import health
 from couples.permissions import clinician_required
+from notes.views import clinic as clinic_notes
 from sessions.views import clinic as clinic_sessions
 from triage import queries as triage_queries
 from triage.models import TriageItem
@@ -50,6 +51,8 @@ def clinic_home(request: HttpRequest) -> HttpResponse:
         "headers": _caseload_headers(sort=sort, search=search),
         # Only an empty result needs to tell "no match" from "no couples at all".
         "has_couples": bool(rows) or queries.caseload_for_clinician(user=request.user).exists(),
+        # Attended sessions of theirs without a signed note (one query).
+        **clinic_notes.home_context(request=request),
     }
     return render(request, "pages/clinic_home.html", context)
 

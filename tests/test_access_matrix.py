@@ -28,6 +28,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.insurance.test_cards import TINY_PNG
+from tests.notes.conftest import attended_session, written
 from triage import services as triage_services
 
 VISITORS = [
@@ -44,6 +45,14 @@ VISITORS = [
 
 # url template (GET, or "POST <url>") -> status per visitor, in VISITORS order.
 MATRIX = {
+    # Session notes (notes/queries.py): the couples note is the couples therapist's (and its
+    # author's); Alex's individual-therapy note is his individual therapist's only, so the
+    # couples therapist meets a 404 there. Posted empty, an addendum answers with the form.
+    # Partners never read a note on a clinic page: theirs come to the portal (not yet).
+    "/clinic/notes/{couples_note}/": (302, 404, 404, 200, 404, 404, 404),
+    "/clinic/notes/{alexs_note}/": (302, 404, 404, 404, 200, 404, 404),
+    "POST /clinic/notes/{alexs_note}/addenda/": (302, 404, 404, 404, 200, 404, 404),
+    "POST /clinic/notes/{couples_note}/cosign/": (302, 404, 404, 302, 404, 404, 404),
     "/portal/": (302, 200, 200, 403, 403, 403, 403),
     # No pk: each partner's own goals page (their couple's goals they may see) and More page.
     "/portal/goals/": (302, 200, 200, 403, 403, 403, 403),
@@ -139,6 +148,62 @@ MATRIX = {
         404,
     ),
     "/clinic/measures/{measure_response}/": (302, 403, 404, 200, 404, 404, 404),
+    # Assessments and treatment plans: the tab is the care team's (each clinician sees the
+    # partners their role covers); Jordan's assessment and plan are for the clinicians whose
+    # role covers Jordan (the couples therapist too), not Alex's therapist; the couple plan is
+    # the whole team's. Posted empty: the assessment form comes back (200); signing with no
+    # draft, or the couples therapist starting Jordan's plan (not one of his own clinicians),
+    # answers with a message (302).
+    "/clinic/couples/{couple}/plan/": (302, 403, 404, 200, 200, 404, 404),
+    "/clinic/couples/{couple}/partners/{partner}/assessment/": (302, 403, 404, 200, 404, 404, 404),
+    "POST /clinic/couples/{couple}/partners/{partner}/assessment/": (
+        302,
+        403,
+        404,
+        200,
+        404,
+        404,
+        404,
+    ),
+    "POST /clinic/couples/{couple}/partners/{partner}/assessment/sign/": (
+        302,
+        403,
+        404,
+        302,
+        404,
+        404,
+        404,
+    ),
+    "/clinic/couples/{couple}/plans/partner/{partner}/": (302, 403, 404, 200, 404, 404, 404),
+    "POST /clinic/couples/{couple}/plans/partner/{partner}/start/": (
+        302,
+        403,
+        404,
+        302,
+        404,
+        404,
+        404,
+    ),
+    "POST /clinic/couples/{couple}/plans/partner/{partner}/sign/": (
+        302,
+        403,
+        404,
+        302,
+        404,
+        404,
+        404,
+    ),
+    "/clinic/couples/{couple}/plans/couple/": (302, 403, 404, 200, 200, 404, 404),
+    "POST /clinic/couples/{couple}/plans/couple/start/": (302, 403, 404, 302, 302, 404, 404),
+    "POST /clinic/couples/{couple}/plans/couple/add/problem/": (
+        302,
+        403,
+        404,
+        302,
+        302,
+        404,
+        404,
+    ),
     "/clinic/couples/{couple}/goals/new/": (302, 403, 404, 200, 200, 404, 404),
     "/clinic/couples/{couple}/goals/new/?partner={partner}": (302, 403, 404, 200, 404, 404, 404),
     "/clinic/goals/{goal}/": (302, 403, 404, 200, 200, 404, 404),
@@ -232,6 +297,22 @@ def clinic(db):
         "triage_item": triage_services.contact_request_raise(
             partner=partner, day=timezone.localdate()
         )[0],
+        "couples_note": written(
+            attended_session(
+                kind=SessionKind.COUPLES_THERAPY,
+                clinician=on_team,
+                couple=partner.couple,
+                partners=[partner, alex],
+            )
+        ),
+        "alexs_note": written(
+            attended_session(
+                kind=SessionKind.INDIVIDUAL_THERAPY,
+                clinician=alexs_therapist,
+                couple=partner.couple,
+                partners=[alex],
+            )
+        ),
         # Jordan's PHQ-9 with its safety question above 0: the page after asks the screen.
         "measure_response": _phq9_with_safety_answer(partner),
         "anonymous": None,
@@ -252,14 +333,9 @@ def _phq9_with_safety_answer(partner):
     return measure_services.response_complete(response=response, answers=answers, by=partner.user)
 
 
-@pytest.mark.parametrize("visitor", VISITORS)
-@pytest.mark.parametrize("url", MATRIX)
-def test_access_matrix(client, clinic, url, visitor):
-    user = clinic[visitor]
-    if user is not None:
-        sign_in_with_mfa(client, user)  # so MFA is never the reason for a status
-    method, _, template = url.rpartition(" ")
-    path = template.format(
+def matrix_path(template: str, clinic: dict) -> str:
+    """A row's path with couple A's records in it."""
+    return template.format(
         couple=clinic["couple"].pk,
         partner=clinic["partner"].pk,
         goal=clinic["goal"].pk,
@@ -270,7 +346,19 @@ def test_access_matrix(client, clinic, url, visitor):
         notification=clinic["notification"].pk,
         triage_item=clinic["triage_item"].pk,
         measure_response=clinic["measure_response"].pk,
+        couples_note=clinic["couples_note"].pk,
+        alexs_note=clinic["alexs_note"].pk,
     )
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+@pytest.mark.parametrize("url", MATRIX)
+def test_access_matrix(client, clinic, url, visitor):
+    user = clinic[visitor]
+    if user is not None:
+        sign_in_with_mfa(client, user)  # so MFA is never the reason for a status
+    method, _, template = url.rpartition(" ")
+    path = matrix_path(template, clinic)
 
     response = client.post(path) if method == "POST" else client.get(path)
 

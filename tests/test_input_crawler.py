@@ -15,7 +15,12 @@ import pytest
 from django.apps import apps
 
 from tests.auth import sign_in_with_mfa
-from tests.test_access_matrix import MATRIX, VISITORS, clinic  # noqa: F401 (the fixture)
+from tests.test_access_matrix import (  # noqa: F401 (the fixture)
+    MATRIX,
+    VISITORS,
+    clinic,
+    matrix_path,
+)
 
 SCRIPT = "<script>alert(1)</script>"
 MUTATIONS = {
@@ -115,19 +120,7 @@ def _pages_for(role: str, clinic) -> list[str]:  # noqa: F811
     for template, statuses in MATRIX.items():
         if template.startswith("POST ") or statuses[index] != 200:
             continue
-        pages.append(
-            template.format(
-                couple=clinic["couple"].pk,
-                partner=clinic["partner"].pk,
-                goal=clinic["goal"].pk,
-                private_goal=clinic["private_goal"].pk,
-                session=clinic["session"].pk,
-                coverage=clinic["coverage"].pk,
-                feed="-",
-                notification=clinic["notification"].pk,
-                measure_response=clinic["measure_response"].pk,
-            )
-        )
+        pages.append(matrix_path(template, clinic))
     return [page for page in pages if not page.endswith(".ics")]
 
 

@@ -48,6 +48,8 @@ class TriageItem(models.Model):
         IOP_SHORT = "iop_short", "Short of the week's IOP hours"
         NO_SESSION = "no_session", "No session in the next 7 days"
         COVERAGE = "coverage", "Coverage problem"
+        PLAN_REVIEW = "plan_review", "Treatment plan review due"
+        NOTE_OVERDUE = "note_overdue", "Session note not signed"
 
     class Severity(models.IntegerChoices):
         URGENT = 1, "Urgent"

@@ -98,9 +98,20 @@ class Clinician(models.Model):
     can_be_couples_therapist = models.BooleanField(default=False)
     can_be_counselor = models.BooleanField("can be drug & alcohol counselor", default=False)
     can_be_medical_provider = models.BooleanField(default=False)
+    # A supervisee's signed session notes wait for this clinician's co-signature.
+    supervisor = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supervisees"
+    )
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(supervisor=models.F("pk")),
+                name="clinician_not_own_supervisor",
+                violation_error_message="A clinician cannot supervise themselves.",
+            ),
+        ]
 
     def __str__(self) -> str:
         name = self.user.get_full_name() or self.user.email

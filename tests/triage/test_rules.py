@@ -72,6 +72,8 @@ def test_every_app_registers_its_rules():
         "iop_short",
         "no_session",
         "coverage",
+        "note_overdue",
+        "plan_review",
     }
 
 
@@ -294,7 +296,7 @@ def test_the_sweep_reads_the_same_number_of_queries_for_one_couple_as_for_twenty
 ):
     at(THURSDAY)
     PartnerFactory()
-    with django_assert_max_num_queries(50) as one:
+    with django_assert_max_num_queries(60) as one:
         sweep()
     for _ in range(19):
         PartnerFactory()

@@ -1,0 +1,202 @@
+"""Who may read which session note, in one rule, and the reads that follow it.
+
+A note is readable by its author and co-signer, and (once signed, or awaiting co-signature)
+by the clinicians whose current care role matches it: an individual-therapy note by that
+partner's individual therapist, a counseling note by their counselor, a medical visit's by
+their medical provider, a couples note by the couple's couples therapist, a group note by the
+group's clinician. A participant's entry in a group note (with the group's shared description)
+is also readable by that participant's counselor and individual therapist, never another's.
+
+The rule is one filter on entries (`_readable_entries`): a note is readable through the entries
+the viewer may read, so every read is one query whatever the number of notes.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+
+from audit.services import access_denied_record
+from couples.models import CareAssignment, CareRole, Partner, User
+from notes.models import NOTE_KINDS, Addendum, Note, NoteEntry
+from sessions.models import SessionKind, TherapySession
+
+# The care role whose holder reads each kind of individual note.
+ROLE_FOR_KIND = {
+    SessionKind.INDIVIDUAL_THERAPY: CareRole.INDIVIDUAL_THERAPIST,
+    SessionKind.COUNSELING: CareRole.COUNSELOR,
+    SessionKind.MEDICAL_VISIT: CareRole.MEDICAL_PROVIDER,
+}
+# Who besides the group's clinician reads a participant's entry in a group note.
+GROUP_ENTRY_ROLES = (CareRole.INDIVIDUAL_THERAPIST, CareRole.COUNSELOR)
+WRITTEN = (Note.Status.AWAITING_COSIGN, Note.Status.SIGNED)
+
+
+def _readable_entries(user: User) -> Q:
+    """The entries `user` may read, as a filter on NoteEntry."""
+    current = CareAssignment.objects.filter(clinician__user=user, ended_at__isnull=True)
+
+    def holds(*roles, **scope) -> Exists:
+        return Exists(current.filter(role__in=roles, **scope))
+
+    by_role = Q()
+    for kind, role in ROLE_FOR_KIND.items():
+        by_role |= Q(note__kind=kind) & holds(role, partner_id=OuterRef("partner_id"))
+    by_role |= Q(note__kind=SessionKind.COUPLES_THERAPY) & holds(
+        CareRole.COUPLES_THERAPIST, couple_id=OuterRef("note__couple_id")
+    )
+    by_role |= Q(note__kind=SessionKind.GROUP) & (
+        Q(note__session__clinician__user=user)
+        | holds(*GROUP_ENTRY_ROLES, partner_id=OuterRef("partner_id"))
+    )
+    return (
+        Q(note__author__user=user)
+        | Q(note__cosigner__user=user)
+        | Q(note__status__in=WRITTEN) & by_role
+    )
+
+
+@dataclass
+class NotePage:
+    note: Note
+    entries: list[NoteEntry]  # only those the viewer may read
+    addenda: list[Addendum]
+
+    @property
+    def partners(self) -> list[Partner]:
+        return [entry.partner for entry in self.entries]
+
+
+def note_get_for_user(
+    *,
+    user: User,
+    pk: int | None = None,
+    session_pk: int | None = None,
+    request: HttpRequest | None = None,
+) -> NotePage:
+    """The note (by its pk or its session's) with the entries the user may read, or the
+    audited 404 as if it did not exist. Two queries: the readable entries with their note,
+    session and people; the addenda."""
+    where = Q(note_id=pk) if pk is not None else Q(note__session_id=session_pk)
+    entries = list(
+        NoteEntry.objects.filter(where)
+        .filter(_readable_entries(user))
+        .select_related(
+            "partner__user",
+            "note__session__clinician__user",
+            "note__author__user",
+            "note__cosigner__user",
+            "note__signed_by",
+            "note__cosigned_by",
+        )
+        .order_by("partner_id")
+    )
+    if not entries:
+        access_denied_record(
+            user=user,
+            request=request,
+            target_type="notes.Note" if pk is not None else "therapy_sessions.TherapySession",
+            target_id=pk if pk is not None else session_pk,
+        )
+        raise Http404
+    note = entries[0].note
+    addenda = list(note.addenda.select_related("author__user"))
+    return NotePage(note=note, entries=entries, addenda=addenda)
+
+
+def notes_for_partner_for_user(*, user: User, partner: Partner) -> list[NoteEntry]:
+    """The partner's entries in notes the user may read, newest session first, each with its
+    note and session: one query."""
+    return list(
+        NoteEntry.objects.filter(partner=partner)
+        .filter(_readable_entries(user))
+        .select_related("note__session", "note__author__user")
+        .order_by("-note__session__starts_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class NoteToWrite:
+    session: TherapySession
+    note_id: int | None  # a draft started, or None
+    is_overdue: bool
+
+
+def note_due_at(session: TherapySession) -> datetime.datetime:
+    return session.ends_at + datetime.timedelta(hours=settings.NOTE_SIGN_HOURS)
+
+
+def sessions_without_signed_note() -> QuerySet[TherapySession]:
+    """Attended sessions of a kind with notes whose note is not signed (not started, or a
+    draft). A session is completed once someone was present or late."""
+    return TherapySession.objects.filter(
+        status=TherapySession.Status.COMPLETED, kind__in=sorted(NOTE_KINDS)
+    ).exclude(note__status__in=WRITTEN)
+
+
+def notes_to_write_for_clinician(
+    *, user: User, now: datetime.datetime | None = None
+) -> list[NoteToWrite]:
+    """The clinician's attended sessions still without a signed note, oldest first: one query."""
+    now = now or timezone.now()
+    sessions = (
+        sessions_without_signed_note()
+        .filter(clinician__user=user)
+        .select_related("note")
+        .order_by("ends_at", "pk")
+    )
+    return [
+        NoteToWrite(
+            session=session,
+            note_id=getattr(getattr(session, "note", None), "pk", None),
+            is_overdue=note_due_at(session) <= now,
+        )
+        for session in sessions
+    ]
+
+
+def notes_to_cosign_for_clinician(*, user: User) -> QuerySet[Note]:
+    return Note.objects.filter(cosigner__user=user, status=Note.Status.AWAITING_COSIGN)
+
+
+def session_for_note_get(
+    *, user: User, pk: int, request: HttpRequest | None = None
+) -> TherapySession:
+    """One of the user's own attended sessions that has no note yet, with its attendances
+    and their partners (two queries), or the audited 404."""
+    session = (
+        TherapySession.objects.filter(
+            pk=pk,
+            clinician__user=user,
+            status=TherapySession.Status.COMPLETED,
+            kind__in=sorted(NOTE_KINDS),
+            note__isnull=True,
+        )
+        .select_related("clinician")
+        .prefetch_related("attendances__partner__user")
+        .first()
+    )
+    if session is None:
+        access_denied_record(
+            user=user, request=request, target_type="therapy_sessions.TherapySession", target_id=pk
+        )
+        raise Http404
+    return session
+
+
+def draft_get_for_author(*, user: User, session_pk: int) -> Note | None:
+    """The user's own draft of the session's note, with its session and entries (two
+    queries), or None."""
+    return (
+        Note.objects.filter(session_id=session_pk, author__user=user, status=Note.Status.DRAFT)
+        .select_related("session")
+        .prefetch_related("entries__partner__user")
+        .first()
+    )
+
+
+def note_exists_for_session(*, session_pk: int) -> bool:
+    return Note.objects.filter(session_id=session_pk).exists()
