@@ -9,6 +9,9 @@ is also readable by that participant's counselor and individual therapist, never
 
 The rule is one filter on entries (`_readable_entries`): a note is readable through the entries
 the viewer may read, so every read is one query whatever the number of notes.
+
+A partner reads their own part of their signed notes (`_own_entries`, open notes): never a draft,
+a note awaiting co-signature or one marked as psychotherapy notes, never another's entry.
 """
 
 import datetime
@@ -57,6 +60,12 @@ def _readable_entries(user: User) -> Q:
         | Q(note__cosigner__user=user)
         | Q(note__status__in=WRITTEN) & by_role
     )
+
+
+def _own_entries(user: User) -> Q:
+    """A partner's own entries in their signed notes, psychotherapy notes never, as a filter
+    on NoteEntry: the open notes the portal shows."""
+    return Q(partner__user=user, note__status=Note.Status.SIGNED, note__is_psychotherapy_note=False)
 
 
 @dataclass
@@ -116,6 +125,60 @@ def notes_for_partner_for_user(*, user: User, partner: Partner) -> list[NoteEntr
         .select_related("note__session", "note__author__user")
         .order_by("-note__session__starts_at", "-pk")
     )
+
+
+def notes_own_for_partner(*, user: User) -> list[NoteEntry]:
+    """The signed-in partner's own entries in their signed notes (not psychotherapy notes),
+    newest session first, each with its note, session and author: one query."""
+    return list(
+        NoteEntry.objects.filter(_own_entries(user))
+        .select_related("note__session", "note__author__user")
+        .order_by("-note__session__starts_at", "-pk")
+    )
+
+
+def note_get_for_partner(*, user: User, pk: int, request: HttpRequest | None = None) -> NotePage:
+    """One of the partner's own signed notes with their entry only (never another's), or the
+    audited 404 (another's note, a draft, one awaiting co-signature, psychotherapy notes).
+    Two queries: the entry with its couple, note, session and signers; the addenda."""
+    entries = list(
+        NoteEntry.objects.filter(_own_entries(user), note_id=pk).select_related(
+            "partner__couple",
+            "note__session",
+            "note__author__user",
+            "note__cosigner__user",
+        )
+    )
+    if not entries:
+        access_denied_record(user=user, request=request, target_type="notes.Note", target_id=pk)
+        raise Http404
+    note = entries[0].note
+    return NotePage(
+        note=note, entries=entries, addenda=list(note.addenda.select_related("author__user"))
+    )
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    note: Note
+    partners: list[Partner]  # whose parts the viewer reads
+
+
+def notes_for_partners_for_user(*, user: User, partners: list[Partner]) -> list[NoteRow]:
+    """The notes about these partners (a couple's) that the user may read, newest session
+    first, one row per note with the partners whose parts the user reads: one query."""
+    by_pk = {partner.pk: partner for partner in partners}
+    entries = (
+        NoteEntry.objects.filter(partner_id__in=list(by_pk))
+        .filter(_readable_entries(user))
+        .select_related("note__session", "note__author__user", "note__cosigner__user")
+        .order_by("-note__session__starts_at", "-note_id", "partner_id")
+    )
+    rows: dict[int, NoteRow] = {}
+    for entry in entries:
+        row = rows.setdefault(entry.note_id, NoteRow(note=entry.note, partners=[]))
+        row.partners.append(by_pk[entry.partner_id])
+    return list(rows.values())
 
 
 @dataclass(frozen=True)

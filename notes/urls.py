@@ -1,6 +1,6 @@
 from django.urls import path
 
-from notes.views import clinic
+from notes.views import clinic, portal
 
 app_name = "notes"
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("clinic/notes/<int:pk>/", clinic.note_detail, name="detail"),
     path("clinic/notes/<int:pk>/cosign/", clinic.note_cosign, name="cosign"),
     path("clinic/notes/<int:pk>/addenda/", clinic.addendum_add, name="addendum"),
+    path("portal/notes/", portal.note_list, name="portal_list"),
+    path("portal/notes/<int:pk>/", portal.note_detail, name="portal_detail"),
 ]

@@ -1,8 +1,8 @@
 """The couple page for the care team: an overview and one tab per kind of record.
 
 No request draws everything: the overview shows the partners, their consent, this week and
-the care team; the goals, check-ins, sessions, measures, plan and insurance tabs each read only
-their own records. Every tab looks the couple up in the viewer's scope (outsiders get the
+the care team; the goals, check-ins, sessions, measures, plan, notes and insurance tabs each
+read only their own records. Every tab looks the couple up in the viewer's scope (outsiders get the
 audited 404), then checks the role (this couple's own partners get 403), reads the partners
 once and passes them to the app that draws the section, and audits the read: one row per
 partner shown.
@@ -22,6 +22,7 @@ from couples.roles import Role
 from goals.views import clinic as clinic_goals
 from insurance import queries as insurance_queries
 from measures.views import clinic as clinic_measures
+from notes.views import clinic as clinic_notes
 from plans import views as clinic_plans
 from sessions.views import clinic as clinic_sessions
 from triage import queries as triage_queries
@@ -41,6 +42,7 @@ TABS = (
     Tab("sessions", "Sessions", "pages:couple_sessions"),
     Tab("measures", "Measures", "pages:couple_measures"),
     Tab("plan", "Plan", "pages:couple_plan"),
+    Tab("notes", "Notes", "pages:couple_notes"),
     Tab("insurance", "Insurance", "pages:couple_insurance"),
 )
 
@@ -113,6 +115,16 @@ def couple_plan(request: HttpRequest, pk: int) -> HttpResponse:
     _read_record(request, couple, [partner for partner in partners if coverage.covers(partner.pk)])
     context = clinic_plans.couple_plan_context(couple=couple, partners=partners, coverage=coverage)
     return _tab(request, couple, partners, "plan", context)
+
+
+@login_required
+def couple_notes(request: HttpRequest, pk: int) -> HttpResponse:
+    couple, partners = _couple_find(request, pk)
+    # Session notes keep their own, narrower rule (notes.queries): listed, and the read
+    # recorded, only for the partners whose parts the viewer may read.
+    context = clinic_notes.couple_notes_context(request=request, partners=partners)
+    _read_record(request, couple, context["shown_partners"])
+    return _tab(request, couple, partners, "notes", context)
 
 
 @login_required

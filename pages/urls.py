@@ -14,5 +14,6 @@ urlpatterns = [
     path("clinic/couples/<int:pk>/sessions/", couple.couple_sessions, name="couple_sessions"),
     path("clinic/couples/<int:pk>/measures/", couple.couple_measures, name="couple_measures"),
     path("clinic/couples/<int:pk>/plan/", couple.couple_plan, name="couple_plan"),
+    path("clinic/couples/<int:pk>/notes/", couple.couple_notes, name="couple_notes"),
     path("clinic/couples/<int:pk>/insurance/", couple.couple_insurance, name="couple_insurance"),
 ]

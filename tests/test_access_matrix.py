@@ -48,11 +48,17 @@ MATRIX = {
     # Session notes (notes/queries.py): the couples note is the couples therapist's (and its
     # author's); Alex's individual-therapy note is his individual therapist's only, so the
     # couples therapist meets a 404 there. Posted empty, an addendum answers with the form.
-    # Partners never read a note on a clinic page: theirs come to the portal (not yet).
+    # Partners never read a note on a clinic page: they read their own signed notes on the
+    # portal (the couples note holds Jordan's part; Alex's note is not his), which clinicians
+    # do not reach (403). The couple page's Notes tab lists the notes each clinician may read.
     "/clinic/notes/{couples_note}/": (302, 404, 404, 200, 404, 404, 404),
     "/clinic/notes/{alexs_note}/": (302, 404, 404, 404, 200, 404, 404),
     "POST /clinic/notes/{alexs_note}/addenda/": (302, 404, 404, 404, 200, 404, 404),
     "POST /clinic/notes/{couples_note}/cosign/": (302, 404, 404, 302, 404, 404, 404),
+    "/portal/notes/": (302, 200, 200, 403, 403, 403, 403),
+    "/portal/notes/{couples_note}/": (302, 200, 404, 403, 403, 403, 403),
+    "/portal/notes/{alexs_note}/": (302, 404, 404, 403, 403, 403, 403),
+    "/clinic/couples/{couple}/notes/": (302, 403, 404, 200, 200, 404, 404),
     "/portal/": (302, 200, 200, 403, 403, 403, 403),
     # No pk: each partner's own goals page (their couple's goals they may see) and More page.
     "/portal/goals/": (302, 200, 200, 403, 403, 403, 403),

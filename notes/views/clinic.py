@@ -5,6 +5,8 @@ gets the audited 404, as if it did not exist), and every read is audited for eac
 part was shown.
 """
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,11 +14,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent
 from audit.services import audit_record_many
 from common.forms import attach_service_error
+from couples.models import Partner
 from couples.permissions import clinician_required, role_check
 from couples.queries import clinician_get_for_user
 from couples.roles import Role
@@ -30,6 +34,42 @@ def home_context(*, request: HttpRequest) -> dict:
     """The clinician home's "Notes to write": attended sessions of theirs without a signed
     note, oldest first, each one click from its form. One query."""
     return {"notes_to_write": queries.notes_to_write_for_clinician(user=request.user)}
+
+
+@dataclass(frozen=True)
+class CoupleNoteRow:
+    note: Note
+    partners: list[Partner]  # whose parts the viewer reads
+    url: str
+    mine: str  # the viewer's own unsigned note, or one for them to co-sign; else ""
+
+
+def couple_notes_context(*, request: HttpRequest, partners: list[Partner]) -> dict:
+    """The couple page's Notes tab: the notes about the couple's partners the viewer may
+    read (notes.queries' rule), newest first, the viewer's own unfinished ones marked. One
+    query; `shown_partners` are those whose parts are listed (the read to record)."""
+    user = request.user
+    rows = []
+    for row in queries.notes_for_partners_for_user(user=user, partners=partners):
+        note = row.note
+        mine = ""
+        if note.status == Note.Status.DRAFT:
+            mine = "Yours to finish and sign"  # a draft is its author's alone
+        elif note.status == Note.Status.AWAITING_COSIGN and note.author.user_id == user.pk:
+            mine = "Yours, waiting for co-signature"
+        elif note.status == Note.Status.AWAITING_COSIGN and note.cosigner.user_id == user.pk:
+            mine = "Yours to co-sign"
+        url = (
+            reverse("notes:session_note", kwargs={"session_pk": note.session_id})
+            if note.status == Note.Status.DRAFT
+            else reverse("notes:detail", kwargs={"pk": note.pk})
+        )
+        rows.append(CoupleNoteRow(note=note, partners=row.partners, url=url, mine=mine))
+    shown = {partner.pk for row in rows for partner in row.partners}
+    return {
+        "note_rows": rows,
+        "shown_partners": [partner for partner in partners if partner.pk in shown],
+    }
 
 
 @clinician_required

@@ -98,6 +98,7 @@ def test_every_page_a_partner_reaches_passes_axe(
     kinds = {_page_kind(urlsplit(path).path) for path in checked}
     # The crawl reached the portal's main kinds of page, so an empty crawl cannot pass.
     assert {"/portal/", "/portal/sessions/", "/portal/checkin/", "/portal/goals/N/"} <= kinds
+    assert {"/portal/notes/", "/portal/notes/N/"} <= kinds  # from More: open notes
     assert len(checked) >= 12, checked
 
 
@@ -111,6 +112,7 @@ def test_every_page_a_clinician_reaches_passes_axe(
 
     kinds = {_page_kind(urlsplit(path).path) for path in checked}
     assert {"/clinic/", "/clinic/couples/N/", "/clinic/sessions/week/"} <= kinds
+    assert "/clinic/couples/N/notes/" in kinds
     assert any(kind.startswith("/clinic/goals/N/") for kind in kinds), kinds
     assert len(checked) >= 15, checked
 
