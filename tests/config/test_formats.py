@@ -7,6 +7,13 @@ from django import forms
 from django.template import engines
 from django.utils import formats
 
+
+@pytest.fixture(autouse=True)
+def _clock(time_machine):
+    """The fixed dates below are read as of this moment, whatever day the suite runs."""
+    time_machine.move_to(datetime.datetime.fromisoformat("2026-12-07 12:00+00:00"), tick=False)
+
+
 # 6:00 PM in New York on Monday, December 7, 2026.
 SIX_PM = datetime.datetime(2026, 12, 7, 23, 0, tzinfo=datetime.UTC)
 

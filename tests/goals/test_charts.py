@@ -15,6 +15,13 @@ from goals.queries import ProgressPoint
 from tests.auth import sign_in_with_mfa
 from tests.factories import GoalFactory
 
+
+@pytest.fixture(autouse=True)
+def _clock(time_machine):
+    """The fixed dates below are read as of this moment, whatever day the suite runs."""
+    time_machine.move_to(datetime.datetime.fromisoformat("2026-12-07 12:00+00:00"), tick=False)
+
+
 pytestmark = pytest.mark.timeshift
 
 DEC_7 = datetime.date(2026, 12, 7)
