@@ -126,3 +126,25 @@ class InterventionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["objective"].choices = [(o.pk, o.description) for o in objectives]
         self.fields["responsible"].choices = [(c.pk, str(c)) for c in clinicians]
+
+
+# Editing a draft's item: its own fields only. Where it sits does not change (moving it is
+# removing it and adding it elsewhere), so the parent's choice is left out.
+
+
+class GoalEditForm(GoalForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["problem"]
+
+
+class ObjectiveEditForm(ObjectiveForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["goal"]
+
+
+class InterventionEditForm(InterventionForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["objective"]

@@ -183,6 +183,7 @@ def plan_page(request: HttpRequest, couple_pk: int, partner_pk: int | None = Non
         tree = queries.version_tree(version=version)
         if not version.is_signed:
             forms = _add_forms(None, couple, partner, tree)
+            _item_links(tree, couple_pk, partner_pk)
     _read(request, target=plan or couple, partner=partner)
     context = {
         "couple": couple,
@@ -349,6 +350,28 @@ def _plan_urls(couple_pk: int, partner_pk: int | None) -> dict:
     for kind in ADD_FORMS:
         urls[f"add_{kind}"] = reverse(f"{name}_add", kwargs={**kwargs, "kind": kind})
     return urls
+
+
+def _item_links(tree: list, couple_pk: int, partner_pk: int | None) -> None:
+    """Each item of a draft's tree gets `edit_url` and `remove_url`: one reverse() per kind
+    and action, then the item's pk in place of the last segment (a draft may hold a hundred
+    items)."""
+    name = "plans:partner_plan" if partner_pk else "plans:couple_plan"
+    kwargs = {"couple_pk": couple_pk, **({"partner_pk": partner_pk} if partner_pk else {})}
+    goals = [goal for problem in tree for goal in problem.goals.all()]
+    objectives = [o for goal in goals for o in goal.objectives.all()]
+    levels = {
+        "problem": tree,
+        "goal": goals,
+        "objective": objectives,
+        "intervention": [i for o in objectives for i in o.interventions.all()],
+    }
+    for kind, items in levels.items():
+        for action in ("edit", "remove"):
+            url = reverse(f"{name}_{action}", kwargs={**kwargs, "kind": kind, "item_pk": 0})
+            stem = url.removesuffix("0/")
+            for item in items:
+                setattr(item, f"{action}_url", f"{stem}{item.pk}/")
 
 
 def _errors_in_words(form) -> str:
