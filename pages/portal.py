@@ -1,10 +1,11 @@
 """The partner's portal pages that compose several apps: the home ("today") and More.
 
 The home answers "what do I do today?" first: a short to-do list (the check-in, shared goals
-waiting for my answer, measures due, a session today), then this week (the sober streak,
-program hours, the next session), then a compact view of the goals. Each app gives its part
-(`<app>.views.portal.home_context`); this module orders them and says what the partner does
-next when there is nothing yet (day 0) rather than showing zeros.
+waiting for my answer, measures due, a signed plan to read, a session today), then this week
+(the sober streak, program hours, the next session), then a compact view of the goals. Each
+app gives its part (`<app>.views.portal.home_context`, plans' in `plans.views_portal`); this
+module orders them and says what the partner does next when there is nothing yet (day 0)
+rather than showing zeros.
 """
 
 import datetime
@@ -21,6 +22,7 @@ from couples.permissions import partner_required
 from goals.views import portal as portal_goals
 from insurance import views as portal_insurance
 from measures.views import portal as portal_measures
+from plans import views_portal as portal_plans
 from sessions.views import portal as portal_sessions
 
 
@@ -41,7 +43,8 @@ class MeasureGroup:
 
 
 # Kinds of to-do, in the order the home lists them: a session open to join cannot wait,
-# then the daily check-in, what my partner waits for, measures, and a session later today.
+# then the daily check-in, what my partner waits for, measures, a signed treatment plan to
+# read and acknowledge, and a session later today.
 SESSION_OPEN = "session_open"
 CHECKIN = "checkin"
 # A shared goal waiting for my answer: proposed by my partner, or proposed again after one
@@ -49,6 +52,7 @@ CHECKIN = "checkin"
 AGREE = "agree"
 MEASURE = "measure"
 MEASURES = "measures"  # two or more due: one row, so the list stays short
+PLAN = "plan"  # one row for my plan, our couple plan or both
 SESSION_TODAY = "session_today"
 
 
@@ -64,6 +68,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
     context.update(portal_goals.home_context(request=request, partner=partner))
     context.update(portal_sessions.home_context(request=request, partner=partner))
     context.update(portal_measures.home_context(request=request, partner=partner))
+    context.update(portal_plans.home_context(request=request, partner=partner))
     today = context["today"]
     context["todo"] = todo_list(context, today=today)
     context["program_week"] = _program_week(partner, today=today)
@@ -101,6 +106,8 @@ def todo_list(context: dict, *, today: datetime.date) -> list[Todo]:
                 ),
             )
         )
+    if context["plan_todo"] is not None:
+        todo.append(Todo(PLAN, context["plan_todo"]))
     if session is not None and not session.can_join and _is_today(session, context, today=today):
         todo.append(Todo(SESSION_TODAY, session))
     return todo

@@ -6,12 +6,15 @@ Who may read (and write) what:
   provider, and the couples therapist, who plans the couples therapy from both partners'
   problems); never the other partner's own clinicians;
 - the couple plan: the whole current care team;
+- on the portal, a partner reads their own plan and their couple's, the current signed
+  version only (never a draft, never the other partner's plan);
 - anyone else: the audited 404, as if it did not exist.
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest
 
 from audit.services import access_denied_record
@@ -22,6 +25,7 @@ from plans.models import (
     Assessment,
     Intervention,
     Objective,
+    PlanAcknowledgement,
     PlanGoal,
     PlanVersion,
     Problem,
@@ -180,3 +184,92 @@ def recovery_goals_for(*, couple: Couple, partner: Partner | None) -> list[Goal]
         else goals.filter(partner__isnull=True)
     )
     return list(goals.order_by("title"))
+
+
+# The partner's own plans on the portal: their plan and their couple's, the current signed
+# version only. Drafts are never read, and the other partner's plan never matches.
+
+
+@dataclass(frozen=True)
+class PortalPlan:
+    plan: TreatmentPlan  # with its signed versions, newest first, as `plan.version_list`
+    version: PlanVersion  # the current one: the latest signed
+    # partner id -> their acknowledgement of the current version
+    acknowledgements: dict[int, PlanAcknowledgement]
+
+
+def _plans_about(user: User) -> QuerySet[TreatmentPlan]:
+    """The signed-in partner's own plan and their couple's plan, as a filter (a subquery
+    for the couple, so a partner's plan is not met twice through the couple's partners)."""
+    own_couple = Partner.objects.filter(user=user).values("couple_id")
+    return TreatmentPlan.objects.filter(
+        Q(partner__user=user) | Q(partner__isnull=True, couple_id__in=Subquery(own_couple))
+    )
+
+
+def _portal_plans(plans: QuerySet[TreatmentPlan]) -> list[PortalPlan]:
+    """The plans with a signed version, each with its current version and who acknowledged
+    that: three queries (plans, signed versions, acknowledgements), however many rows."""
+    signed = (
+        PlanVersion.objects.filter(signed_at__isnull=False)
+        .select_related("signed_by")
+        .order_by("-number")
+    )
+    loaded = list(
+        plans.select_related("responsible__user", "partner__user").prefetch_related(
+            Prefetch("versions", queryset=signed, to_attr="version_list")
+        )
+    )
+    current = {plan.pk: version_current(plan) for plan in loaded}
+    version_ids = [version.pk for version in current.values() if version is not None]
+    acknowledged: dict[int, dict[int, PlanAcknowledgement]] = defaultdict(dict)
+    if version_ids:
+        for row in PlanAcknowledgement.objects.filter(version_id__in=version_ids):
+            acknowledged[row.version_id][row.partner_id] = row
+    rows = [
+        PortalPlan(plan=plan, version=version, acknowledgements=acknowledged[version.pk])
+        for plan in loaded
+        if (version := current[plan.pk]) is not None
+    ]
+    # The partner's own plan first, then the couple's.
+    return sorted(rows, key=lambda row: row.plan.is_couple_plan)
+
+
+def plans_for_partner_portal(*, user: User) -> list[PortalPlan]:
+    """The signed-in partner's plans that have a signed version: their own, then their
+    couple's. Three queries."""
+    return _portal_plans(_plans_about(user))
+
+
+def plan_get_for_partner(*, user: User, pk: int, request: HttpRequest | None = None) -> PortalPlan:
+    """The partner's own plan or their couple's, with its current signed version; the
+    other partner's plan, another couple's, or one not signed yet is the audited 404, as
+    if it did not exist. Three queries."""
+    found = _portal_plans(_plans_about(user).filter(pk=pk))
+    if not found:
+        access_denied_record(
+            user=user, request=request, target_type="plans.TreatmentPlan", target_id=pk
+        )
+        raise Http404("No such plan.")
+    return found[0]
+
+
+def plans_to_acknowledge_for_partner(*, user: User) -> list[TreatmentPlan]:
+    """The partner's plans (own, couple's) whose current signed version they have not
+    acknowledged yet, their own first; only their pk and partner are read. One query."""
+    current = (
+        PlanVersion.objects.filter(plan=OuterRef("pk"), signed_at__isnull=False)
+        .order_by("-number")
+        .values("pk")[:1]
+    )
+    acknowledged = PlanAcknowledgement.objects.filter(
+        version_id=OuterRef("current_version_id"), partner__user=user
+    )
+    return list(
+        _plans_about(user)
+        .annotate(current_version_id=Subquery(current))
+        .filter(current_version_id__isnull=False)
+        .exclude(Exists(acknowledged))
+        .order_by(F("partner_id").asc(nulls_last=True))
+        .only("pk", "partner_id")
+    )

@@ -20,6 +20,7 @@ from common.dates import Window, date_within
 from couples.models import CareAssignment, Clinician, Couple, Partner, User
 from couples.queries import couple_today
 from goals.models import Goal
+from plans import announcements
 from plans.models import (
     Assessment,
     Dimension,
@@ -315,6 +316,8 @@ def plan_version_sign(
         request=request,
         step="signed",
     )
+    # Its partners hear that it is ready to read (the couple plan: both of them).
+    announcements.plan_signed_announce(version=version, plan=plan)
     return version
 
 
@@ -376,20 +379,49 @@ def _copy_rows(rows, *, version=None, parent: str = "", parents: dict | None = N
     return {row.pk: copy for row, copy in zip(rows, copies, strict=True)}
 
 
-@transaction.atomic
+NOT_CURRENT = (
+    "A newer version of this plan has been signed since. Read the new version, then "
+    "acknowledge that one."
+)
+
+
 def plan_version_acknowledge(
     *, version: PlanVersion, partner: Partner, request: HttpRequest | None = None
 ) -> PlanAcknowledgement:
-    """The partner read a signed version of their plan (or of their couple's). Once."""
-    version = PlanVersion.objects.select_related("plan").get(pk=version.pk)
+    """The partner read a signed version of their plan (or of their couple's). Once: see
+    plan_acknowledgement_get_or_create."""
+    acknowledgement, _ = plan_acknowledgement_get_or_create(
+        version=version, partner=partner, request=request
+    )
+    return acknowledgement
+
+
+@transaction.atomic
+def plan_acknowledgement_get_or_create(
+    *, version: PlanVersion, partner: Partner, request: HttpRequest | None = None
+) -> tuple[PlanAcknowledgement, bool]:
+    """The partner acknowledges the current signed version of their plan (or of their
+    couple's), and whether that is new: a second time changes nothing and writes no audit
+    row. A version a newer signed one replaced is refused. Audited."""
+    # Locking the version makes two taps at once wait for each other: one acknowledgement.
+    version = (
+        PlanVersion.objects.select_for_update(of=("self",))
+        .select_related("plan")
+        .get(pk=version.pk)
+    )
     plan = version.plan
     if not version.is_signed:
         raise ValidationError("Only a signed plan is acknowledged.")
     if partner.couple_id != plan.couple_id or plan.partner_id not in (None, partner.pk):
         raise ValidationError("This is not your plan.")
+    newer = PlanVersion.objects.filter(
+        plan=plan, number__gt=version.number, signed_at__isnull=False
+    )
+    if newer.exists():
+        raise ValidationError(NOT_CURRENT)
     found = PlanAcknowledgement.objects.filter(version=version, partner=partner).first()
     if found is not None:
-        return found
+        return found, False
     acknowledgement = PlanAcknowledgement.objects.create(
         version=version, partner=partner, acknowledged_at=timezone.now()
     )
@@ -401,4 +433,4 @@ def plan_version_acknowledge(
         request=request,
         step="acknowledged",
     )
-    return acknowledgement
+    return acknowledgement, True

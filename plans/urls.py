@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plans import views
+from plans import views, views_items, views_portal
 
 app_name = "plans"
 
@@ -10,6 +10,8 @@ PLAN_STEPS = [
     ("sign/", views.plan_sign, "_sign"),
     ("review/", views.plan_review, "_review"),
     ("add/<slug:kind>/", views.plan_add, "_add"),
+    ("edit/<slug:kind>/<int:item_pk>/", views_items.plan_item_edit, "_edit"),
+    ("remove/<slug:kind>/<int:item_pk>/", views_items.plan_item_remove, "_remove"),
 ]
 PLAN_SCOPES = [
     ("clinic/couples/<int:couple_pk>/plans/couple/", "couple_plan"),
@@ -32,5 +34,13 @@ urlpatterns = [
         path(prefix + suffix, view, name=name + name_suffix)
         for prefix, name in PLAN_SCOPES
         for suffix, view, name_suffix in PLAN_STEPS
+    ),
+    # The partner's own plans, in plain language (plans/views_portal.py).
+    path("portal/plans/", views_portal.plan_list, name="portal_list"),
+    path("portal/plans/<int:plan_pk>/", views_portal.plan_detail, name="portal_detail"),
+    path(
+        "portal/plans/<int:plan_pk>/acknowledge/",
+        views_portal.plan_acknowledge,
+        name="portal_acknowledge",
     ),
 ]

@@ -54,10 +54,11 @@ def test_portal_home_uses_a_fixed_number_of_queries(
     # my partner's consent, the goals, today's check-in read with the days of reported use;
     # the sessions part (tests/sessions/test_views_portal.py pins it with sessions): my next
     # session, my minutes this week; the measures part: my measure schedules (what is due
-    # reads no more when nothing is scheduled). The care team, sharing and coverage are on
-    # the More page (tests/pages/test_portal_more.py); the top bar's unread count comes with
-    # the user.
-    with django_assert_num_queries(10):
+    # reads no more when nothing is scheduled); the plans part: my plans waiting for my
+    # acknowledgement (tests/plans/test_portal.py). The care team, sharing and coverage are
+    # on the More page (tests/pages/test_portal_more.py); the top bar's unread count comes
+    # with the user.
+    with django_assert_num_queries(11):
         assert client.get("/portal/").status_code == 200
 
 

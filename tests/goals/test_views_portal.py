@@ -950,13 +950,14 @@ def test_the_home_uses_the_same_number_of_queries_for_any_amount_of_goals(
     grant_goals(partner_b)
     jordan.get(HOME)  # the first request stamps the session
 
-    # Measured 13 for both sizes: session, user with roles, partner with couple and user, the
+    # Measured 14 for both sizes: session, user with roles, partner with couple and user, the
     # couple's partners with users, Alex's active consent (which goals I see), the visible
     # goals, their acceptances, 7 days of entries of ours and mine, change requests of the
     # pending goal; today's check-in with the days of reported use (streak); the sessions
     # part, with no session: my next session, my minutes this week; the measures part: my
-    # schedules. Alex's own goals are not shown on the home: no disclosure row.
-    with django_assert_max_num_queries(13):
+    # schedules; the plans part: my plans waiting for my acknowledgement. Alex's own goals
+    # are not shown on the home: no disclosure row.
+    with django_assert_max_num_queries(14):
         response = jordan.get(HOME)
 
     assert response.status_code == 200

@@ -23,6 +23,7 @@ from sessions import services as session_services
 from sessions.models import SessionKind
 from tests.auth import sign_in_with_mfa
 from tests.factories import CoupleFactory, GoalFactory, PartnerFactory
+from tests.plans.conftest import plan_with, signed
 
 pytestmark = pytest.mark.timeshift
 
@@ -336,7 +337,7 @@ def test_another_couples_partner_sees_only_their_own_day(
     assert "Jordan" not in response.text and "Alex" not in response.text
 
 
-def test_the_home_with_everything_on_it_reads_fifteen_queries(
+def test_the_home_with_everything_on_it_reads_sixteen_queries(
     jordan, couple, partner_a, partner_b, couples_therapist, today, django_assert_max_num_queries
 ):
     session_at(couples_therapist, couple, timezone.now() + datetime.timedelta(minutes=5))
@@ -346,16 +347,17 @@ def test_the_home_with_everything_on_it_reads_fifteen_queries(
     GoalFactory(couple=couple, partner=partner_a, start_on=today)
     schedule(partner_a, "phq9", couples_therapist, today)
     schedule(partner_a, "gad7", couples_therapist, today)
+    signed(plan_with(couple=couple, partner=None, responsible=couples_therapist))
     jordan.get(HOME)  # the first request stamps the session
 
-    # Measured 15: session, user with roles, partner with couple and user, the couple's
+    # Measured 16: session, user with roles, partner with couple and user, the couple's
     # partners, Alex's consent (which goals I see), the visible goals, their acceptances,
     # a week of entries, change requests of the pending goal; today's check-in with the
     # days of reported use; my next session, its participants, my minutes this week; my
-    # measure schedules and what of them is answered (what is due). Without goals, measures
-    # or a session it is 10 (tests/couples/test_views.py): care team, sharing and coverage
-    # moved to the More page.
-    with django_assert_max_num_queries(15):
+    # measure schedules and what of them is answered (what is due); my plans waiting for
+    # my acknowledgement. Without goals, measures or a session it is 11
+    # (tests/couples/test_views.py): care team, sharing and coverage moved to the More page.
+    with django_assert_max_num_queries(16):
         response = jordan.get(HOME)
 
-    assert kinds(response) == ["session_open", "checkin", "agree", "measures"]
+    assert kinds(response) == ["session_open", "checkin", "agree", "measures", "plan"]

@@ -355,10 +355,10 @@ def test_the_homes_sessions_part_costs_the_same_queries_for_any_number_of_sessio
             mark(session, maya.user, **{str(p.pk): ("present", 60) for p in (partner_a, partner_b)})
     jordan.get(HOME)  # the first request stamps the session
 
-    # The home without sessions is pinned in tests/couples/test_views.py (10, with the
-    # measures part's schedules); the sessions part adds one query when there is a next
-    # session: its participants.
-    with django_assert_num_queries(11):
+    # The home without sessions is pinned in tests/couples/test_views.py (11, with the
+    # measures part's schedules and the plans part); the sessions part adds one query when
+    # there is a next session: its participants.
+    with django_assert_num_queries(12):
         response = jordan.get(HOME)
 
     assert response.context["next_session"] is not None
