@@ -29,6 +29,12 @@ def _text(label: str, limit: int, rows: int = 4) -> forms.CharField:
     )
 
 
+def _objective_label(link) -> str:
+    objective = link.objective
+    target = f"{objective.target_on:%b} {objective.target_on.day}, {objective.target_on.year}"
+    return f"{link.plan_label}: {objective.description} (target {target})"
+
+
 class NoteForm(forms.Form):
     risk_level = forms.ChoiceField(
         label="Risk assessment", choices=RiskLevel.choices, widget=forms.RadioSelect
@@ -40,7 +46,10 @@ class NoteForm(forms.Form):
         help_text="Required when the risk is not none.",
     )
     is_psychotherapy_note = forms.BooleanField(
-        label="Psychotherapy notes (kept separately, never shown to the partner or exported)",
+        label=(
+            "Psychotherapy notes (kept separately: read only by you and your co-signer, "
+            "never shown to the partner or exported)"
+        ),
         required=False,
     )
     place_of_service = forms.ChoiceField(label="Place of service", choices=PlaceOfService.choices)
@@ -50,11 +59,20 @@ class NoteForm(forms.Form):
     )
 
     def __init__(
-        self, *args, note_format: str, kind: str, partners: list, action: str = "", **kwargs
+        self,
+        *args,
+        note_format: str,
+        kind: str,
+        partners: list,
+        objectives: list | None = None,
+        action: str = "",
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.action = action
         self.partners = partners
+        # notes.queries.ObjectiveLink rows: the objectives this note may link
+        self.objective_links = {str(link.objective.pk): link for link in objectives or []}
         sections = {}
         for name in SECTIONS[note_format]:
             sections[name] = _text(name.capitalize(), SECTION_MAX_LENGTH)
@@ -64,8 +82,17 @@ class NoteForm(forms.Form):
             for partner in partners:
                 label = f"{partner.display_name}'s part"
                 entries[f"entry_{partner.pk}"] = _text(label, ENTRY_MAX_LENGTH, rows)
-        # Sections first, then the entries, then risk and flags.
-        self.fields = {**sections, **entries, **self.fields}
+        addressed = {}
+        if self.objective_links:
+            addressed["objectives"] = forms.MultipleChoiceField(
+                label="Plan objectives this session addressed",
+                required=False,
+                choices=[(pk, _objective_label(link)) for pk, link in self.objective_links.items()],
+                widget=forms.CheckboxSelectMultiple,
+                help_text="From the current signed treatment plans; locked with the note.",
+            )
+        # Sections first, then the entries, the objectives, then risk and flags.
+        self.fields = {**sections, **entries, **addressed, **self.fields}
         self.section_names = list(sections)
         self.entry_names = list(entries)
 
@@ -78,6 +105,12 @@ class NoteForm(forms.Form):
     def sections(self) -> dict[str, str]:
         return {name: self.cleaned_data[name] for name in self.section_names}
 
+    def objectives(self) -> list | None:
+        """The chosen objectives (plans.Objective), or None when there were none to choose."""
+        if not self.objective_links:
+            return None
+        return [self.objective_links[pk].objective for pk in self.cleaned_data["objectives"]]
+
     def entries(self) -> dict[int, str]:
         return {
             partner.pk: self.cleaned_data[f"entry_{partner.pk}"]
@@ -86,10 +119,13 @@ class NoteForm(forms.Form):
         }
 
     @classmethod
-    def initial_for(cls, note: Note | None, entries) -> dict:
+    def initial_for(cls, note: Note | None, entries, objectives=()) -> dict:
         if note is None:
             return {"risk_level": RiskLevel.NONE, "place_of_service": PlaceOfService.HOME}
         initial = {name: text for name, text in note.sections}
+        initial["objectives"] = [
+            str(link.objective.pk) for link in objectives if link.objective.is_linked
+        ]
         initial.update({f"entry_{entry.partner_id}": entry.text for entry in entries})
         initial.update(
             risk_level=note.risk_level,

@@ -150,6 +150,12 @@ class Note(models.Model):
     cosigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The plan objectives the session addressed: of the current signed plans of its partners
+    # (and the couple plan, for a couples session). Each belongs to one partner's plan or the
+    # couple's, so it is shown only with what the viewer reads of that partner (queries).
+    objectives = models.ManyToManyField(
+        "plans.Objective", blank=True, related_name="notes_addressing"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["author", "status"], name="note_author_status")]

@@ -23,6 +23,8 @@ from notes.models import (
     Note,
     NoteEntry,
 )
+from notes.notifications import note_to_cosign_announce
+from plans.models import Objective
 from sessions.models import Attendance, SessionKind, TherapySession
 
 ATTENDED = (Attendance.Status.PRESENT, Attendance.Status.LATE)
@@ -84,9 +86,11 @@ def note_save(
     is_psychotherapy_note: bool,
     place_of_service: str,
     by: User,
+    objectives: list[Objective] | None = None,
     request: HttpRequest | None = None,
 ) -> Note:
-    """Save a draft's text: its format's sections, each partner's entry, risk and flags."""
+    """Save a draft's text: its format's sections, each partner's entry, risk and flags, and
+    (unless None) the plan objectives it addressed, in place of those it linked."""
     note = Note.objects.select_for_update().get(pk=note.pk)
     if note.is_locked:
         raise ValidationError(LOCKED)
@@ -102,16 +106,46 @@ def note_save(
         entry.text = entries.get(entry.partner_id, entry.text)
         entry.clean_fields(exclude=["note", "partner"])
     NoteEntry.objects.bulk_update(rows, ["text"])
+    if objectives is not None:
+        _objectives_check(
+            note=note, partner_ids={row.partner_id for row in rows}, objectives=objectives
+        )
+        note.objectives.set(objectives)
     note._prefetched_objects_cache = {"entries": rows}
-    _audit(note=note, action=AuditEvent.Action.UPDATE, by=by, request=request)
+    detail = None if objectives is None else {"objectives": sorted(o.pk for o in objectives)}
+    _audit(note=note, action=AuditEvent.Action.UPDATE, by=by, request=request, detail=detail)
     return note
+
+
+def _objectives_check(*, note: Note, partner_ids: set[int], objectives: list[Objective]) -> None:
+    """Each objective is of a signed plan version of one of the note's partners, or of the
+    couple plan for a couples note. One query: the objectives with their plans."""
+    chosen = Objective.objects.filter(pk__in=[o.pk for o in objectives]).select_related(
+        "goal__problem__version__plan"
+    )
+    for objective in chosen:
+        version = objective.goal.problem.version
+        plan = version.plan
+        if plan.partner_id is None:
+            ours = note.kind == SessionKind.COUPLES_THERAPY and plan.couple_id == note.couple_id
+        else:
+            ours = plan.partner_id in partner_ids
+        if not ours or not version.is_signed:
+            raise ValidationError(
+                {"objectives": "Choose objectives of the signed plans of this session's partners."}
+            )
 
 
 @transaction.atomic
 def note_sign(*, note: Note, by: User, request: HttpRequest | None = None) -> Note:
     """Sign a draft: signed at once, or awaiting the supervisor's co-signature when the author
-    has one. Every section of the format must be written, and risk described when not none."""
-    note = Note.objects.select_for_update(of=("self",)).select_related("author").get(pk=note.pk)
+    has one (who is then told, in the app and by email, once). Every section of the format
+    must be written, and risk described when not none."""
+    note = (
+        Note.objects.select_for_update(of=("self",))
+        .select_related("author__supervisor")
+        .get(pk=note.pk)
+    )
     if note.is_locked:
         raise ValidationError(LOCKED)
     if note.author.user_id != by.pk:
@@ -126,11 +160,12 @@ def note_sign(*, note: Note, by: User, request: HttpRequest | None = None) -> No
     if empty:
         raise ValidationError(empty)
     note.signed_at, note.signed_by = timezone.now(), by
-    supervisor_id = note.author.supervisor_id
-    note.cosigner_id = supervisor_id
-    note.status = Note.Status.AWAITING_COSIGN if supervisor_id else Note.Status.SIGNED
+    note.cosigner = note.author.supervisor
+    note.status = Note.Status.AWAITING_COSIGN if note.cosigner else Note.Status.SIGNED
     note.full_clean()
     note.save(update_fields=["signed_at", "signed_by", "cosigner", "status"])
+    if note.cosigner is not None:
+        note_to_cosign_announce(note=note)
     _audit(
         note=note,
         action=AuditEvent.Action.UPDATE,

@@ -75,6 +75,10 @@ ITEM_TABS = {
 def _queue(request: HttpRequest) -> triage_queries.Queue:
     queue = triage_queries.queue_for_clinician(user=request.user)
     for item in queue.items:
+        if item.kind == TriageItem.Kind.NOTE_OVERDUE:
+            # The clinician's own note to finish: straight to it; its summary says who.
+            item.link, item.couple_names = clinic_notes.overdue_item_link(item), ""
+            continue
         item.link = reverse(
             ITEM_TABS.get(item.kind, "pages:couple_checkins"), args=[item.couple_id]
         )

@@ -112,6 +112,15 @@ class TriageItem(models.Model):
         blank=True,
         related_name="+",
     )
+    # An item for one clinician alone (a session note of theirs to sign or co-sign): in their
+    # queue only, whether or not a role of theirs covers the couple; empty for the care team's.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     # An item whose cause ended (the overdue measure was filled) leaves the queue by itself.
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(max_length=200, blank=True)

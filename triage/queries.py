@@ -1,6 +1,7 @@
 """Reading the triage queue: every read takes the user and follows the care team's coverage
 (couples.queries.CareCoverage): an item about one partner is for the clinicians whose role
-covers that partner, an item about the couple for the whole care team."""
+covers that partner, an item about the couple for the whole care team. An item with an
+assignee (a session note to sign) is for that one clinician instead."""
 
 import datetime
 from dataclasses import dataclass
@@ -30,9 +31,10 @@ def _covered(user: User) -> Q:
     roles = CareAssignment.objects.filter(
         clinician__user=user, ended_at__isnull=True, couple_id=OuterRef("couple_id")
     )
-    return Q(
+    by_role = Q(
         Exists(roles.filter(Q(partner__isnull=True) | Q(partner_id=OuterRef("partner_id"))))
     ) | Q(partner__isnull=True) & Q(Exists(roles))
+    return Q(assignee__isnull=True) & by_role | Q(assignee=user)
 
 
 # The queue shows its first items (most severe, then oldest); the rest wait behind a count
@@ -45,10 +47,11 @@ def _open(user: User) -> QuerySet[TriageItem]:
     clinic's) stays out until that day."""
     today = timezone.localdate()
     # The couples first, so the database reads only theirs through the open items' index
-    # (couple, severity, raised_at) rather than testing the coverage on every open item.
+    # (couple, severity, raised_at) rather than testing the coverage on every open item; and
+    # the items assigned to them, whichever couple.
     mine = CareAssignment.objects.filter(clinician__user=user, ended_at__isnull=True)
     return (
-        TriageItem.objects.filter(couple_id__in=mine.values("couple_id"))
+        TriageItem.objects.filter(Q(couple_id__in=mine.values("couple_id")) | Q(assignee=user))
         .filter(_covered(user), acknowledged_at__isnull=True, resolved_at__isnull=True)
         .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
     )

@@ -32,6 +32,8 @@ class Finding:
     summary: str
     # What the partner wrote about it (the latest hard day's note), shown with the item.
     detail: str = ""
+    # The one clinician (user id) the item is for, instead of the care team (TriageItem.assignee).
+    assignee_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ def rule_apply(*, rule: Rule, findings: list[Finding], now: datetime.datetime) -
             summary=finding.summary[:200],
             detail=finding.detail[:1000],
             source_ref=finding.source_ref,
+            assignee_id=finding.assignee_id,
             raised_at=now,
         )
         for finding in {f.source_ref: f for f in findings}.values()

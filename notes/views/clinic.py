@@ -31,9 +31,24 @@ from notes.services import ATTENDED
 
 
 def home_context(*, request: HttpRequest) -> dict:
-    """The clinician home's "Notes to write": attended sessions of theirs without a signed
-    note, oldest first, each one click from its form. One query."""
-    return {"notes_to_write": queries.notes_to_write_for_clinician(user=request.user)}
+    """The clinician home's "Notes to write" (attended sessions of theirs without a signed
+    note, each one click from its form) and "Notes to co-sign" (their supervisees' notes
+    waiting for them, each one click from the note and its Co-sign button), oldest first.
+    One query for both."""
+    notes = queries.notes_to_finish_for_clinician(user=request.user)
+    return {
+        "notes_to_write": notes.to_write,
+        "notes_to_write_count": notes.to_write_count,
+        "notes_to_cosign": notes.to_cosign,
+        "notes_to_cosign_count": notes.to_cosign_count,
+    }
+
+
+def overdue_item_link(item) -> str:
+    """Where a note's triage item (notes.triage_rules) leads: the session's note, its form
+    for the author's draft, the note itself (and its Co-sign button) once signed."""
+    session_pk = int(item.source_ref.split(":")[1])
+    return reverse("notes:session_note", kwargs={"session_pk": session_pk})
 
 
 @dataclass(frozen=True)
@@ -86,12 +101,16 @@ def session_note(request: HttpRequest, session_pk: int) -> HttpResponse:
         session = queries.session_for_note_get(user=request.user, pk=session_pk, request=request)
         partners = [a.partner for a in session.attendances.all() if a.status in ATTENDED]
     action = request.POST.get("action", "")
+    objectives = queries.objectives_for_note_form(
+        user=request.user, session=session, partners=partners, note=note
+    )
     form = NoteForm(
         request.POST if request.method == "POST" else None,
-        initial=NoteForm.initial_for(note, note.entries.all() if note else []),
+        initial=NoteForm.initial_for(note, note.entries.all() if note else [], objectives),
         note_format=note.format if note else settings.NOTE_FORMAT,
         kind=session.kind,
         partners=partners,
+        objectives=objectives,
         action=action,
     )
     if request.method == "POST" and form.is_valid():
@@ -125,6 +144,7 @@ def _save(request: HttpRequest, *, session, note: Note | None, form: NoteForm, s
         risk_note=data["risk_note"],
         is_psychotherapy_note=data["is_psychotherapy_note"],
         place_of_service=data["place_of_service"],
+        objectives=form.objectives(),
         by=request.user,
         request=request,
     )

@@ -58,6 +58,7 @@ def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "note": page.note,
         "entry": entry,
         "addenda": page.addenda,
+        "objectives": page.objectives,
         "is_shared": page.note.kind in SHARED_KINDS,
         "time_zone": couple_time_zone(couple=entry.partner.couple),
     }

@@ -256,8 +256,9 @@ def test_caseload_queries_do_not_grow_with_the_caseload_or_its_history(
     # next session, this week's IOP minutes per partner (tests/sessions/test_views_clinic.py
     # adds sessions). The top bar's unread count comes with the user. What needs attention
     # (silence, cravings, stalled goals, coverage) is in the queue, raised by the apps' rules.
-    # Notes to write: the clinician's attended sessions without a signed note (1).
-    with django_assert_num_queries(12):
+    # Notes to write: the clinician's attended sessions without a signed note; notes to
+    # co-sign (2, the first 20 of each with its whole count).
+    with django_assert_num_queries(13):
         response = client.get(CASELOAD, {"sort": "-days"})
     assert response.text.count("triage-item") == min(size, QUEUE_SHOWN)
     # The rest wait behind their count, the most severe and oldest first.

@@ -379,8 +379,8 @@ def test_the_caseloads_coverage_items_cost_no_query_per_couple(
     sign_in_with_mfa(client, clinician.user)
     client.get(CASELOAD)  # the first request stamps the session
 
-    # The 12 of tests/couples/test_views_clinic.py: coverage problems are queue items, raised
+    # The 13 of tests/couples/test_views_clinic.py: coverage problems are queue items, raised
     # by insurance's triage rule (its own reads are pinned in tests/triage/test_rules.py).
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get(CASELOAD)
     assert response.text.count("Coverage unverified for Pat") == size

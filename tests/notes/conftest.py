@@ -6,6 +6,7 @@ from django.utils import timezone
 from couples import services as couple_services
 from couples.models import CareRole
 from notes import services
+from plans import services as plans_services
 from sessions.models import Attendance, SessionKind, TherapySession
 from tests.factories import ClinicianFactory
 
@@ -68,3 +69,26 @@ def jordans_team(couple, partner_a):
             couple, CareRole.MEDICAL_PROVIDER, partner_a, can_be_medical_provider=True
         ),
     }
+
+
+def signed_plan(partner, responsible, *, objectives, couple=None, sign=True):
+    """A plan (a partner's, or partner None: the couple's) whose first version has one
+    problem and goal with these objectives (descriptions), signed unless sign=False. Returns
+    the objectives."""
+    by = responsible.user
+    plan = plans_services.plan_create(
+        couple=couple or partner.couple, partner=partner, responsible=responsible, by=by
+    )
+    version = plan.versions.get()
+    problem = plans_services.problem_add(
+        version=version, dimension=5, description="Relapse potential", by=by
+    )
+    goal = plans_services.goal_add(problem=problem, description="Stay sober", by=by)
+    target = timezone.localdate() + datetime.timedelta(days=30)
+    made = [
+        plans_services.objective_add(goal=goal, description=text, target_on=target, by=by)
+        for text in objectives
+    ]
+    if sign:
+        plans_services.plan_version_sign(version=version, by=by)
+    return made

@@ -231,8 +231,9 @@ def test_the_pages_take_a_fixed_number_of_queries(
     with django_assert_max_num_queries(4):
         listed = jordan.get(LIST).text
     # session, user; the entry with its couple, note, session and signers; the addenda; the
-    # audit row (lock the chain head, insert, move the head).
-    with django_assert_max_num_queries(7):
+    # objectives it addressed of their own plan and the couple plan; the audit row (lock the
+    # chain head, insert, move the head).
+    with django_assert_max_num_queries(8):
         page = jordan.get(detail_url(notes[0])).text
 
     assert listed.count('href="/portal/notes/') == count

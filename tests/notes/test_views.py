@@ -5,6 +5,7 @@ import time_machine
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from notes import queries
 from notes.models import SECTION_MAX_LENGTH, Addendum, Note
 from notes.triage_rules import notes_overdue
 from sessions.models import SessionKind
@@ -152,6 +153,34 @@ def test_the_clinic_home_lists_notes_to_write(therapist_client, session):
 
     assert response.text.count("note-to-write") == 1
     assert f"/clinic/sessions/{session.pk}/note/" in response.text
+
+
+def test_the_clinic_home_shows_the_oldest_notes_to_write_and_counts_the_rest(
+    client, couple, partner_a, partner_b, couples_therapist, django_assert_max_num_queries
+):
+    # A clinic that starts keeping notes with months of sessions behind it still gets a page.
+    sessions = [
+        attended_session(
+            kind=SessionKind.COUPLES_THERAPY,
+            clinician=couples_therapist,
+            couple=couple,
+            partners=[partner_a, partner_b],
+            hours_ago=24 * days_ago,
+        )
+        for days_ago in range(1, 24)
+    ]
+    sign_in_with_mfa(client, couples_therapist.user)
+
+    notes = queries.notes_to_finish_for_clinician(user=couples_therapist.user)
+    response = client.get("/clinic/")
+
+    assert (len(notes.to_write), notes.to_write_count) == (queries.NOTES_SHOWN, 23)
+    oldest_first = sorted(sessions, key=lambda session: session.ends_at)
+    assert [item.session for item in notes.to_write] == oldest_first[: queries.NOTES_SHOWN]
+    assert response.text.count("note-to-write") == queries.NOTES_SHOWN
+    assert f"The oldest {queries.NOTES_SHOWN} of 23" in response.text
+    with django_assert_max_num_queries(2):
+        queries.notes_to_finish_for_clinician(user=couples_therapist.user)
 
 
 def test_an_unsigned_note_raises_an_item_after_the_hours_and_ends_when_signed(

@@ -913,11 +913,11 @@ def test_the_caseload_takes_the_same_queries_with_sessions(
     sign_in(client, maya.user)
     client.get(CASELOAD)
 
-    # The 12 of tests/couples/test_views_clinic.py but the queue's couples (its queue is
+    # The 13 of tests/couples/test_views_clinic.py but the queue's couples (its queue is
     # empty here), with sessions: each couple's next session (one windowed query) and this
     # week's IOP minutes of every partner listed (one aggregate) are among them either way,
-    # as are the notes to write (one query, however many sessions wait for their note)
-    with django_assert_num_queries(11):
+    # as are the notes to write and to co-sign (one query each, however many wait)
+    with django_assert_num_queries(12):
         response = client.get(CASELOAD)
     assert len(re.findall(r'href="/clinic/sessions/\d+/"', response.text)) == min(
         size, 20
