@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "measures",
     "plans",
     "notes",
+    "records",
     "pages",  # composes the apps above; last, so its message kinds register after theirs
 ]
 

@@ -30,4 +30,5 @@ urlpatterns = [
     path("", include("measures.urls")),
     path("", include("plans.urls")),
     path("", include("notes.urls")),
+    path("", include("records.urls")),
 ]

@@ -219,6 +219,13 @@ RECORD_ACCESS_WORDS = {
 }
 
 
+def _record_access_words(event: AuditEvent) -> str:
+    # A release to someone outside the clinic (records.services) names its recipient.
+    if event.action == AuditEvent.Action.DISCLOSE and event.detail.get("to"):
+        return "Released my record"
+    return RECORD_ACCESS_WORDS.get(event.action, event.get_action_display())
+
+
 @dataclass(frozen=True)
 class RecordAccessRow:
     at: datetime.datetime
@@ -250,7 +257,7 @@ def record_access_rows(*, events, partner: Partner) -> list[RecordAccessRow]:
                 at=event.at,
                 who=who or "Unknown",
                 role=role,
-                what=RECORD_ACCESS_WORDS.get(event.action, event.get_action_display()),
+                what=_record_access_words(event),
                 detail=event.detail.get("what", ""),
             )
         )
