@@ -13,7 +13,8 @@ import pstats
 import sys
 import time
 
-from bench.pages import PAGES, Page, checkin_form_data
+from bench.pages import PAGES, Page, checkin_form_data, places
+from bench.pages_records import records_ensure
 
 CLINICAL_ROLES = ("clinician", "insurance_staff")
 BENCH_STAFF_EMAIL = "bench-insurance-staff@bench.test"
@@ -91,7 +92,7 @@ def sessions_create(*, logins: dict) -> dict[str, str]:
     return keys
 
 
-def page_measure(page: Page, *, session_key: str, couple: int, repeat: int = 20) -> dict:
+def page_measure(page: Page, *, session_key: str, place: dict, repeat: int = 20) -> dict:
     """One page in this process through the test client: its queries (the second request,
     so first-use caches are warm), the mean time of `repeat` more, then a profile of as many
     again (apart: the profiler slows Python code down)."""
@@ -100,7 +101,7 @@ def page_measure(page: Page, *, session_key: str, couple: int, repeat: int = 20)
 
     client = Client()
     client.cookies["sessionid"] = session_key
-    path = page.path.format(couple=couple)
+    path = page.url(place)
     data = None
     if page.method == "POST":
         # The same valid form each time, as the load sends it: it corrects today's check-in.
@@ -156,7 +157,9 @@ class QueryRecorder:
             self.queries.append((" ".join(str(sql).split()), elapsed))
 
 
-APP_CODE = ("couples/", "audit/", "goals/", "sessions/", "insurance/", "pages/")
+APP_CODE = (
+    "couples/", "audit/", "goals/", "sessions/", "insurance/", "pages/", "notes/", "plans/",
+)  # fmt: skip
 
 
 def _profile_top(profiler: cProfile.Profile, *, repeat: int, limit: int = 15) -> dict:
@@ -192,21 +195,27 @@ def _root():
 
 
 def main(argv: list[str]) -> int:
-    """prepare: read {"logins": ... or null} on stdin, write logins and session keys.
-    measure: read {"logins", "sessions", "repeat"?} on stdin, write each page's measurement."""
+    """prepare: read {"logins": ... or null} on stdin; make the couple's notes and plan if
+    missing; write logins, session keys and the records (bench/pages_records.py).
+    measure: read {"logins", "sessions", "records", "repeat"?} on stdin, write each page's
+    measurement."""
     import django
 
     django.setup()
     command, given = argv[0], json.load(sys.stdin)
     if command == "prepare":
         logins = given.get("logins") or logins_pick()
+        records = records_ensure(logins=logins)
         keys = sessions_create(logins={role: logins[role] for role in Page.ROLES})
-        json.dump({"logins": logins, "sessions": keys}, sys.stdout)
+        json.dump({"logins": logins, "sessions": keys, "records": records}, sys.stdout)
     elif command == "measure":
-        couple, repeat = given["logins"]["partner"]["couple"], given.get("repeat", 20)
+        place, repeat = places(given), given.get("repeat", 20)
         measured = {
             page.name: page_measure(
-                page, session_key=given["sessions"][page.role], couple=couple, repeat=repeat
+                page,
+                session_key=given["sessions"][page.role],
+                place=place,
+                repeat=repeat,
             )
             for page in PAGES
         }

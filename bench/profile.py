@@ -33,20 +33,25 @@ def main(argv: list[str]) -> int:
 
     django.setup()
     from bench import pages_django
-    from bench.pages import PAGES, Page
+    from bench.pages import PAGES, Page, places
+    from bench.pages_records import records_ensure
 
     logins = None
     if args.logins:
         with open(args.logins) as file:
             logins = json.load(file)["logins"]
     logins = logins or pages_django.logins_pick()
+    # The notes and plan the notes tab and the plan page read (made once, if missing).
+    records = records_ensure(logins=logins)
     keys = pages_django.sessions_create(logins={role: logins[role] for role in Page.ROLES})
-    couple = logins["partner"]["couple"]
     for page in PAGES:
         if args.pages and page.name not in args.pages:
             continue
         measured = pages_django.page_measure(
-            page, session_key=keys[page.role], couple=couple, repeat=args.repeat
+            page,
+            session_key=keys[page.role],
+            place=places({"logins": logins, "records": records}),
+            repeat=args.repeat,
         )
         print(
             f"\n== {page.name}: {measured['ms_per_request_in_process']} ms, "

@@ -54,6 +54,7 @@ from bench.pages.catalogue import (
     WORK,
     Page,
     checkin_form_data,
+    places,
 )
 from bench.pages.databases import (
     DEFAULT_COUPLES,
@@ -124,6 +125,7 @@ __all__ = [
     "manage",
     "notifications_figures",
     "pages_load",
+    "places",
     "postgres_cpu_by_pid",
     "postmaster_pid",
     "query_differences",
@@ -186,8 +188,9 @@ def main() -> int:
     try:
         gunicorn.wait_ready()
         prepared = django_helper("prepare", {"logins": seed["logins"]}, env=scale_env)
-        couple = prepared["logins"]["partner"]["couple"]
-        targets = targets_build(port=gunicorn.port, sessions=prepared["sessions"], couple=couple)
+        targets = targets_build(
+            port=gunicorn.port, sessions=prepared["sessions"], place=places(prepared)
+        )
         print(
             f"Loading each page: {clients} clients, {warmup:.0f} s warm-up, {duration:.0f} s each."
         )

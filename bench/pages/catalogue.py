@@ -36,6 +36,11 @@ class Page:
     def status(self) -> int:
         return 302 if self.redirect_to else 200
 
+    def url(self, place: dict[str, int]) -> str:
+        """The path with the benchmark's records in it: `couple`, and the plan page's
+        `plan_couple` and `plan_partner` (bench/pages_records.py)."""
+        return self.path.format(**place)
+
     def check(self, status: int, location: str, body: bytes) -> None:
         """Raise unless the response is the page itself (not a login redirect or an error)."""
         if status != self.status or (self.redirect_to and location != self.redirect_to):
@@ -65,6 +70,11 @@ PAGES = [
          "/clinic/couples/{couple}/measures/", b'aria-current="page">Measures</a>'),
     Page("couple_insurance", "Couple page: insurance tab", "clinician",
          "/clinic/couples/{couple}/insurance/", b'aria-current="page">Insurance</a>'),
+    # bench/pages_records.py writes the notes and the plan these two read.
+    Page("couple_notes", "Couple page: notes tab", "clinician",
+         "/clinic/couples/{couple}/notes/", b'id="notes-heading"'),
+    Page("plan", "Treatment plan (a partner's)", "clinician",
+         "/clinic/couples/{plan_couple}/plans/partner/{plan_partner}/", b'aria-label="Problem 1"'),
     Page("portal_home", "Portal home", "partner", "/portal/", b'<h1 class="page-title">Hello,'),
     Page("portal_goals", "Portal goals", "partner", "/portal/goals/",
          b'<h1 class="page-title">Goals</h1>'),
@@ -77,6 +87,17 @@ PAGES = [
     LAYOUT,
     FLOOR,
 ]  # fmt: skip
+
+
+def places(prepared: dict) -> dict[str, int]:
+    """What the pages' paths name (Page.url), from `prepare`'s answer: the benchmark's
+    couple, and where the plan page reads (bench/pages_records.py)."""
+    records = prepared["records"]
+    return {
+        "couple": prepared["logins"]["partner"]["couple"],
+        "plan_couple": records["plan_couple"],
+        "plan_partner": records["plan_partner"],
+    }
 
 
 def checkin_form_data(html: str) -> dict[str, str]:

@@ -17,9 +17,10 @@ from bench.pages.server import (
 )
 
 
-def targets_build(*, port: int, sessions: dict, couple: int, pages=PAGES) -> dict:
+def targets_build(*, port: int, sessions: dict, place: dict, pages=PAGES) -> dict:
     """Each page as a load target with its user's cookie, after one checked request; the
-    check-in's form data and CSRF token come from the form page, with the same session."""
+    check-in's form data and CSRF token come from the form page, with the same session.
+    `place`: the records in the paths (Page.url)."""
     import http.client
 
     from bench.loadgen import Target
@@ -35,7 +36,7 @@ def targets_build(*, port: int, sessions: dict, couple: int, pages=PAGES) -> dic
     targets = {}
     for page in pages:
         cookie = f"sessionid={sessions[page.role]}"
-        path = page.path.format(couple=couple)
+        path = page.url(place)
         body = None
         headers = {"Host": "127.0.0.1", "Cookie": cookie}
         if page.method == "POST":

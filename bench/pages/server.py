@@ -36,13 +36,15 @@ class Gunicorn:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited:\n{self.tail()}")
             if len(self.worker_pids()) == self.workers:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
                 try:
-                    connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
                     connection.request("GET", "/healthz")
                     connection.getresponse().read()
                     return
                 except OSError:
                     pass
+                finally:
+                    connection.close()  # left to the garbage collector, it warns
             time.sleep(0.1)
         raise RuntimeError(f"gunicorn not ready after {timeout} s:\n{self.tail()}")
 

@@ -11,6 +11,7 @@ from django.db import connection
 
 from bench import pages as bench
 from bench.pages_django import sessions_create
+from bench.pages_records import EACH, NOTES, PROBLEMS, records_ensure
 from bench.scale.command import Command as SeedScale
 from tests.delivery import harness
 
@@ -60,18 +61,23 @@ def test_every_page_is_served_for_real_under_load_and_the_report_is_complete(
 ):
     server, env = web
     logins = small_clinic["logins"]
+    records = records_ensure(logins=logins)
     keys = sessions_create(logins={role: logins[role] for role in bench.Page.ROLES})
-    couple = logins["partner"]["couple"]
 
+    # The notes tab's notes and the plan page's plan were made once: a second run adds none.
+    assert records_ensure(logins=logins) == records
+    assert records["plan_interventions"] == PROBLEMS * EACH**3
+    assert 0 < records["notes"] <= NOTES
     # Each target is checked once here: the page itself, not a login page or an error.
-    targets = bench.targets_build(port=server.port, sessions=keys, couple=couple)
+    place = bench.places({"logins": logins, "records": records})
+    targets = bench.targets_build(port=server.port, sessions=keys, place=place)
     runs = bench.pages_load(
         port=server.port, targets=targets, gunicorn=server, database_url=env["DATABASE_URL"],
         app_name=env["PGAPPNAME"], clients=2, mode="threads", warmup=0.1, duration=0.3,
         quiet=True,
     )  # fmt: skip
     measured = bench.django_helper(
-        "measure", {"logins": logins, "sessions": keys, "repeat": 1}, env=env
+        "measure", {"logins": logins, "sessions": keys, "records": records, "repeat": 1}, env=env
     )
     result = bench.results_build(
         runs=runs,
