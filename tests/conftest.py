@@ -1,6 +1,9 @@
+import io
+
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import transaction
 from django.test import override_settings
 
 import config.settings as production
@@ -22,6 +25,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
     (tests/delivery's workers, tests/bench's gunicorn) keep their cache in it."""
     with django_db_blocker.unblock(), override_settings(CACHES=production.CACHES):
         call_command("createcachetable", verbosity=0)
+
+
+@pytest.fixture(scope="module")
+def demo_seeded_once(django_db_setup, django_db_blocker):
+    """The demo, seeded once for the module that asks (seeding takes seconds) in a
+    transaction rolled back after its last test; each test runs in a savepoint inside it
+    (ask for `db` too), so none sees another's changes."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("seed_demo", allow_production=True, stdout=io.StringIO())
+        yield
+        transaction.set_rollback(True)
 
 
 @pytest.fixture(autouse=True)

@@ -4,10 +4,13 @@ Every page that shows patient data joins this table. A row lists the status each
 visitor gets for couple A's data; 404 means "does not exist for you" (and is audited).
 """
 
+import copy
 import datetime
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -17,6 +20,8 @@ from insurance import services as insurance_services
 from insurance.models import Coverage, Payer
 from insurance.permissions import insurance_staff_group
 from measures import services as measure_services
+from plans import services as plans_services
+from plans.models import PlanVersion, Problem, TreatmentPlan
 from sessions import services as session_services
 from sessions.models import SessionKind
 from tests.auth import sign_in_with_mfa
@@ -29,6 +34,7 @@ from tests.factories import (
 )
 from tests.insurance.test_cards import TINY_PNG
 from tests.notes.conftest import attended_session, written
+from tests.plans.conftest import plan_with, signed
 from triage import services as triage_services
 
 VISITORS = [
@@ -237,6 +243,86 @@ MATRIX = {
     "POST /clinic/sessions/series/new/?couple={couple}": (302, 403, 404, 200, 200, 404, 404),
     "POST /clinic/sessions/{session}/attendance/": (302, 403, 404, 200, 403, 404, 404),
     "POST /clinic/sessions/{session}/cancel/": (302, 403, 404, 200, 403, 404, 404),
+    # Printing for a records request (records/): the same readers as the note or plan; the
+    # form answers 200, and posted empty, the form with its messages.
+    "/clinic/notes/{couples_note}/release/": (302, 404, 404, 200, 404, 404, 404),
+    "POST /clinic/notes/{couples_note}/release/": (302, 404, 404, 200, 404, 404, 404),
+    "/clinic/notes/{alexs_note}/release/": (302, 404, 404, 404, 200, 404, 404),
+    "POST /clinic/notes/{alexs_note}/release/": (302, 404, 404, 404, 200, 404, 404),
+    "/clinic/plans/{couple_plan}/versions/1/release/": (302, 404, 404, 200, 200, 404, 404),
+    "POST /clinic/plans/{couple_plan}/versions/1/release/": (302, 404, 404, 200, 200, 404, 404),
+    # Treatment plans on the portal: Jordan reads the couple plan, never Alex's plan (audited
+    # 404); clinicians get the portal's 403. Posted empty (no version): a message (302).
+    "/portal/plans/": (302, 200, 200, 403, 403, 403, 403),
+    "/portal/plans/{couple_plan}/": (302, 200, 404, 403, 403, 403, 403),
+    "/portal/plans/{alexs_plan}/": (302, 404, 404, 403, 403, 403, 403),
+    "POST /portal/plans/{couple_plan}/acknowledge/": (302, 302, 404, 403, 403, 403, 403),
+    "POST /portal/plans/{alexs_plan}/acknowledge/": (302, 404, 404, 403, 403, 403, 403),
+    # Editing and removing a draft plan's items: the plan's readers; an item through another
+    # plan's address is the audited 404.
+    "/clinic/couples/{couple}/plans/partner/{partner}/edit/problem/{jordans_problem}/": (
+        302,
+        403,
+        404,
+        200,
+        404,
+        404,
+        404,
+    ),
+    "POST /clinic/couples/{couple}/plans/partner/{partner}/edit/problem/{jordans_problem}/": (
+        302,
+        403,
+        404,
+        200,
+        404,
+        404,
+        404,
+    ),
+    "/clinic/couples/{couple}/plans/partner/{partner}/remove/problem/{jordans_problem}/": (
+        302,
+        403,
+        404,
+        200,
+        404,
+        404,
+        404,
+    ),
+    "POST /clinic/couples/{couple}/plans/partner/{partner}/remove/problem/{jordans_problem}/": (
+        302,
+        403,
+        404,
+        302,
+        404,
+        404,
+        404,
+    ),
+    "/clinic/couples/{couple}/plans/couple/edit/problem/{couple_problem}/": (
+        302,
+        403,
+        404,
+        200,
+        200,
+        404,
+        404,
+    ),
+    "POST /clinic/couples/{couple}/plans/couple/remove/problem/{couple_problem}/": (
+        302,
+        403,
+        404,
+        302,
+        302,
+        404,
+        404,
+    ),
+    "/clinic/couples/{couple}/plans/couple/edit/problem/{jordans_problem}/": (
+        302,
+        403,
+        404,
+        404,
+        404,
+        404,
+        404,
+    ),
     "POST /clinic/sessions/{session}/reschedule/": (302, 403, 404, 200, 403, 404, 404),
     "/admin/couples/couple/{couple}/change/": (302, 302, 302, 302, 302, 302, 403),
     "/admin/couples/partner/{partner}/change/": (302, 302, 302, 302, 302, 302, 403),
@@ -288,6 +374,7 @@ def clinic(db):
     insurance_services.coverage_card_upload(
         coverage=coverage, side="front", file=SimpleUploadedFile("f.png", TINY_PNG), by=insurance
     )
+    couple_plan = signed(plan_with(couple=partner.couple, partner=None, responsible=on_team))
     return {
         "couple": partner.couple,
         "coverage": coverage,
@@ -319,6 +406,15 @@ def clinic(db):
                 partners=[alex],
             )
         ),
+        # The couple plan signed, and under review (a draft version 2 copied from it).
+        "couple_plan": couple_plan,
+        "couple_problem": plans_services.plan_review_start(
+            plan=couple_plan, by=on_team.user
+        ).problems.get(),
+        "alexs_plan": signed(
+            plan_with(couple=partner.couple, partner=alex, responsible=alexs_therapist)
+        ),
+        "jordans_problem": _draft_problem(partner.couple, partner, on_team),
         # Jordan's PHQ-9 with its safety question above 0: the page after asks the screen.
         "measure_response": _phq9_with_safety_answer(partner),
         "anonymous": None,
@@ -329,6 +425,21 @@ def clinic(db):
         "clinician_not_on_it": ClinicianFactory().user,
         "insurance_staff": insurance,
     }
+
+
+def _draft_problem(couple, partner, responsible):
+    """A partner's plan in draft with one problem, made directly: Jordan has no clinician of
+    his own here, and the service would ask for one as the plan's responsible clinician."""
+    now = timezone.now()
+    plan = TreatmentPlan.objects.create(
+        couple=couple, partner=partner, responsible=responsible, created_at=now
+    )
+    version = PlanVersion.objects.create(
+        plan=plan, number=1, created_at=now, created_by=responsible.user
+    )
+    return Problem.objects.create(
+        version=version, dimension=5, description="Cravings after conflict"
+    )
 
 
 def _phq9_with_safety_answer(partner):
@@ -354,20 +465,49 @@ def matrix_path(template: str, clinic: dict) -> str:
         measure_response=clinic["measure_response"].pk,
         couples_note=clinic["couples_note"].pk,
         alexs_note=clinic["alexs_note"].pk,
+        couple_plan=clinic["couple_plan"].pk,
+        alexs_plan=clinic["alexs_plan"].pk,
+        couple_problem=clinic["couple_problem"].pk,
+        jordans_problem=clinic["jordans_problem"].pk,
     )
 
 
 @pytest.mark.parametrize("visitor", VISITORS)
-@pytest.mark.parametrize("url", MATRIX)
-def test_access_matrix(client, clinic, url, visitor):
+def test_access_matrix(client, clinic, visitor):
+    """Every row for one visitor, on one clinic: each request is rolled back afterwards (and
+    the client's cookies restored, the cache emptied), so a row finds the clinic as the fixture
+    left it whatever the rows before it did. Every wrong row is named."""
     user = clinic[visitor]
     if user is not None:
         sign_in_with_mfa(client, user)  # so MFA is never the reason for a status
+    wrong = []
+    for url, statuses in MATRIX.items():
+        expected = statuses[VISITORS.index(visitor)]
+        path, got, denial_audited = _visit(client, url, clinic, visitor)
+        if got != expected:
+            wrong.append(f"{url}  ({path}): expected {expected}, got {got}")
+        elif got == 404 and not denial_audited:
+            wrong.append(f"{url}  ({path}): 404 without an audited denial")
+    assert not wrong, f"{visitor}, {len(wrong)} of {len(MATRIX)} rows:\n" + "\n".join(wrong)
+
+
+def _visit(client, url: str, clinic: dict, visitor: str) -> tuple[str, int, bool]:
+    """One row's request, undone afterwards: its path, the status, and whether this request
+    recorded a denial for the visitor."""
     method, _, template = url.rpartition(" ")
     path = matrix_path(template, clinic)
-
-    response = client.post(path) if method == "POST" else client.get(path)
-
-    assert response.status_code == MATRIX[url][VISITORS.index(visitor)], path
-    if response.status_code == 404:
-        assert AuditEvent.objects.filter(actor=user, allowed=False).exists()
+    cookies = copy.deepcopy(client.cookies)
+    cache.clear()
+    denials = AuditEvent.objects.filter(actor=clinic[visitor], allowed=False)
+    try:
+        with transaction.atomic():
+            denied_before = denials.count()
+            response = client.post(path) if method == "POST" else client.get(path)
+            denial_audited = denials.count() > denied_before
+            transaction.set_rollback(True)
+    except Exception as error:
+        error.add_note(f"while {visitor} requested {url} ({path})")
+        raise
+    finally:
+        client.cookies = cookies
+    return path, response.status_code, denial_audited

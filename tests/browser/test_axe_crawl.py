@@ -2,8 +2,14 @@
 
 Not a fixed list: each role signs in to the demo clinic and follows the links on every page it
 reaches (same site, GET only), from its home outward. Pages that differ only by an id or a
-query string are one kind of page, checked once: a goal page is a goal page. axe runs on each
-and the test fails on any serious or critical violation, naming the page.
+query string are one kind of page, checked once: a goal page is a goal page. So are the admin
+pages Django draws from one template whatever the model (an app's index, an object's history,
+its delete confirmation); each model's own list, add and change pages stay kinds of their
+own. axe runs on each and the test fails on any serious or critical violation, naming the page.
+
+The demo is seeded once for all four crawls (seeding is the slow part): they only follow
+links, each in a fresh session, and each is a subtest, so a failing crawl is named and the
+others still run.
 """
 
 import re
@@ -12,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.urls import Resolver404, resolve
 
 from couples.management.commands.seed_demo import DEMO_DOMAIN
 from couples.models import User
@@ -30,8 +37,20 @@ DESKTOP = {"width": 1280, "height": 800}
 MOST_PAGES = 120
 
 
+# Admin views drawn from one template whatever the model: an app's index, an object's
+# history, its delete confirmation. (A model's own list, add and change pages differ.)
+GENERIC_ADMIN_VIEWS = {"app_index", "history_view", "delete_view"}
+
+
 def _page_kind(path: str) -> str:
-    """The path with its ids as N: /portal/goals/17/ and /portal/goals/18/ are one kind."""
+    """The path with its ids as N: /portal/goals/17/ and /portal/goals/18/ are one kind; in
+    the admin, every model's history page is one kind (and so on, see GENERIC_ADMIN_VIEWS)."""
+    try:
+        view = resolve(path).func.__name__
+    except Resolver404:
+        view = None
+    if path.startswith("/admin/") and view in GENERIC_ADMIN_VIEWS:
+        return f"admin {view}"
     return re.sub(r"/\d+(?=/|$)", "/N", path)
 
 
@@ -84,12 +103,30 @@ def _demo_user(name: str) -> User:
     return user
 
 
-# Partners use phones most: their pages are crawled at a phone's size too (the tab bar).
-@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_every_page_a_partner_reaches_passes_axe(
-    page, site, demo_clinic, sign_in, axe_check, viewport
+def test_every_page_each_role_reaches_passes_axe(
+    page, site, demo_clinic, sign_in, login_as, activate_totp, axe_check, subtests
 ):
+    usual_viewport = page.viewport_size
+    # Partners use phones most: their pages are crawled at a phone's size too (the tab bar).
+    for name, viewport in [("phone", PHONE), ("desktop", DESKTOP)]:
+        with subtests.test(f"a partner, {name}"):
+            _new_session(page, viewport)
+            _crawl_as_partner(page, site, sign_in, axe_check)
+    with subtests.test("a clinician"):
+        _new_session(page, usual_viewport)
+        _crawl_as_clinician(page, site, login_as, activate_totp, axe_check)
+    with subtests.test("a staff member"):
+        _new_session(page, usual_viewport)
+        _crawl_as_staff(page, site, login_as, activate_totp, axe_check)
+
+
+def _new_session(page, viewport) -> None:
+    """Signed out, at this size: as if the next person opened a new browser."""
+    page.context.clear_cookies()
     page.set_viewport_size(viewport)
+
+
+def _crawl_as_partner(page, site, sign_in, axe_check) -> None:
     page.goto(site + "/accounts/login/")
     sign_in(_demo_user("jordan").email)
 
@@ -102,9 +139,7 @@ def test_every_page_a_partner_reaches_passes_axe(
     assert len(checked) >= 12, checked
 
 
-def test_every_page_a_clinician_reaches_passes_axe(
-    page, site, demo_clinic, login_as, activate_totp, axe_check
-):
+def _crawl_as_clinician(page, site, login_as, activate_totp, axe_check) -> None:
     maya = _demo_user("maya.chen")
     login_as(maya, totp_secret=activate_totp(maya))
 
@@ -117,9 +152,7 @@ def test_every_page_a_clinician_reaches_passes_axe(
     assert len(checked) >= 15, checked
 
 
-def test_every_page_a_staff_member_reaches_passes_axe(
-    page, site, demo_clinic, login_as, activate_totp, axe_check
-):
+def _crawl_as_staff(page, site, login_as, activate_totp, axe_check) -> None:
     admin = _demo_user("admin")
     login_as(admin, totp_secret=activate_totp(admin))
 
@@ -128,4 +161,5 @@ def test_every_page_a_staff_member_reaches_passes_axe(
     kinds = {_page_kind(urlsplit(path).path) for path in checked}
     assert "/admin/" in kinds
     assert any(kind.startswith("/admin/insurance/") for kind in kinds), kinds
+    assert {f"admin {view}" for view in GENERIC_ADMIN_VIEWS} <= kinds, kinds
     assert len(checked) >= 10, checked

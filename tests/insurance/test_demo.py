@@ -11,9 +11,8 @@ pytestmark = pytest.mark.timeshift
 
 
 @pytest.fixture
-def demo(db, settings):
-    settings.DEBUG = True
-    call_command("seed_demo", stdout=io.StringIO())
+def demo(demo_seeded_once, db):
+    pass
 
 
 def test_the_demo_has_a_coverage_for_every_partner_in_each_status(demo):
@@ -54,6 +53,6 @@ def test_authorizations_are_partly_used(demo):
 def test_seeding_twice_adds_nothing(demo):
     counts = (Coverage.objects.count(), Authorization.objects.count())
 
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", allow_production=True, stdout=io.StringIO())
 
     assert (Coverage.objects.count(), Authorization.objects.count()) == counts

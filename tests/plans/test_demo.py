@@ -9,9 +9,8 @@ pytestmark = pytest.mark.timeshift
 
 
 @pytest.fixture
-def demo(db, settings):
-    settings.DEBUG = True
-    call_command("seed_demo", stdout=io.StringIO())
+def demo(demo_seeded_once, db):
+    pass
 
 
 def test_every_demo_partner_has_a_signed_assessment_and_plan_and_each_couple_a_plan(demo):
@@ -22,6 +21,6 @@ def test_every_demo_partner_has_a_signed_assessment_and_plan_and_each_couple_a_p
 
 
 def test_seeding_twice_adds_nothing(demo):
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", allow_production=True, stdout=io.StringIO())
 
     assert TreatmentPlan.objects.count() == 9
