@@ -43,7 +43,7 @@ beat: install
 
 ## test: lint, migrations check, deploy check, then the whole pytest suite.
 test: install lint migrations-check deploy-check
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --durations=25 $(PYTEST_ARGS)
 
 ## test-timeshift: the tests marked `timeshift` again, on SQLite, with the machine's clock moved
 ## by libfaketime (Debian package faketime) to awkward moments: a Sunday 23:55 in the clinic's

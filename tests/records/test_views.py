@@ -340,3 +340,24 @@ def test_the_note_page_offers_no_release_of_psychotherapy_notes(
     page = signed_in(client, couples_therapist).get(f"/clinic/notes/{note.pk}/").text
 
     assert "Print for a records request" not in page
+
+
+@pytest.mark.parametrize("visitor", ["alexs_therapist", "partner_a", "outsider", "off_team"])
+def test_anyone_who_may_not_read_the_note_gets_the_audited_404_and_nothing_is_released(
+    client, couples_note, visitor, alexs_therapist, partner_a, outsider
+):
+    user = {
+        "alexs_therapist": alexs_therapist.user,
+        "partner_a": partner_a.user,
+        "outsider": outsider.user,
+        "off_team": ClinicianFactory().user,
+    }[visitor]
+    sign_in_with_mfa(client, user)
+
+    shown = client.get(_url(couples_note))
+    posted = client.post(_url(couples_note), RELEASE)
+
+    assert (shown.status_code, posted.status_code) == (404, 404)
+    assert AuditEvent.objects.filter(actor=user, allowed=False).count() == 2
+    assert not Disclosure.objects.exists()
+    assert not _disclose_events(couples_note).exists()
