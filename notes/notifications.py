@@ -24,6 +24,7 @@ from couples.notifications import (
     object_pk,
     object_ref,
 )
+from goals.words import day_label
 from notes.models import Note
 
 NOTE_TO_COSIGN = "note_to_cosign"
@@ -73,7 +74,7 @@ def note_to_cosign_message(notification: Notification, recipient: Recipient) -> 
             "co-sign it: open it to read it and co-sign."
         ],
         in_app_subject=(
-            f"{author} signed a note ({note.get_kind_display()}, {day:%b} {day.day}): co-sign it"
+            f"{author} signed a note ({note.get_kind_display()}, {day_label(day)}): co-sign it"
         ),
         link=reverse("notes:detail", kwargs={"pk": note.pk}),
         action="Open the note",

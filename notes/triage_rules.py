@@ -19,6 +19,7 @@ from django.conf import settings
 
 from common.zones import zone_named
 from couples.models import Couple
+from goals.words import day_label
 from notes.models import INDIVIDUAL_KINDS, NOTE_KINDS, Note
 from sessions.models import Attendance, SessionKind, TherapySession
 from triage.models import TriageItem
@@ -37,7 +38,7 @@ def _session_words(session: TherapySession, places: list[Attendance]) -> str:
     """'Couples therapy with Jordan & Alex on Dec 3' ('Group of 6 on Dec 3'), in the session's
     own zone."""
     moment = session.starts_at.astimezone(zone_named(session.time_zone))
-    day = f"{moment:%b} {moment.day}"
+    day = day_label(moment)
     if session.kind == SessionKind.GROUP:
         return f"Group of {len(places)} on {day}"
     names = " & ".join(place.partner.display_name for place in places)
