@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from django.db.models.functions import MD5, Length
 from django.db.models.lookups import LessThanOrEqual
 
+from common.constraints import CheckConstraint
 from common.dates import SPAN_WORDS, in_span
 from couples.models import Couple, Partner
 from goals import words
@@ -76,12 +77,12 @@ class Goal(models.Model):
         ordering = ["status", "-start_on", "pk"]
         indexes = [models.Index(fields=["couple", "status"])]
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(due_on__isnull=True) | Q(due_on__gte=F("start_on")),
                 name="goal_due_after_start",
                 violation_error_message="The due date cannot be before the start date.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(measure="milestone", target__isnull=True)
                 | Q(measure="yes_no", target__gte=1, target__lte=7)
                 | Q(measure="count", target__gte=1, target__lte=100)
@@ -92,14 +93,14 @@ class Goal(models.Model):
                     "a rating of 1–10, or none for a milestone."
                 ),
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=LessThanOrEqual(Length("description"), DESCRIPTION_MAX_LENGTH),
                 name="goal_description_bounded",
                 violation_error_message=(
                     f"Keep the details to {DESCRIPTION_MAX_LENGTH:,} characters or fewer."
                 ),
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=in_span("start_on") & in_span("due_on", nullable=True),
                 name="goal_dates_in_span",
                 violation_error_message=f"A goal's dates fall {SPAN_WORDS}.",
@@ -148,7 +149,7 @@ class GoalChangeRequest(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=LessThanOrEqual(Length("note"), CHANGE_NOTE_MAX_LENGTH),
                 name="goal_change_note_bounded",
                 violation_error_message=(
@@ -220,7 +221,7 @@ class ProgressEntry(models.Model):
             models.UniqueConstraint(
                 fields=["goal", "partner", "day"], name="progress_one_per_goal_partner_day"
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(measure__in=["yes_no", "milestone"], value__lte=1)
                 | Q(measure="count", value__lte=100)
                 | Q(measure="rating", value__gte=1, value__lte=10),
@@ -229,12 +230,12 @@ class ProgressEntry(models.Model):
                     "The value must fit the goal: yes or no, 0–100 times, or a rating of 1–10."
                 ),
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(day__lte=F("recorded_on")),
                 name="progress_not_in_the_future",
                 violation_error_message="Progress cannot be for a day that has not come yet.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(recorded_on__lte=F("day") + datetime.timedelta(days=EDIT_WINDOW_DAYS)),
                 name="progress_within_edit_window",
                 violation_error_message=f"Entries older than {EDIT_WINDOW_DAYS} days are locked.",
@@ -276,22 +277,22 @@ class CheckIn(models.Model):
         ordering = ["-day"]
         constraints = [
             models.UniqueConstraint(fields=["partner", "day"], name="checkin_one_per_partner_day"),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(craving__lte=10),
                 name="checkin_craving_0_to_10",
                 violation_error_message="Craving is a number from 0 to 10.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(mood__gte=1, mood__lte=5),
                 name="checkin_mood_1_to_5",
                 violation_error_message="Choose a mood.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(day__lte=F("recorded_on")),
                 name="checkin_not_in_the_future",
                 violation_error_message="A check-in cannot be for a day that has not come yet.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(recorded_on__lte=F("day") + datetime.timedelta(days=EDIT_WINDOW_DAYS)),
                 name="checkin_within_edit_window",
                 violation_error_message=f"Check-ins older than {EDIT_WINDOW_DAYS} days are locked.",

@@ -6,6 +6,7 @@ from django.core.files.storage import storages
 from django.db import models
 from django.db.models import F, Q
 
+from common.constraints import CheckConstraint
 from common.dates import (
     AUTHORIZATION_LENGTH,
     COVERAGE_LENGTH,
@@ -103,17 +104,17 @@ class Coverage(models.Model):
             models.Index(fields=["status", "partner", "-id"], name="coverage_queue_order_idx"),
         ]
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(terminates_on__isnull=True) | Q(terminates_on__gte=F("effective_on")),
                 name="coverage_ends_after_start",
                 violation_error_message="The plan cannot end before it starts.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=in_span("effective_on") & in_span("reverify_on", nullable=True),
                 name="coverage_dates_in_span",
                 violation_error_message=f"A plan's start and its next check fall {SPAN_WORDS}.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(terminates_on__isnull=True)
                 | Q(terminates_on__lte=F("effective_on") + COVERAGE_MAX_DAYS),
                 name="coverage_ends_within_years",
@@ -121,7 +122,7 @@ class Coverage(models.Model):
                     f"A plan ends within {COVERAGE_LENGTH.years_ahead} years of its start."
                 ),
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(deductible__gte=0)
                 & Q(deductible_met__gte=0)
                 & Q(out_of_pocket_max__gte=0)
@@ -129,7 +130,7 @@ class Coverage(models.Model):
                 name="coverage_amounts_not_negative",
                 violation_error_message="Amounts cannot be negative.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=~Q(status="verified")
                 | (
                     Q(verified_at__isnull=False)
@@ -192,12 +193,12 @@ class Benefit(models.Model):
             models.UniqueConstraint(
                 fields=["coverage", "category"], name="benefit_once_per_category"
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(copay__gte=0),
                 name="benefit_copay_not_negative",
                 violation_error_message="A copay cannot be negative.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(coinsurance_percent__gte=0, coinsurance_percent__lte=100),
                 name="benefit_coinsurance_0_to_100",
                 violation_error_message="Coinsurance is a percentage from 0 to 100.",
@@ -222,12 +223,12 @@ class Authorization(models.Model):
     class Meta:
         ordering = ["-starts_on"]
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(ends_on__gte=F("starts_on")),
                 name="authorization_ends_after_start",
                 violation_error_message="An authorization cannot end before it starts.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=in_span("starts_on")
                 & Q(ends_on__lte=F("starts_on") + AUTHORIZATION_MAX_DAYS),
                 name="authorization_dates_in_span",
@@ -236,7 +237,7 @@ class Authorization(models.Model):
                     f"{AUTHORIZATION_LENGTH.years_ahead} years of its start."
                 ),
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(units_authorized__gte=1),
                 name="authorization_has_units",
                 violation_error_message="Authorize at least one unit.",

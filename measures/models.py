@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from common.constraints import CheckConstraint
 from common.dates import in_span
 from couples.models import Couple, Partner
 from measures.instruments import CODE_CHOICES, SCHEDULED
@@ -38,7 +39,7 @@ class MeasureSchedule(models.Model):
                 name="measure_schedule_one_current",
                 violation_error_message="This partner already has a schedule for this measure.",
             ),
-            models.CheckConstraint(condition=in_span("starts_on"), name="measure_schedule_start"),
+            CheckConstraint(condition=in_span("starts_on"), name="measure_schedule_start"),
         ]
 
     def __str__(self) -> str:
@@ -83,16 +84,16 @@ class MeasureResponse(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(status="in_progress", completed_at__isnull=True, total__isnull=True)
                 | Q(status="completed", completed_at__isnull=False, total__isnull=False),
                 name="measure_response_scored_when_complete",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(total__isnull=True) | Q(total__lte=27),
                 name="measure_response_total_range",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=in_span("due_on", nullable=True), name="measure_response_due_on"
             ),
             # One filling per scheduled occurrence: a second tap or a second tab continues it.

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 
+from common.constraints import CheckConstraint
 from couples.models import Clinician, Couple, Partner
 from sessions.models import SessionKind, TherapySession
 
@@ -57,9 +58,9 @@ INDIVIDUAL_KINDS = (
 NOTE_KINDS = (*INDIVIDUAL_KINDS, SessionKind.COUPLES_THERAPY, SessionKind.GROUP)
 
 
-def bounded(field: str, limit: int, name: str) -> models.CheckConstraint:
+def bounded(field: str, limit: int, name: str) -> CheckConstraint:
     """A text column no longer than `limit` characters, checked by the database."""
-    return models.CheckConstraint(
+    return CheckConstraint(
         condition=LessThanOrEqual(Length(field), limit),
         name=name,
         violation_error_message=f"Keep it to {limit} characters.",
@@ -74,14 +75,14 @@ def _section_constraint_names() -> frozenset[str]:
 SECTION_CONSTRAINT_NAMES = _section_constraint_names()
 
 
-def _section_constraints() -> list[models.CheckConstraint]:
+def _section_constraints() -> list[CheckConstraint]:
     constraints = []
     for section in ALL_SECTIONS:
         constraints.append(bounded(section, SECTION_MAX_LENGTH, f"note_{section}_bounded"))
         unused = sorted(fmt for fmt, names in SECTIONS.items() if section not in names)
         if unused:
             constraints.append(
-                models.CheckConstraint(
+                CheckConstraint(
                     condition=~Q(format__in=unused) | Q(**{section: ""}),
                     name=f"note_{section}_only_in_its_formats",
                 )
@@ -169,10 +170,8 @@ class Note(models.Model):
     class Meta:
         indexes = [models.Index(fields=["author", "status"], name="note_author_status")]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=sorted(NOTE_KINDS)), name="note_kind_has_notes"
-            ),
-            models.CheckConstraint(
+            CheckConstraint(condition=Q(kind__in=sorted(NOTE_KINDS)), name="note_kind_has_notes"),
+            CheckConstraint(
                 condition=Q(
                     kind__in=sorted(INDIVIDUAL_KINDS), couple__isnull=False, partner__isnull=False
                 )
@@ -184,10 +183,8 @@ class Note(models.Model):
                     "a group note about its participants."
                 ),
             ),
-            models.CheckConstraint(
-                condition=Q(format__in=NoteFormat.values), name="note_format_known"
-            ),
-            models.CheckConstraint(
+            CheckConstraint(condition=Q(format__in=NoteFormat.values), name="note_format_known"),
+            CheckConstraint(
                 condition=Q(status="draft", signed_at__isnull=True, signed_by__isnull=True)
                 | Q(
                     status="awaiting_cosign",
@@ -203,15 +200,15 @@ class Note(models.Model):
                 ),
                 name="note_signatures_match_status",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(cosigned_at__isnull=True, cosigned_by__isnull=True)
                 | Q(cosigned_at__isnull=False, cosigned_by__isnull=False),
                 name="note_cosigned_by_someone",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=~Q(cosigner=models.F("author")), name="note_cosigner_not_author"
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(place_of_service__in=PlaceOfService.values),
                 name="note_place_of_service_known",
             ),
@@ -223,10 +220,9 @@ class Note(models.Model):
         return f"Note on {self.session}"
 
     def get_constraints(self):
-        # The sections' bounds and formats are checked in clean(), in Python: full_clean asks
-        # the database once for each constraint it validates, and these 15 made every save
-        # of a note (start, save, sign, co-sign) some 25 queries. The database still
-        # enforces them all.
+        # The sections' bounds and formats are checked in clean(), which names the section
+        # that breaks them; leaving them out here keeps the form from saying it twice. The
+        # database still enforces them all.
         return [
             (model, [c for c in constraints if c.name not in SECTION_CONSTRAINT_NAMES])
             for model, constraints in super().get_constraints()
@@ -289,7 +285,7 @@ class Addendum(models.Model):
         ordering = ["signed_at", "pk"]
         constraints = [
             bounded("text", ADDENDUM_MAX_LENGTH, "note_addendum_text_bounded"),
-            models.CheckConstraint(condition=~Q(text=""), name="note_addendum_not_empty"),
+            CheckConstraint(condition=~Q(text=""), name="note_addendum_not_empty"),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from common.constraints import CheckConstraint
 from common.dates import in_span
 from couples.models import Clinician, Couple, Partner
 
@@ -100,19 +101,17 @@ class Assessment(models.Model):
         ordering = ["-assessed_on", "-pk"]
         constraints = [
             *(
-                models.CheckConstraint(
+                CheckConstraint(
                     condition=Q(**{f"{rating_field(n)}__lte": RATING_MAX}),
                     name=f"assessment_dimension{n}_rating_0_to_4",
                     violation_error_message="Rate each dimension from 0 to 4.",
                 )
                 for n in Dimension.values
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=in_span("assessed_on"), name="assessment_assessed_on_in_span"
             ),
-            models.CheckConstraint(
-                condition=_signed_together(), name="assessment_signed_by_someone"
-            ),
+            CheckConstraint(condition=_signed_together(), name="assessment_signed_by_someone"),
             # One draft at a time per partner: a second would hide the first.
             models.UniqueConstraint(
                 fields=["partner"],
@@ -202,13 +201,13 @@ class PlanVersion(models.Model):
                 name="plan_version_one_draft",
                 violation_error_message="This plan already has a draft version.",
             ),
-            models.CheckConstraint(condition=Q(number__gte=1), name="plan_version_number_positive"),
-            models.CheckConstraint(
+            CheckConstraint(condition=Q(number__gte=1), name="plan_version_number_positive"),
+            CheckConstraint(
                 condition=_signed_together()
                 & (Q(signed_at__isnull=True) | Q(review_due_on__isnull=False)),
                 name="plan_version_signed_by_someone_with_review",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=in_span("review_due_on", nullable=True),
                 name="plan_version_review_due_in_span",
             ),
@@ -248,7 +247,7 @@ class Problem(models.Model):
     class Meta:
         ordering = ["dimension", "pk"]
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(dimension__gte=1, dimension__lte=6), name="problem_dimension_1_to_6"
             )
         ]
@@ -282,7 +281,7 @@ class Objective(models.Model):
     class Meta:
         ordering = ["target_on", "pk"]
         constraints = [
-            models.CheckConstraint(condition=in_span("target_on"), name="objective_target_in_span")
+            CheckConstraint(condition=in_span("target_on"), name="objective_target_in_span")
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from common.constraints import CheckConstraint
 from common.dates import SPAN_WORDS, in_span
 from common.moments import moment_text
 from couples.models import Clinician, Couple, Partner
@@ -50,7 +51,7 @@ class SessionSeries(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(ends_on__gte=F("starts_on")),
                 name="series_ends_after_start",
                 violation_error_message="A series cannot end before it starts.",
@@ -121,12 +122,12 @@ class TherapySession(models.Model):
             ),
         ]
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")),
                 name="session_ends_after_start",
                 violation_error_message="A session must end after it starts.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(kind__in=sorted(MULTI_COUPLE_KINDS), couple__isnull=True)
                 | (~Q(kind__in=sorted(MULTI_COUPLE_KINDS)) & Q(couple__isnull=False)),
                 name="session_couple_matches_kind",
@@ -135,7 +136,7 @@ class TherapySession(models.Model):
                     "every other session belongs to one couple."
                 ),
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=in_span("starts_at", moment=True),
                 name="session_starts_in_span",
                 violation_error_message=f"A session starts {SPAN_WORDS}.",
@@ -193,12 +194,12 @@ class Attendance(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["session", "partner"], name="attendance_once"),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(status__in=["present", "late"]) | Q(minutes_attended=0),
                 name="attendance_minutes_only_when_there",
                 violation_error_message="Only a participant who was there has minutes attended.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(minutes_attended__lte=600),
                 name="attendance_minutes_bounded",
                 violation_error_message="Minutes attended cannot exceed 600.",

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from common.constraints import CheckConstraint
 from common.dates import in_span
 from couples.models import Couple, Partner
 
@@ -128,17 +129,17 @@ class TriageItem(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["kind", "source_ref"], name="triage_item_once"),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(acknowledged_at__isnull=True, acknowledged_by__isnull=True)
                 | Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False)
                 & ~Q(acknowledgement_note=""),
                 name="triage_item_acknowledged_with_a_note",
                 violation_error_message="Acknowledge an item with a short note.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(severity__gte=1, severity__lte=3), name="triage_item_severity"
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=_NO_FOLLOW_UP & (~Q(kind="safety") | Q(acknowledged_at__isnull=True))
                 | Q(kind="safety", acknowledged_at__isnull=False) & _FOLLOW_UP_FILLED,
                 name="triage_item_safety_follow_up",
@@ -147,12 +148,12 @@ class TriageItem(models.Model):
                     "partner, the risk after contact and whether you reviewed the safety plan."
                 ),
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(contacted_at__isnull=True, contacted_by__isnull=True)
                 | Q(contacted_at__isnull=False, contacted_by__isnull=False),
                 name="triage_item_contacted_by_someone",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(snoozed_until__isnull=True, snoozed_by__isnull=True)
                 | Q(snoozed_until__isnull=False, snoozed_by__isnull=False)
                 & ~Q(severity=1)

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from common.constraints import CheckConstraint
 from couples.models.people import Clinician, Couple, Partner
 from couples.rules import (
     PARTNER_ROLES,
@@ -43,7 +44,7 @@ class CareAssignment(models.Model):
     class Meta:
         ordering = ["-started_at"]
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=models.Q(role=CareRole.COUPLES_THERAPIST, partner__isnull=True)
                 | models.Q(role__in=sorted(PARTNER_ROLES), partner__isnull=False),
                 name="care_assignment_role_matches_scope",
@@ -51,7 +52,7 @@ class CareAssignment(models.Model):
                     "The couples therapist is assigned to the couple; the other roles to a partner."
                 ),
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=models.Q(ended_at__isnull=True)
                 | models.Q(ended_at__gte=models.F("started_at")),
                 name="care_assignment_ends_after_start",

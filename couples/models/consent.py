@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from common.constraints import CheckConstraint
 from couples.models.people import Partner
 
 
@@ -38,17 +39,17 @@ class SharingConsent(models.Model):
     class Meta:
         ordering = ["-granted_at"]
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=~models.Q(partner=models.F("recipient")),
                 name="consent_not_to_oneself",
                 violation_error_message="A partner cannot grant consent to themselves.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=models.Q(shares_goals=True) | models.Q(shares_checkins=True),
                 name="consent_shares_something",
                 violation_error_message="Choose at least one thing to share.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=models.Q(revoked_at__isnull=True)
                 | models.Q(revoked_at__gte=models.F("granted_at")),
                 name="consent_revoked_after_granted",

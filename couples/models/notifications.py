@@ -5,6 +5,8 @@ import datetime
 from django.conf import settings
 from django.db import models
 
+from common.constraints import CheckConstraint
+
 
 class NotificationPreference(models.Model):
     """How and when one person wants to hear from the clinic. No row means the defaults."""
@@ -31,13 +33,13 @@ class NotificationPreference(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=models.Q(quiet_hours_start__isnull=True, quiet_hours_end__isnull=True)
                 | models.Q(quiet_hours_start__isnull=False, quiet_hours_end__isnull=False),
                 name="notification_quiet_hours_both_or_neither",
                 violation_error_message="Give quiet hours a start and an end, or neither.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=models.Q(email_enabled=True) | models.Q(in_app_enabled=True),
                 name="notification_some_channel",
                 violation_error_message="Keep at least one way to reach you: email or the app.",
@@ -93,7 +95,7 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["kind", "recipient", "object_ref", "slot"], name="notification_once"
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
                 name="notification_sent_has_time",
             ),

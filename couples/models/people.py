@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from common.constraints import CheckConstraint
 from common.dates import SOBRIETY, SPAN_WORDS, date_within, in_span
 from common.zones import zone_named
 from couples.rules import (
@@ -106,7 +107,7 @@ class Clinician(models.Model):
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=~models.Q(supervisor=models.F("pk")),
                 name="clinician_not_own_supervisor",
                 violation_error_message="A clinician cannot supervise themselves.",
@@ -172,13 +173,13 @@ class Couple(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=models.Q(discharged_on__isnull=True)
                 | models.Q(admitted_on__isnull=False, discharged_on__gte=models.F("admitted_on")),
                 name="couple_discharge_after_admission",
                 violation_error_message="Discharge must be on or after admission.",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=in_span("admitted_on", nullable=True),
                 name="couple_admitted_in_span",
                 violation_error_message=f"The admission date falls {SPAN_WORDS}.",
