@@ -13,7 +13,7 @@ PORT ?= 8000
 # the same PORT.
 RUN_ENV := DEBUG=$${DEBUG:-true} SITE_URL=$${SITE_URL:-http://localhost:$(PORT)}
 
-.PHONY: run web worker beat test test-timeshift bench bench-notifications bench-pages bench-audit bench-faults lint fmt migrations-check deploy-check lock install clean
+.PHONY: run web worker beat test test-timeshift bench bench-notifications bench-pages bench-audit bench-export bench-faults lint fmt migrations-check deploy-check lock install clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 or newer is needed (python3.13, python3.12 or python3)."; exit 1; fi
@@ -41,9 +41,12 @@ worker: install
 beat: install
 	$(RUN_ENV) $(BIN)/celery -A config beat --loglevel=INFO
 
-## test: lint, migrations check, deploy check, then the whole pytest suite.
+## test: lint, migrations check, deploy check, then the whole pytest suite on every core
+## (pytest-xdist; each worker has its own test database; a module's tests stay on one worker,
+## so a module's once-seeded demo is seeded once). PYTEST_WORKERS=0 runs in this process.
+PYTEST_WORKERS ?= auto
 test: install lint migrations-check deploy-check
-	$(BIN)/pytest --durations=25 $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 ## test-timeshift: the tests marked `timeshift` again, on SQLite, with the machine's clock moved
 ## by libfaketime (Debian package faketime) to awkward moments: a Sunday 23:55 in the clinic's
@@ -78,7 +81,7 @@ clean:
 
 ## bench: the benchmarks below, the reminders first (the page report quotes their figure).
 ## Not part of `make test` (tests/delivery and tests/bench hold quick smoke versions).
-bench: bench-notifications bench-pages bench-audit
+bench: bench-notifications bench-pages bench-audit bench-export
 
 ## bench-notifications: time one Celery worker (concurrency 2) sending 10,000 due reminders, in
 ## its own database couples_rehab_bench beside DATABASE_URL (PostgreSQL) with REDIS_URL.
@@ -96,6 +99,14 @@ bench-pages: install
 ## DATABASE_URL (PostgreSQL); writes bench/results/audit.md, .json.
 bench-audit: install
 	$(BIN)/python -m bench.audit
+
+## bench-export: one partner's FHIR export (record_for_partner, then bundle_json) with a year of
+## daily check-ins, goals with a year of progress, weekly measures and sessions: median of 5
+## runs and the query count, beside a week's record (the same count); target under 10 s. On
+## SQLite in a temporary folder, or in <name>_bench_export beside DATABASE_URL (PostgreSQL);
+## writes bench/results/export.md, .json.
+bench-export: install
+	$(BIN)/python -m bench.export
 
 ## bench-faults: 2,000 due reminders per run through the real beat and worker, a private Redis
 ## and a real SMTP server, with one fault each (a worker killed 10 times, three workers and two
