@@ -27,6 +27,14 @@ class ConsentGrantForm(forms.Form):
         required=False, label="Share my individual goals and my progress on them"
     )
     shares_checkins = forms.BooleanField(required=False, label="Share my daily check-ins")
+    # Never ticked for the partner: scores are shared only when they choose it.
+    shares_measures = forms.BooleanField(
+        required=False,
+        label="Share my questionnaire scores (such as PHQ-9 and GAD-7)",
+        help_text="The scores of the short questionnaires about how you have been (mood, "
+        "worry, drinking or drug use, your relationship) and how they change. Never your "
+        "answer to each question.",
+    )
     expires_on = forms.DateField(
         required=False,
         label="Stop sharing after (optional)",
@@ -35,13 +43,14 @@ class ConsentGrantForm(forms.Form):
     )
 
     def __init__(self, *args, current: SharingConsent | None = None, **kwargs):
-        # Start from what is shared now, or from sharing both when nothing is.
+        # Start from what is shared now, or from goals and check-ins when nothing is.
         if current is not None:
             kwargs.setdefault(
                 "initial",
                 {
                     "shares_goals": current.shares_goals,
                     "shares_checkins": current.shares_checkins,
+                    "shares_measures": current.shares_measures,
                     "expires_on": current.expires_on,
                 },
             )

@@ -96,10 +96,10 @@ def record_access(request: HttpRequest) -> HttpResponse:
 
 
 def _sharing_message(consent: SharingConsent) -> str:
-    shared = " and ".join(consent.scope_labels)
     day = consent.expires_on
     until = f" until the end of {day:%B} {day.day}, {day.year}" if day else ""
-    return f"You are now sharing your {shared} with {consent.recipient.display_name}{until}."
+    name = consent.recipient.display_name
+    return f"You are now sharing your {consent.scope_words} with {name}{until}."
 
 
 @login_required

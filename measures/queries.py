@@ -1,6 +1,8 @@
-"""Reading measures. Every read takes the user: a partner reads their own measures only (the
-other partner never, as no consent shares measures today); on the care team, the clinicians
-whose role covers that partner (couples.queries.CareCoverage), never the other partner's own
+"""Reading measures. Every read takes the user: a partner reads their own measures, and the
+other partner's completed ones while that partner's consent in force shares their
+questionnaire scores (couples.queries.individual_items_access, as for goals and check-ins;
+each read a disclosure in the sharer's accounting); on the care team, the clinicians whose
+role covers that partner (couples.queries.CareCoverage), never the other partner's own
 therapist. Anyone else gets an audited 404."""
 
 import datetime
@@ -10,34 +12,69 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 
 from audit.services import access_denied_record
-from couples.models import Partner, User
-from couples.queries import care_coverage_for
+from couples.models import Partner, SharingConsent, User
+from couples.queries import care_coverage_for, individual_items_access
+from couples.roles import Role, roles_for_user
+from measures.instruments import INSTRUMENTS
 from measures.models import MeasureResponse, MeasureSchedule
 from measures.schedule import Due, occurrence_on_or_before, overdue_from
 
+# What a consent shares: the questionnaires a partner fills themself. The C-SSRS screen is a
+# question for the care team, not shown back even to the partner who answered it.
+SHAREABLE_CODES = frozenset(code for code, i in INSTRUMENTS.items() if i.self_report)
+
 
 def may_read(*, user: User, partner: Partner) -> bool:
-    """Whether `user` may read this partner's measures (one query for a clinician)."""
+    """Whether `user` may read this partner's measures: the partner themself, the clinicians
+    whose role covers them (one query for a clinician), and the other partner while the
+    partner's consent shares their scores (the completed ones of SHAREABLE_CODES only;
+    checked on every call, so a revocation or an expiry counts from the next request)."""
     if partner.user_id == user.pk:
         return True
-    return care_coverage_for(user=user, couple_id=partner.couple_id).covers(partner.pk)
+    if care_coverage_for(user=user, couple_id=partner.couple_id).covers(partner.pk):
+        return True
+    return shared_by_consent(user=user, partner=partner) is not None
+
+
+def shared_by_consent(*, user: User, partner: Partner) -> SharingConsent | None:
+    """The partner's consent in force under which `user`, the other partner, reads their
+    completed measures; None for anyone else (the partner themself and their clinicians
+    read them without one). One query for a partner, none for anyone else."""
+    if partner.user_id == user.pk or Role.PARTNER not in roles_for_user(user):
+        return None
+    access = individual_items_access(viewer=user, owner=partner)
+    return access.consent if access.measures and access.is_disclosure else None
 
 
 def response_get_for_user(
     *, user: User, pk: int, request: HttpRequest | None = None
 ) -> MeasureResponse:
-    """A response this user may read, or an audited 404 as if it did not exist."""
+    """A response this user may read, or an audited 404 as if it did not exist. The other
+    partner, under consent, reads completed ones only: one being filled is not a score."""
     response = (
         MeasureResponse.objects.select_related("partner__user", "partner__couple", "entered_by")
         .filter(pk=pk)
         .first()
     )
-    if response is None or not may_read(user=user, partner=response.partner):
+    if response is None or not _may_read_response(user=user, response=response):
         access_denied_record(
             user=user, request=request, target_type="measures.MeasureResponse", target_id=pk
         )
         raise Http404("No such measure.")
     return response
+
+
+def _may_read_response(*, user: User, response: MeasureResponse) -> bool:
+    partner = response.partner
+    if partner.user_id == user.pk:
+        return True
+    if care_coverage_for(user=user, couple_id=partner.couple_id).covers(partner.pk):
+        return True
+    return (
+        response.status == MeasureResponse.Status.COMPLETED
+        and response.instrument in SHAREABLE_CODES
+        and shared_by_consent(user=user, partner=partner) is not None
+    )
 
 
 def schedules_current_for_partners(*, partner_ids: list[int]) -> list[MeasureSchedule]:

@@ -9,7 +9,8 @@ from couples.models.people import Partner
 
 
 class SharingConsent(models.Model):
-    """A partner's permission to show their individual goals and check-ins to their partner.
+    """A partner's permission to show their individual goals, check-ins and questionnaire
+    scores (measures) to their partner.
 
     42 CFR Part 2: what is shared, with whom, for what purpose and until when. A
     revocation fills revoked_at; a new grant is a new row, so the history stays.
@@ -23,6 +24,10 @@ class SharingConsent(models.Model):
     )
     shares_goals = models.BooleanField("share my individual goals and progress", default=True)
     shares_checkins = models.BooleanField("share my daily check-ins", default=True)
+    # Off unless chosen: scores say more about a partner's health than goals or check-ins.
+    shares_measures = models.BooleanField(
+        "share my questionnaire scores (such as PHQ-9 and GAD-7)", default=False
+    )
     purpose = models.CharField(max_length=200, default=DEFAULT_PURPOSE)
     granted_at = models.DateTimeField(default=timezone.now)
     granted_by = models.ForeignKey(
@@ -45,7 +50,9 @@ class SharingConsent(models.Model):
                 violation_error_message="A partner cannot grant consent to themselves.",
             ),
             CheckConstraint(
-                condition=models.Q(shares_goals=True) | models.Q(shares_checkins=True),
+                condition=models.Q(shares_goals=True)
+                | models.Q(shares_checkins=True)
+                | models.Q(shares_measures=True),
                 name="consent_shares_something",
                 violation_error_message="Choose at least one thing to share.",
             ),
@@ -74,5 +81,12 @@ class SharingConsent(models.Model):
         labels = [
             (self.shares_goals, "individual goals and progress"),
             (self.shares_checkins, "daily check-ins"),
+            (self.shares_measures, "questionnaire scores"),
         ]
         return [label for shared, label in labels if shared]
+
+    @property
+    def scope_words(self) -> str:
+        """The scope in a sentence: "daily check-ins and questionnaire scores"."""
+        labels = self.scope_labels
+        return " and ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 2 else labels)

@@ -3,7 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -24,10 +24,12 @@ def years_before(moment: datetime.datetime, years: int) -> datetime.datetime:
 
 @dataclass(frozen=True)
 class IndividualItemsAccess:
-    """Whether a viewer may see a partner's individual goals and check-ins, and why."""
+    """Whether a viewer may see a partner's individual goals, check-ins and questionnaire
+    scores (measures), and why."""
 
     goals: bool
     checkins: bool
+    measures: bool = False
     consent: SharingConsent | None = None  # set when the access rests on the partner's consent
 
     @property
@@ -36,6 +38,7 @@ class IndividualItemsAccess:
 
 
 NO_ACCESS = IndividualItemsAccess(goals=False, checkins=False)
+ALL_ACCESS = IndividualItemsAccess(goals=True, checkins=True, measures=True)
 
 
 def individual_items_access(*, viewer: User, owner: Partner) -> IndividualItemsAccess:
@@ -55,7 +58,7 @@ def individual_items_access_for_partners(
     coverage = None
     for owner in partners:
         if owner.user_id == viewer.pk:
-            result[owner.pk] = IndividualItemsAccess(goals=True, checkins=True)
+            result[owner.pk] = ALL_ACCESS
             continue
         if coverage is None:
             coverage = (
@@ -64,7 +67,7 @@ def individual_items_access_for_partners(
                 else NO_COVERAGE
             )
         if coverage.covers(owner.pk):
-            result[owner.pk] = IndividualItemsAccess(goals=True, checkins=True)
+            result[owner.pk] = ALL_ACCESS
             continue
         if Role.PARTNER not in roles_for_user(viewer):
             result[owner.pk] = NO_ACCESS  # only the other partner can hold a consent
@@ -74,7 +77,10 @@ def individual_items_access_for_partners(
             result[owner.pk] = NO_ACCESS
         else:
             result[owner.pk] = IndividualItemsAccess(
-                goals=consent.shares_goals, checkins=consent.shares_checkins, consent=consent
+                goals=consent.shares_goals,
+                checkins=consent.shares_checkins,
+                measures=consent.shares_measures,
+                consent=consent,
             )
     return result
 
@@ -205,7 +211,9 @@ def record_access_list_for_partner(*, partner: Partner) -> QuerySet[AuditEvent]:
                 AuditEvent.Action.EXPORT,
             ],
         )
-        .exclude(actor_id=partner.user_id)
+        # The partner's own doings are left out, except the copies of their record they took
+        # (records.services_export), which the accounting of disclosures lists.
+        .exclude(Q(actor_id=partner.user_id) & ~Q(detail__has_key="export"))
         .select_related("actor__clinician")
         .order_by("-at")
     )
@@ -220,6 +228,8 @@ RECORD_ACCESS_WORDS = {
 
 
 def _record_access_words(event: AuditEvent) -> str:
+    if event.action == AuditEvent.Action.DISCLOSE and event.detail.get("export"):
+        return "Downloaded a copy of my record"
     # A release to someone outside the clinic (records.services) names its recipient.
     if event.action == AuditEvent.Action.DISCLOSE and event.detail.get("to"):
         return "Released my record"
@@ -245,7 +255,9 @@ def record_access_rows(*, events, partner: Partner) -> list[RecordAccessRow]:
     rows = []
     for event in events:
         actor = event.actor
-        if actor is not None and actor.pk in others:
+        if actor is not None and actor.pk == partner.user_id:
+            who, role = "You", "Your own copy"
+        elif actor is not None and actor.pk in others:
             who, role = others[actor.pk].display_name, "My partner"
         elif actor is not None and hasattr(actor, "clinician"):
             who, role = actor.get_full_name() or actor.email, "Clinician"

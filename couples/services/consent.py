@@ -22,6 +22,7 @@ def consent_grant(
     partner: Partner,
     shares_goals: bool,
     shares_checkins: bool,
+    shares_measures: bool = False,
     expires_on=None,
     by: User,
     request: HttpRequest | None = None,
@@ -46,10 +47,11 @@ def consent_grant(
         .filter(partner=partner, revoked_at__isnull=True)
         .first()
     )
-    choices = (shares_goals, shares_checkins, expires_on)
+    choices = (shares_goals, shares_checkins, shares_measures, expires_on)
     if open_consent is not None and choices == (
         open_consent.shares_goals,
         open_consent.shares_checkins,
+        open_consent.shares_measures,
         open_consent.expires_on,
     ):
         return open_consent  # The same choices again: keep the history free of noise.
@@ -60,6 +62,7 @@ def consent_grant(
         recipient=recipient,
         shares_goals=shares_goals,
         shares_checkins=shares_checkins,
+        shares_measures=shares_measures,
         expires_on=expires_on,
         granted_by=by,
     )

@@ -1,8 +1,9 @@
 """The partner's measures on the portal: what to fill, filling (answers kept as they go), the
 page after finishing (with the safety screen when a PHQ-9 asks for it), and their own results.
 
-Everything here is the signed-in partner's own: the other partner never sees it (no consent
-shares measures), and clinicians read measures on the clinic pages.
+Everything here is the signed-in partner's own, except the list's section of the other
+partner's scores, shown while that partner's consent in force shares them (each showing a
+disclosure in their accounting). Clinicians read measures on the clinic pages.
 """
 
 import datetime
@@ -19,13 +20,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.services import access_denied_record
 from common.forms import attach_service_error
+from couples import services as couple_services
 from couples.models import Partner
 from couples.permissions import partner_required
 from couples.queries import (
     care_team_for_partner,
+    consent_active_for,
     couple_time_zone,
     couple_today,
     partner_get_for_user,
+    partner_other,
 )
 from measures import charts, queries, services
 from measures.forms import MeasureForm, answers_from
@@ -67,23 +71,49 @@ class Result:
     rows: list[MeasureResponse]
 
 
+@dataclass(frozen=True)
+class SharedScores:
+    """The other partner's scores, shared with this partner by their consent."""
+
+    name: str
+    results: list[Result]
+
+
+# How the results speak of whose they are: the partner's own, or the other partner's.
+@dataclass(frozen=True)
+class Voice:
+    whose: str  # "Your", "Alex's"
+    first: str  # "your first", "their first"
+    first_one: str
+
+
+OWN = Voice("Your", "your first", "Your first one: the next ones will show how things change.")
+DISCLOSED_MEASURES = "questionnaire scores"
+
+
 # Pages
 
 
 @require_GET
 @partner_required
 def measure_list(request: HttpRequest) -> HttpResponse:
-    partner = partner_get_for_user(user=request.user, with_couple_partners=False)
+    partner = partner_get_for_user(user=request.user)
+    other = partner_other(partner=partner)
+    sharing = queries.shared_by_consent(user=request.user, partner=other) if other else None
     zone = couple_time_zone(couple=partner.couple)
     due = queries.due_for_partner(partner=partner, today=timezone.localdate(timezone=zone))
     started = list(partner.measure_responses.filter(status=STARTED).order_by("started_at"))
-    completed = queries.completed_for_partners(partner_ids=[partner.pk]).get(partner.pk, [])
+    readers = [partner.pk, other.pk] if sharing else [partner.pk]
+    completed = queries.completed_for_partners(partner_ids=readers)
     to_fill = _to_fill(due, started=started)
     listed = {row.instrument.code for row in to_fill}
     context = {
         "to_fill": to_fill,
         "any_time": [i for i in SELF_REPORT if i.code not in listed],
-        "results": _results(completed, zone=zone),
+        "results": _results(completed.get(partner.pk, []), zone=zone),
+        "shared": _shared_scores(request, other, sharing, completed.get(other.pk, []), zone)
+        if sharing
+        else None,
         "time_zone": zone,
     }
     return render(request, "measures/portal_list.html", context)
@@ -158,6 +188,17 @@ def home_context(*, request: HttpRequest, partner: Partner) -> dict:
 
 
 # Helpers
+
+
+def _shared_scores(request, other: Partner, sharing, completed: list, zone) -> SharedScores:
+    """The other partner's scores under their consent: the read is a disclosure, recorded
+    before the page is served (no record, no page)."""
+    couple_services.disclosure_record(
+        viewer=request.user, owner=other, consent=sharing, what=DISCLOSED_MEASURES, request=request
+    )
+    name = other.display_name
+    voice = Voice(f"{name}'s", "their first", f"{name}'s first one so far.")
+    return SharedScores(name=name, results=_results(completed, zone=zone, voice=voice))
 
 
 def _self_report_or_404(code: str) -> Instrument:
@@ -243,10 +284,17 @@ def _done_page(
         "score_name": _score_name(instrument),
         "direction": _better(instrument),
         "care_team": list(care_team_for_partner(partner=response.partner)),
+        "shared_with": _scores_shared_with(response.partner),
         "on_call_phone": on_call,
         "on_call_tel": "".join(c for c in on_call if c.isdigit() or c == "+"),
     }
     return render(request, "measures/portal_done.html", context)
+
+
+def _scores_shared_with(partner: Partner) -> str:
+    """The other partner's name while this partner's consent shares their scores, else ""."""
+    consent = consent_active_for(partner=partner)
+    return consent.recipient.display_name if consent and consent.shares_measures else ""
 
 
 def _to_fill(due: list[Due], *, started: list[MeasureResponse]) -> list[ToFill]:
@@ -297,9 +345,12 @@ def _fill_url(instrument: Instrument) -> str:
     return reverse("measures:portal_fill", args=[instrument.code])
 
 
-def _results(completed: list[MeasureResponse], *, zone: datetime.tzinfo) -> list[Result]:
+def _results(
+    completed: list[MeasureResponse], *, zone: datetime.tzinfo, voice: Voice = OWN
+) -> list[Result]:
     """Each self-report measure the partner has completed, in the registry's order. The
-    C-SSRS screen is not shown back to them: it is a question for the care team."""
+    C-SSRS screen is not shown back to them (nor to the other partner): it is a question for
+    the care team."""
     results = []
     for instrument in SELF_REPORT:
         rows = [row for row in completed if row.instrument == instrument.code]
@@ -310,13 +361,13 @@ def _results(completed: list[MeasureResponse], *, zone: datetime.tzinfo) -> list
         points = [
             charts.Point(day=day, value=row.total) for row, day in zip(rows, days, strict=True)
         ]
-        label = _trend_label(instrument, first=first, latest=latest, count=len(rows))
+        label = _trend_label(instrument, first=first, latest=latest, count=len(rows), voice=voice)
         results.append(
             Result(
                 instrument=instrument,
                 latest=rows[-1],
                 score_name=_score_name(instrument),
-                change=_change_words(first=first, latest=latest, count=len(rows)),
+                change=_change_words(first=first, latest=latest, count=len(rows), voice=voice),
                 direction=_better(instrument),
                 chart=charts.trend_chart(instrument=instrument, points=points, label=label),
                 label=label,
@@ -326,13 +377,13 @@ def _results(completed: list[MeasureResponse], *, zone: datetime.tzinfo) -> list
     return results
 
 
-def _change_words(*, first: tuple, latest: tuple, count: int) -> str:
+def _change_words(*, first: tuple, latest: tuple, count: int, voice: Voice = OWN) -> str:
     """The latest against the first, in plain words, without a verdict. Each is a
     (response, day) pair."""
     if count < 2:
-        return "Your first one: the next ones will show how things change."
+        return voice.first_one
     (first_row, first_day), (latest_row, _) = first, latest
-    since = f"your first ({first_row.total} on {_day(first_day)})"
+    since = f"{voice.first} ({first_row.total} on {_day(first_day)})"
     delta = latest_row.total - first_row.total
     if delta == 0:
         return f"The same as {since}."
@@ -340,15 +391,19 @@ def _change_words(*, first: tuple, latest: tuple, count: int) -> str:
     return f"{abs(delta)} {points} {'higher' if delta > 0 else 'lower'} than {since}."
 
 
-def _trend_label(instrument: Instrument, *, first: tuple, latest: tuple, count: int) -> str:
+def _trend_label(
+    instrument: Instrument, *, first: tuple, latest: tuple, count: int, voice: Voice = OWN
+) -> str:
     """What the chart shows, in one sentence (its accessible name)."""
     (first_row, first_day), (latest_row, latest_day) = first, latest
     scale = f"on a scale of 0 to {instrument.max_total}"
     if count < 2:
-        return f"Your {instrument.name}: {latest_row.total} on {_day(latest_day)}, {scale}."
+        return (
+            f"{voice.whose} {instrument.name}: {latest_row.total} on {_day(latest_day)}, {scale}."
+        )
     return (
-        f"Your {instrument.name}, {count} times from {_day(first_day)} to {_day(latest_day)}: "
-        f"first {first_row.total}, latest {latest_row.total}, {scale}."
+        f"{voice.whose} {instrument.name}, {count} times from {_day(first_day)} "
+        f"to {_day(latest_day)}: first {first_row.total}, latest {latest_row.total}, {scale}."
     )
 
 

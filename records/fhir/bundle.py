@@ -58,6 +58,17 @@ def _payers(record: PartnerRecord) -> list:
     return [found[pk] for pk in sorted(found)]
 
 
+def _shared_scores(record: PartnerRecord) -> list:
+    """The other partner's scores, only beside a consent of theirs that shares them: a copy
+    whose other partner's consents were left out (for a recipient outside the couple) leaves
+    their scores out with them."""
+    other = record.other
+    if not record.other_measures_shared or other is None:
+        return []
+    consents = [c for c in record.consents if c.partner_id == other.pk and c.shares_measures]
+    return record.other_measures if consents else []
+
+
 def resources_for(record: PartnerRecord) -> list:
     """The record's resources, people first, in the order a reader meets them."""
     partner, other = record.partner, record.other
@@ -66,7 +77,10 @@ def resources_for(record: PartnerRecord) -> list:
         raise ValueError("A psychotherapy note reached the export: it never leaves.")
     sessions = {session.pk: session for session in record.sessions}
     day = timezone.localtime(record.generated_at, couple_time_zone(couple=record.couple)).date()
-    resources = [clinic_organization(), *(patient_of(p) for p in partners)]
+    resources = [
+        clinic_organization(),
+        *(patient_of(p, owner=p.pk == record.partner.pk) for p in partners),
+    ]
     resources.append(group_of(record.couple, partners))
     if other is not None:
         resources.append(related_person_of(partner, other))
@@ -77,6 +91,7 @@ def resources_for(record: PartnerRecord) -> list:
     resources += [checkin_observation(checkin) for checkin in record.checkins]
     for response in record.measures:
         resources += [questionnaire_response_of(response), measure_observation(response)]
+    resources += [measure_observation(r, with_answers=False) for r in _shared_scores(record)]
     resources += [appointment_of(s, partner_id=partner.pk) for s in record.sessions]
     resources += [encounter_of(a, sessions[a.session_id]) for a in record.attendance]
     resources += [payer_organization(payer) for payer in _payers(record)]

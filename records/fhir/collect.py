@@ -1,9 +1,11 @@
 """What one partner's copy of their record carries, read in a fixed number of queries.
 
 A partner's copy holds their own data, the couple's shared data, and the other partner's
-individual goals (with their progress) and check-ins only where the other partner's consent
-covers them at the moment of the copy. Never the other partner's measures (no consent shares
-them), never psychotherapy notes, never another participant's entry in a note.
+individual goals (with their progress), check-ins and questionnaire scores (their completed
+self-report measures, `other_measures`, apart from the partner's own `measures`) only where
+the other partner's consent covers them at the moment of the copy. Never the other partner's
+C-SSRS screens or unfinished measures, never psychotherapy notes, never another
+participant's entry in a note.
 
 Every related row a mapper reads is loaded here (or set from rows already read): walking a
 PartnerRecord costs no further query. Nothing else should be walked: `session.participants`
@@ -11,7 +13,7 @@ or `note.entries` would read other people's rows.
 """
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import F, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
@@ -21,6 +23,7 @@ from couples.queries import care_team_for_partner, couple_time_zone
 from goals.models import CheckIn, Goal, ProgressEntry
 from insurance.models import Coverage
 from measures.models import MeasureResponse
+from measures.queries import SHAREABLE_CODES
 from notes.models import Addendum, Note
 from notes.queries import notes_own_for_partner
 from sessions.models import Attendance, TherapySession
@@ -57,6 +60,10 @@ class PartnerRecord:
     # `entries_for_partner` attribute holds only this partner's entry.
     notes: list[Note]
     generated_at: datetime.datetime
+    # The other partner's completed self-report measures, oldest first, if
+    # `other_measures_shared` (their consent in force at `generated_at` shares their scores).
+    other_measures: list[MeasureResponse] = field(default_factory=list)
+    other_measures_shared: bool = False
 
 
 def record_for_partner(*, partner: Partner, at: datetime.datetime | None = None) -> PartnerRecord:
@@ -65,7 +72,8 @@ def record_for_partner(*, partner: Partner, at: datetime.datetime | None = None)
     At most RECORD_QUERIES queries, whatever the record's size:
     1. the couple's partners, with their users and the couple;
     2. the consents this partner gave and received (the other's sharing is read from them);
-    3. this partner's care team; 4. goals; 5. progress; 6. check-ins; 7. measures;
+    3. this partner's care team; 4. goals; 5. progress; 6. check-ins; 7. measures (the
+    other partner's shared ones in the same query);
     8. sessions and 9. this partner's places in them; 10. coverages;
     11. this partner's entries in their signed notes, with the notes; 12. the notes' addenda.
 
@@ -93,9 +101,11 @@ def record_for_partner(*, partner: Partner, at: datetime.datetime | None = None)
     )
     goals_shared = bool(sharing and sharing.shares_goals)
     checkins_shared = bool(sharing and sharing.shares_checkins)
+    measures_shared = bool(sharing and sharing.shares_measures)
 
     goals = _goals(partner=partner, other=other if goals_shared else None, people=people)
     sessions, attendance = _sessions(partner=partner)
+    measures, other_measures = _measures(partner=partner, other=other if measures_shared else None)
     return PartnerRecord(
         partner=partner,
         couple=couple,
@@ -108,13 +118,15 @@ def record_for_partner(*, partner: Partner, at: datetime.datetime | None = None)
         checkins=_checkins(
             partners=[partner, other] if checkins_shared else [partner], people=people
         ),
-        measures=_measures(partner=partner),
+        measures=measures,
         sessions=sessions,
         attendance=attendance,
         coverages=_coverages(partner=partner),
         consents=consents,
         notes=_notes(partner=partner),
         generated_at=generated_at,
+        other_measures=other_measures,
+        other_measures_shared=measures_shared,
     )
 
 
@@ -206,21 +218,29 @@ def _checkins(*, partners: list[Partner], people: dict[int, Partner]) -> list[Ch
     return checkins
 
 
-def _measures(*, partner: Partner) -> list[MeasureResponse]:
-    """Completed only (an unfinished one has no score), answers included, oldest first.
-    Not measures.queries.completed_for_partners: it defers the answers a
-    QuestionnaireResponse carries, which would cost a query per response."""
+def _measures(
+    *, partner: Partner, other: Partner | None
+) -> tuple[list[MeasureResponse], list[MeasureResponse]]:
+    """This partner's completed measures, and the other partner's completed self-report ones
+    when `other` is given (their consent shares their scores), in one query; answers
+    included, oldest first. Not measures.queries.completed_for_partners: it defers the
+    answers a QuestionnaireResponse carries, which would cost a query per response."""
+    wanted = Q(partner=partner)
+    if other is not None:
+        wanted |= Q(partner=other, instrument__in=sorted(SHAREABLE_CODES))
     responses = list(
-        MeasureResponse.objects.filter(partner=partner, status=MeasureResponse.Status.COMPLETED)
+        MeasureResponse.objects.filter(wanted, status=MeasureResponse.Status.COMPLETED)
         .select_related("entered_by")
         .order_by("completed_at", "pk")
     )
     by_pk = {response.pk: response for response in responses}
     for response in responses:
-        response.partner, response.couple = partner, partner.couple
+        owner = partner if response.partner_id == partner.pk else other
+        response.partner, response.couple = owner, partner.couple
         if response.follows_id in by_pk:  # a C-SSRS screen after a PHQ-9
             response.follows = by_pk[response.follows_id]
-    return responses
+    own = [response for response in responses if response.partner_id == partner.pk]
+    return own, [response for response in responses if response.partner_id != partner.pk]
 
 
 def _sessions(*, partner: Partner) -> tuple[list[TherapySession], list[Attendance]]:

@@ -40,7 +40,9 @@ CONVENTIONS (an importer relies on these; change them only with the importer)
    "note". Codes are our choices' values (`Goal.Measure.RATING` is "rating").
 
 4. The couple is a Group (kind "couple", type "person", actual) whose members are both
-   partners' Patients. The other partner appears as a Patient with name and identifier only,
+   partners' Patients. The copy's owner's Patient also carries their email (telecom, system
+   email: their own account's address) and their sobriety date (extension, 10); the other
+   partner appears as a Patient with name and identifier only,
    and as a RelatedPerson of this partner (name and relationship only), so that shared goals
    and any shared items of theirs have a subject. Whose copy it is: the Patient that the
    RelatedPerson's `patient` names (the only Patient in a copy for a partner on their own), and
@@ -90,7 +92,9 @@ CONVENTIONS (an importer relies on these; change them only with the importer)
 10. Extension URLs are `urn:couples-rehab:extension:<name>`: EXT_GOAL_SCOPE
    ("goal-scope"), EXT_ATTENDANCE ("attendance", valueCode present/late/absent/excused on an
    Encounter), EXT_CONSENT_PURPOSE ("consent-purpose", valueString: the consent's purpose in
-   the partner's words).
+   the partner's words), EXT_SOBRIETY_DATE ("sobriety-date", valueDate, on the copy's owner's
+   Patient only: their streak counts from it), EXT_TIME_ZONE ("time-zone", valueString, the
+   IANA zone on the couple's Group: the couple's "today").
 
 11. The Bundle (bundle.py) is of type "collection", its `timestamp` the moment the record was
    read, its identifier kind "bundle" with value "<partner pk>:<that moment, ISO 8601>". Its
@@ -114,6 +118,8 @@ OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-catego
 EXT_GOAL_SCOPE = "urn:couples-rehab:extension:goal-scope"
 EXT_ATTENDANCE = "urn:couples-rehab:extension:attendance"
 EXT_CONSENT_PURPOSE = "urn:couples-rehab:extension:consent-purpose"
+EXT_SOBRIETY_DATE = "urn:couples-rehab:extension:sobriety-date"
+EXT_TIME_ZONE = "urn:couples-rehab:extension:time-zone"
 KINDS = frozenset(
     {
         "partner",

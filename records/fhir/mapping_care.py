@@ -167,8 +167,10 @@ def measure_code(instrument_code: str) -> CodeableConcept:
     return ours("measure", instrument_code, f"{instrument.name} {instrument.headline.lower()}")
 
 
-def measure_observation(response: MeasureResponse) -> Observation:
-    """A completed measure's headline score, its subscales and band."""
+def measure_observation(response: MeasureResponse, *, with_answers: bool = True) -> Observation:
+    """A completed measure's headline score, its subscales and band, derived from its
+    QuestionnaireResponse when the Bundle carries that too (`with_answers`): the other
+    partner's scores, shared by their consent, travel without their answers."""
     subscales = [
         ObservationComponent(
             code=ours("measure", f"{response.instrument}-{name.lower()}", name),
@@ -184,7 +186,7 @@ def measure_observation(response: MeasureResponse) -> Observation:
         code=measure_code(response.instrument),
         subject=reference("partner", response.partner_id),
         effectiveDateTime=response.completed_at,
-        derivedFrom=[reference("measure-response", response.pk)],
+        derivedFrom=[reference("measure-response", response.pk)] if with_answers else None,
         valueInteger=response.total,
         interpretation=[CodeableConcept(text=response.band_label)] if response.band_label else None,
         component=subscales or None,

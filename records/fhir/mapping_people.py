@@ -4,6 +4,8 @@ clinic and payers. Conventions in `records.fhir.mapping`."""
 from django.conf import settings
 from fhir.resources.R4B.careteam import CareTeam, CareTeamParticipant
 from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.contactpoint import ContactPoint
+from fhir.resources.R4B.extension import Extension
 from fhir.resources.R4B.group import Group, GroupMember
 from fhir.resources.R4B.humanname import HumanName
 from fhir.resources.R4B.identifier import Identifier
@@ -16,6 +18,8 @@ from fhir.resources.R4B.relatedperson import RelatedPerson
 from couples.models import CareAssignment, Clinician, Couple, Partner, User
 from insurance.models import Payer
 from records.fhir.mapping import (
+    EXT_SOBRIETY_DATE,
+    EXT_TIME_ZONE,
     PAYER_ID_SYSTEM,
     clinic_slug,
     concept,
@@ -43,13 +47,20 @@ def patient_reference(partner: Partner):
     return reference("partner", partner.pk, partner.display_name)
 
 
-def patient_of(partner: Partner) -> Patient:
-    """A partner: their name and our identifier, nothing more (no email, no sobriety date)."""
+def patient_of(partner: Partner, *, owner: bool = False) -> Patient:
+    """A partner: their name and our identifier. The copy's `owner` also carries their own
+    email and sobriety date (another program receiving them needs both: the account and the
+    streak); the other partner in it, nothing more."""
+    extension = None
+    if owner and partner.sobriety_date is not None:
+        extension = [Extension(url=EXT_SOBRIETY_DATE, valueDate=partner.sobriety_date)]
     return Patient(
         id=resource_id("partner", partner.pk),
         identifier=identifier("partner", partner.pk),
         active=True,
         name=[human_name(partner.user, partner.preferred_name)],
+        telecom=[ContactPoint(system="email", value=partner.user.email)] if owner else None,
+        extension=extension,
     )
 
 
@@ -61,6 +72,7 @@ def group_of(couple: Couple, partners: list[Partner]) -> Group:
         type="person",
         actual=True,
         name=f"Couple #{couple.pk}",
+        extension=[Extension(url=EXT_TIME_ZONE, valueString=couple.time_zone)],
         quantity=len(partners),
         member=[GroupMember(entity=patient_reference(p)) for p in partners],
     )

@@ -156,13 +156,14 @@ def coverage_of(coverage: Coverage) -> FhirCoverage:
 
 
 def consent_of(consent: SharingConsent, *, day: datetime.date) -> Consent:
-    """A partner's consent to share with the other: what (goals, check-ins), with whom,
+    """A partner's consent to share with the other: what (goals, check-ins, scores), with whom,
     from when until when, under 42 CFR Part 2. Active if in force on `day`."""
     scope = [
         ours("consent-scope", code, label)
         for shared, code, label in (
             (consent.shares_goals, "individual-goals", "Individual goals and progress"),
             (consent.shares_checkins, "checkins", "Daily check-ins"),
+            (consent.shares_measures, "measures", "Questionnaire scores"),
         )
         if shared
     ]

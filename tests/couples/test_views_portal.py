@@ -90,7 +90,10 @@ def test_more_says_what_i_share_and_links_to_manage_it(jordan, partner_a):
 def test_more_says_when_nothing_is_shared(jordan):
     response = jordan.get(MORE)
 
-    assert "You are not sharing your individual goals or check-ins with Alex" in response.text
+    assert (
+        "You are not sharing your individual goals, check-ins or questionnaire scores with Alex"
+        in response.text
+    )
 
 
 def test_partners_find_sharing_and_record_access_under_more(jordan):
@@ -230,7 +233,12 @@ def test_the_form_starts_from_what_is_shared_now(jordan, partner_a):
 
     form = jordan.get(SHARING).context["form"]
 
-    assert form.initial == {"shares_goals": True, "shares_checkins": False, "expires_on": until}
+    assert form.initial == {
+        "shares_goals": True,
+        "shares_checkins": False,
+        "shares_measures": False,
+        "expires_on": until,
+    }
 
 
 def test_revoking_stops_sharing_from_the_very_next_request(jordan, client, partner_a, partner_b):

@@ -367,10 +367,11 @@ def test_the_list_costs_the_same_queries_for_one_response_or_twenty(
     jordan.post(PHQ9, {"q1": "1", "save": "1"})
     jordan.get(LIST)  # the first request stamps the session
 
-    # Measured 7 for both: session, user with roles (and the top bar's unread count),
-    # partner with couple and user; the schedules, the responses that fill them or were
+    # Measured 9 for both: session, user with roles (and the top bar's unread count),
+    # partner with couple and user; the couple's partners and the other partner's consent
+    # (does it share their scores?); the schedules, the responses that fill them or were
     # started; the started ones with their answers; the completed ones.
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(9):
         page = jordan.get(LIST)
 
     assert "1 of 9 answered" in page.text

@@ -43,7 +43,10 @@ def test_more_lists_the_program_team_sharing_coverage_records_and_security(
     ):
         assert f">{heading}</h2>" in text, heading
     assert "Maya" in text and "Couples therapist" in text
-    assert "You are not sharing your individual goals or check-ins with Alex" in text
+    assert (
+        "You are not sharing your individual goals, check-ins or questionnaire scores with Alex"
+        in text
+    )
     assert "Coverage: None on file" in text
     for url in (
         "/portal/measures/",

@@ -144,6 +144,16 @@ def session(**fields) -> TherapySession:
 # People.
 
 
+def test_the_copys_owner_also_carries_their_email_and_sobriety_date():
+    _, jordan, _ = couple_of_two()
+
+    patient = round_trip(patient_of(jordan, owner=True))
+
+    assert [(t.system, t.value) for t in patient.telecom] == [("email", "jordan@example.test")]
+    assert [(e.url, e.valueDate) for e in patient.extension] == [(mapping.EXT_SOBRIETY_DATE, DAY)]
+    assert not {"birthDate", "address", "gender"} & set(patient.model_dump())
+
+
 def test_a_patient_carries_the_name_and_our_identifier_and_nothing_more():
     _, jordan, _ = couple_of_two()
 
