@@ -13,8 +13,6 @@ import re
 import zoneinfo
 
 import pytest
-from django.apps import apps
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import transaction
@@ -368,9 +366,6 @@ def test_queries_do_not_grow_with_the_check_ins(staff, noon, django_assert_num_q
     # imported before?, then 4 a goal (insert, 3 audited: three goals here), 1 transitions,
     # 1 acceptances; progress: 1 already there?, 1 insert; 1 check-ins; 1 measures; 3 the
     # import's summary audited.
-    # Audit events name their targets' content types, which Django caches per process (a
-    # transactional test earlier on this worker may have emptied the cache).
-    ContentType.objects.get_for_models(*apps.get_models())
     with django_assert_num_queries(47):
         result = import_bundle(data=data, by=staff, email=email)
     assert result.created["check-ins"] == days
