@@ -1,4 +1,3 @@
-import datetime
 import os
 
 import pytest
@@ -6,7 +5,6 @@ import pytest
 from couples import services as couple_services
 from couples.models import CareRole
 from notes import services as note_services
-from plans import services as plan_services
 from records import pdf
 from sessions.models import SessionKind
 from tests.auth import sign_in_with_mfa
@@ -136,30 +134,3 @@ def jordans_therapist(couple, partner_a):
     return assign(
         couple, CareRole.INDIVIDUAL_THERAPIST, partner_a, can_be_individual_therapist=True
     )
-
-
-def plan_with(partner, responsible, *, couple=None, problems=1, sign=True):
-    """A plan (partner None: the couple's) whose version 1 holds `problems` problems, each
-    with a goal, an objective and an intervention; signed unless sign=False."""
-    by = responsible.user
-    plan = plan_services.plan_create(
-        couple=couple or partner.couple, partner=partner, responsible=responsible, by=by
-    )
-    version = plan.versions.get()
-    target_on = plan_services.couple_today(couple=plan.couple) + datetime.timedelta(days=30)
-    for number in range(1, problems + 1):
-        problem = plan_services.problem_add(
-            version=version, dimension=number % 6 + 1, description=f"Problem {number}", by=by
-        )
-        goal = plan_services.goal_add(problem=problem, description=f"Goal {number}", by=by)
-        objective = plan_services.objective_add(
-            goal=goal, description=f"Objective {number}", target_on=target_on, by=by
-        )
-        plan_services.intervention_add(
-            objective=objective,
-            description=f"Intervention {number}",
-            frequency="weekly",
-            responsible=responsible,
-            by=by,
-        )
-    return plan_services.plan_version_sign(version=version, by=by) if sign else version

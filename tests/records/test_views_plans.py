@@ -8,7 +8,8 @@ from records.models import Disclosure
 from records.notices import part2_notice_text
 from tests.auth import sign_in_with_mfa
 from tests.factories import ClinicianFactory
-from tests.records.conftest import RELEASE, document_text, plan_with, signed_in
+from tests.plans.conftest import plan_tree
+from tests.records.conftest import RELEASE, document_text, signed_in
 
 
 def _url(version) -> str:
@@ -17,7 +18,7 @@ def _url(version) -> str:
 
 @pytest.fixture
 def jordans_plan(jordans_therapist, partner_a):
-    return plan_with(partner_a, jordans_therapist, problems=2)
+    return plan_tree(partner_a, jordans_therapist, problems=2, sign=True)
 
 
 def test_releasing_a_partners_plan_records_it_for_that_partner_only(
@@ -41,7 +42,7 @@ def test_releasing_a_partners_plan_records_it_for_that_partner_only(
     text = document_text(laid_out[-1])
     assert part2_notice_text() in text
     assert "Problem 1: Problem 1" in text and "Problem 2: Problem 2" in text
-    assert "Intervention: Intervention 2 · Weekly" in text
+    assert text.count("Intervention: Intervention 1 · Weekly") == 2
     assert f"Electronically signed by {jordans_therapist}" in text
     assert "(current)" in text
     assert partner_b.user.get_full_name() not in text
@@ -50,7 +51,7 @@ def test_releasing_a_partners_plan_records_it_for_that_partner_only(
 def test_the_couple_plan_names_both_partners_and_their_acknowledgements(
     client, couple, partner_a, partner_b, couples_therapist, laid_out
 ):
-    version = plan_with(None, couples_therapist, couple=couple)
+    version = plan_tree(None, couples_therapist, couple=couple, sign=True)
     plan_services.plan_version_acknowledge(version=version, partner=partner_a)
 
     signed_in(client, couples_therapist).post(_url(version), RELEASE)
@@ -75,7 +76,7 @@ def test_a_superseded_version_says_so(client, jordans_plan, jordans_therapist, l
 
 
 def test_a_draft_version_is_refused(client, partner_a, jordans_therapist):
-    draft = plan_with(partner_a, jordans_therapist, sign=False)
+    draft = plan_tree(partner_a, jordans_therapist)
 
     response = signed_in(client, jordans_therapist).post(_url(draft), RELEASE)
 
@@ -116,7 +117,7 @@ def test_anyone_who_may_not_read_the_plan_gets_the_audited_404(
 def test_release_queries_stay_the_same_with_more_problems(
     client, partner_a, jordans_therapist, problems, laid_out, django_assert_num_queries
 ):
-    version = plan_with(partner_a, jordans_therapist, problems=problems)
+    version = plan_tree(partner_a, jordans_therapist, problems=problems, sign=True)
     client = signed_in(client, jordans_therapist)
 
     # The session and the user (2); the plan, the reader's coverage, the version, a later
@@ -132,7 +133,7 @@ def test_release_queries_stay_the_same_with_more_problems(
 def test_the_plan_page_offers_the_release_of_a_signed_version_only(
     client, jordans_therapist, partner_a
 ):
-    draft = plan_with(partner_a, jordans_therapist, sign=False)
+    draft = plan_tree(partner_a, jordans_therapist)
     page_url = f"/clinic/couples/{partner_a.couple_id}/plans/partner/{partner_a.pk}/"
     signed_in(client, jordans_therapist)
     assert "Print for a records request" not in client.get(page_url).text
