@@ -50,4 +50,11 @@ app.conf.beat_schedule = {
         "task": "insurance.tasks.coverages_expire_task",
         "schedule": 3600.0,
     },
+    # Every hour: clear the files of partners' record copies once their day is over (the
+    # download already refuses them from that moment; a health record should not sit in the
+    # database a day longer than promised), and fail copies lost by a worker.
+    "expire-record-exports": {
+        "task": "records.tasks.export_expire_task",
+        "schedule": 3600.0,
+    },
 }

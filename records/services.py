@@ -12,14 +12,14 @@ from audit.services import audit_record_many
 from couples.models import Partner, User
 from notes.models import Note
 from plans.models import PlanVersion
-from records.models import Disclosure, RecordKind
+from records.models import Disclosure, RecordExport, RecordKind
 
 
 @transaction.atomic
 def disclosure_record(
     *,
     partners: list[Partner],
-    record: Note | PlanVersion,
+    record: Note | PlanVersion | RecordExport,
     recipient: str,
     purpose: str,
     purpose_other: str = "",
@@ -37,13 +37,14 @@ def disclosure_record(
     if not partners:
         raise ValidationError("A release names at least one patient.")
     at = at or timezone.now()
-    kind = RecordKind.NOTE if isinstance(record, Note) else RecordKind.PLAN
+    kind = _kind_of(record)
     disclosures = [
         Disclosure(
             partner=partner,
             kind=kind,
             note=record if kind == RecordKind.NOTE else None,
             plan_version=record if kind == RecordKind.PLAN else None,
+            export=record if kind == RecordKind.EXPORT else None,
             recipient=recipient.strip(),
             purpose=purpose,
             purpose_other=purpose_other.strip() if purpose == Disclosure.Purpose.OTHER else "",
@@ -62,7 +63,8 @@ def disclosure_record(
     if first.purpose == Disclosure.Purpose.OTHER and not first.purpose_other:
         raise ValidationError({"purpose_other": "Say what the record is for."})
     first.full_clean(
-        exclude=["partner", "note", "plan_version", "disclosed_by"], validate_constraints=False
+        exclude=["partner", "note", "plan_version", "export", "disclosed_by"],
+        validate_constraints=False,
     )
     Disclosure.objects.bulk_create(disclosures)
     audit_record_many(
@@ -77,6 +79,21 @@ def disclosure_record(
             "to": first.recipient,
             "purpose": first.purpose,
             "disclosures": [disclosure.pk for disclosure in disclosures],
+            # The patient's own copy, taken by the patient: their accounting says so in
+            # their words. A copy records staff delivered for a request reads as a release.
+            **(
+                {"export": record.pk}
+                if kind == RecordKind.EXPORT and by.pk == partners[0].user_id
+                else {}
+            ),
         },
     )
     return disclosures
+
+
+def _kind_of(record: Note | PlanVersion | RecordExport) -> str:
+    if isinstance(record, Note):
+        return RecordKind.NOTE
+    if isinstance(record, PlanVersion):
+        return RecordKind.PLAN
+    return RecordKind.EXPORT

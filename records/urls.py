@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import views
+from records import views, views_export
 
 app_name = "records"
 
@@ -10,5 +10,18 @@ urlpatterns = [
         "clinic/plans/<int:plan_pk>/versions/<int:number>/release/",
         views.plan_release,
         name="plan_release",
+    ),
+    # A partner's copy of their own record.
+    path("portal/record/", views_export.export_page, name="export_page"),
+    path("portal/record/prepare/", views_export.export_request, name="export_request"),
+    path(
+        "portal/record/<int:pk>/json/",
+        views_export.export_download_json,
+        name="export_json",
+    ),
+    path(
+        "portal/record/<int:pk>/summary/",
+        views_export.export_download_summary,
+        name="export_summary",
     ),
 ]

@@ -22,6 +22,8 @@ from insurance.permissions import insurance_staff_group
 from measures import services as measure_services
 from plans import services as plans_services
 from plans.models import PlanVersion, Problem, TreatmentPlan
+from records.models import Purpose, RecordExport, RecordsRequest
+from records.services_requests import records_request_log
 from sessions import services as session_services
 from sessions.models import SessionKind
 from tests.auth import sign_in_with_mfa
@@ -258,6 +260,15 @@ MATRIX = {
     "/portal/plans/{alexs_plan}/": (302, 404, 404, 403, 403, 403, 403),
     "POST /portal/plans/{couple_plan}/acknowledge/": (302, 302, 404, 403, 403, 403, 403),
     "POST /portal/plans/{alexs_plan}/acknowledge/": (302, 404, 404, 403, 403, 403, 403),
+    # A partner's copy of their record (records/views_export.py): the page is the portal's
+    # (clinicians and staff 403); a copy's files are its owner's alone, so Alex's copy is an
+    # audited 404 to Jordan, as to every clinician (even Alex's own therapist) and to staff.
+    "/portal/record/": (302, 200, 200, 403, 403, 403, 403),
+    "POST /portal/record/prepare/": (302, 302, 302, 403, 403, 403, 403),
+    "/portal/record/{jordans_copy}/json/": (302, 200, 404, 404, 404, 404, 404),
+    "/portal/record/{jordans_copy}/summary/": (302, 200, 404, 404, 404, 404, 404),
+    "/portal/record/{alexs_copy}/json/": (302, 404, 404, 404, 404, 404, 404),
+    "/portal/record/{alexs_copy}/summary/": (302, 404, 404, 404, 404, 404, 404),
     # Editing and removing a draft plan's items: the plan's readers; an item through another
     # plan's address is the audited 404.
     "/clinic/couples/{couple}/plans/partner/{partner}/edit/problem/{jordans_problem}/": (
@@ -328,6 +339,57 @@ MATRIX = {
     "/admin/couples/partner/{partner}/change/": (302, 302, 302, 302, 302, 302, 403),
     "/admin/insurance/coverage/{coverage}/change/": (302, 302, 302, 302, 302, 302, 200),
     "/admin/insurance/coverage/{coverage}/card/front/": (404, 404, 404, 404, 404, 404, 200),
+    # Records requests (records/admin.py) are the records staff's: insurance staff meet the
+    # audited 404 (not the admin's 403), and the files are a 404 to everyone else, signed in
+    # to the admin or not.
+    "/admin/records/recordsrequest/": (302, 302, 302, 302, 302, 302, 404),
+    "/admin/records/recordsrequest/log/": (302, 302, 302, 302, 302, 302, 404),
+    "/admin/records/recordsrequest/{records_request}/change/": (302, 302, 302, 302, 302, 302, 404),
+    "POST /admin/records/recordsrequest/{records_request}/produce/": (
+        302,
+        302,
+        302,
+        302,
+        302,
+        302,
+        404,
+    ),
+    "POST /admin/records/recordsrequest/{records_request}/deliver/": (
+        302,
+        302,
+        302,
+        302,
+        302,
+        302,
+        404,
+    ),
+    "POST /admin/records/recordsrequest/{records_request}/withdraw/": (
+        302,
+        302,
+        302,
+        302,
+        302,
+        302,
+        404,
+    ),
+    "/admin/records/recordsrequest/{records_request}/copy/json/": (
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+    ),
+    "/admin/records/recordsrequest/{records_request}/copy/summary/": (
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+    ),
 }
 
 
@@ -415,6 +477,9 @@ def clinic(db):
             plan_with(couple=partner.couple, partner=alex, responsible=alexs_therapist)
         ),
         "jordans_problem": _draft_problem(partner.couple, partner, on_team),
+        "jordans_copy": _ready_copy(partner),
+        "alexs_copy": _ready_copy(alex),
+        "records_request": _produced_request(partner),
         # Jordan's PHQ-9 with its safety question above 0: the page after asks the screen.
         "measure_response": _phq9_with_safety_answer(partner),
         "anonymous": None,
@@ -439,6 +504,44 @@ def _draft_problem(couple, partner, responsible):
     )
     return Problem.objects.create(
         version=version, dimension=5, description="Cravings after conflict"
+    )
+
+
+def _produced_request(partner) -> RecordsRequest:
+    """Jordan's records request for a residential program, its copy made and not delivered."""
+    records_staff = UserFactory(is_staff=True, is_superuser=True)
+    logged = records_request_log(
+        partner=partner,
+        source=RecordsRequest.Source.CONSENT,
+        recipient="Oak Street Residential",
+        consent_reference="Consents binder, p. 3",
+        purpose=Purpose.CONTINUITY,
+        received_on=timezone.localdate(),
+        form=RecordsRequest.Form.BOTH,
+        by=records_staff,
+    )
+    copy = _ready_copy(partner, by=records_staff)
+    RecordsRequest.objects.filter(pk=logged.pk).update(
+        status=RecordsRequest.Status.PRODUCED, export=copy
+    )
+    return logged
+
+
+def _ready_copy(partner, *, by=None) -> RecordExport:
+    """A copy of a partner's record, ready to download (what the build would leave)."""
+    now = timezone.now()
+    return RecordExport.objects.create(
+        partner=partner,
+        requested_by=by or partner.user,
+        status=RecordExport.Status.READY,
+        progress=100,
+        requested_at=now,
+        started_at=now,
+        ready_at=now,
+        expires_at=now + datetime.timedelta(days=1),
+        bundle='{"resourceType": "Bundle", "type": "collection"}',
+        summary=b"<html></html>",
+        summary_format=RecordExport.SummaryFormat.HTML,
     )
 
 
@@ -469,6 +572,9 @@ def matrix_path(template: str, clinic: dict) -> str:
         alexs_plan=clinic["alexs_plan"].pk,
         couple_problem=clinic["couple_problem"].pk,
         jordans_problem=clinic["jordans_problem"].pk,
+        jordans_copy=clinic["jordans_copy"].pk,
+        alexs_copy=clinic["alexs_copy"].pk,
+        records_request=clinic["records_request"].pk,
     )
 
 
