@@ -58,8 +58,9 @@ def _history(partner, instrument, starts_on, today, set_by) -> None:
         set_by=set_by,
         set_at=timezone.now(),
     )
-    rng = random.Random(f"{partner.pk}:{instrument.code}")
     handle = partner.user.email.split("@")[0]
+    # Seeded by who and what, never by an id: ids differ from one database to another.
+    rng = random.Random(f"{handle}:{instrument.code}")
     end = END_WORSE if handle in WORSENING else END
     this_time = occurrence_on_or_before(
         starts_on=starts_on, interval_days=schedule.interval_days, day=today
