@@ -177,14 +177,7 @@ def records_request_produce(
         )
         locked.export, locked.status = export, Status.PRODUCED
         locked.save(update_fields=["export", "status"])
-        audit_record(
-            actor=by,
-            action=AuditEvent.Action.UPDATE,
-            target=locked,
-            patient=locked.partner,
-            request=request,
-            detail={"step": "produced", "export": export.pk},
-        )
+        _audit_step(locked, step="produced", by=by, request=request, export=export.pk)
     return locked
 
 
@@ -250,13 +243,13 @@ def records_request_deliver(
         at=_disclosed_at(delivered_on, today),
         request=request,
     )
-    audit_record(
-        actor=by,
-        action=AuditEvent.Action.UPDATE,
-        target=locked,
-        patient=locked.partner,
+    _audit_step(
+        locked,
+        step="delivered",
+        by=by,
         request=request,
-        detail={"step": "delivered", "method": method, "delivered_on": str(delivered_on)},
+        method=method,
+        delivered_on=str(delivered_on),
     )
     return locked
 
@@ -270,14 +263,7 @@ def records_request_withdraw(
     _check_waiting(locked)
     locked.status = Status.WITHDRAWN
     locked.save(update_fields=["status"])
-    audit_record(
-        actor=by,
-        action=AuditEvent.Action.UPDATE,
-        target=locked,
-        patient=locked.partner,
-        request=request,
-        detail={"step": "withdrawn"},
-    )
+    _audit_step(locked, step="withdrawn", by=by, request=request)
     return locked
 
 
@@ -302,4 +288,16 @@ def _disclosed_at(delivered_on: datetime.date, today: datetime.date) -> datetime
         return timezone.now()
     return datetime.datetime.combine(
         delivered_on, EARLIER_DAY_AT, tzinfo=timezone.get_current_timezone()
+    )
+
+
+def _audit_step(records_request: RecordsRequest, *, step: str, by: User, request, **detail) -> None:
+    """A later step of a request (produced, delivered, withdrawn), audited on its patient."""
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.UPDATE,
+        target=records_request,
+        patient=records_request.partner,
+        request=request,
+        detail={"step": step, **detail},
     )

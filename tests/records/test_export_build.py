@@ -1,17 +1,14 @@
 """Building a partner's copy: the summary from the record as read, in a fixed number of queries."""
 
-import datetime
-
 import pytest
 from django.utils import timezone
 
 from couples import services as couple_services
-from goals.models import CheckIn
 from records import pdf, services_export
 from records.documents import Handover, document_html
 from records.fhir.collect import record_for_partner
 from records.models import RecordExport
-from tests.records.fhir.conftest import partner_record_data  # noqa: F401
+from tests.records.fhir.conftest import checkins, partner_record_data  # noqa: F401
 
 
 def queued(partner) -> RecordExport:
@@ -85,24 +82,6 @@ def test_the_other_partners_scores_are_in_the_summary_only_while_their_consent_s
     assert "Questionnaire scores" in shared  # the consent's row says what it shares
 
 
-def older_checkins(partner, *, days: int) -> None:
-    """Check-ins for the `days` days before the fixture's three."""
-    today = timezone.localdate()
-    CheckIn.objects.bulk_create(
-        CheckIn(
-            partner=partner,
-            day=today - datetime.timedelta(days=offset),
-            is_sober=True,
-            craving=2,
-            mood=3,
-            had_trust_discussion=True,
-            attended_meeting=False,
-            recorded_on=today - datetime.timedelta(days=offset),
-        )
-        for offset in range(3, 3 + days)
-    )
-
-
 @pytest.mark.parametrize("days", [0, 362])
 def test_building_a_copy_costs_the_same_queries_however_long_the_record(
     partner_record_data,  # noqa: F811
@@ -113,7 +92,7 @@ def test_building_a_copy_costs_the_same_queries_however_long_the_record(
     # The PDF's layout is timed elsewhere (tests/records/test_pdf.py); here only the reads.
     monkeypatch.setattr(pdf, "_weasyprint", lambda: (None, "not here"))
     jordan = partner_record_data.jordan
-    older_checkins(jordan, days=days)
+    checkins(jordan, days=days, before=3)  # before the fixture's three
     export = queued(jordan)
 
     # Claim, load, the record (records.fhir.collect: 12), three progress writes, the ready

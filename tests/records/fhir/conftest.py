@@ -27,8 +27,9 @@ def progress(goal: Goal, partner: Partner, *, days_ago: int, value: int = 1) -> 
     )
 
 
-def checkins(partner: Partner, *, days: int) -> list[CheckIn]:
-    """Daily check-ins for the last `days` days, today included."""
+def checkins(partner: Partner, *, days: int, before: int = 0) -> list[CheckIn]:
+    """Daily check-ins for the last `days` days, today included; `before` days earlier
+    than that when asked (after the ones a fixture made)."""
     today = timezone.localdate()
     return CheckIn.objects.bulk_create(
         CheckIn(
@@ -41,7 +42,7 @@ def checkins(partner: Partner, *, days: int) -> list[CheckIn]:
             attended_meeting=False,
             recorded_on=today - datetime.timedelta(days=offset),
         )
-        for offset in range(days)
+        for offset in range(before, before + days)
     )
 
 
