@@ -63,6 +63,11 @@ def long_date(day: datetime.date) -> str:
     return f"{day:%B} {day.day}, {day.year}"
 
 
+def medium_date(day: datetime.date) -> str:
+    """Dec 7, 2025: the month shortened, where a list or a label is tight."""
+    return f"{day:%b} {day.day}, {day.year}"
+
+
 def date_within(
     value: datetime.date | None,
     *,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from common.dates import medium_date
 from couples.models import User
 from measures.instruments import BAM, CSSRS, SCHEDULED, Band, Instrument
 from measures.models import MeasureResponse
@@ -182,7 +183,8 @@ def trend_label(*, instrument: Instrument, name: str, points: list[Point]) -> st
     count = f"{len(points)} completed" if len(points) > 1 else "1 completed"
     return (
         f"{name}'s {instrument.name} {instrument.headline.lower()}, {count} from "
-        f"{_day(first.day)} to {_day(last.day)}: first {first.value}, latest {last.value}{said}, "
+        f"{medium_date(first.day)} to {medium_date(last.day)}: "
+        f"first {first.value}, latest {last.value}{said}, "
         f"on a scale of 0 to {instrument.max_total}."
     )
 
@@ -193,9 +195,9 @@ def change_since_baseline(
     """How the latest score compares with the baseline, and whether that is clinically
     meaningful (Instrument.meaningful_change, where published)."""
     if count < 2:
-        return Change(f"Baseline only: {baseline} on {_day(baseline_on)}.")
+        return Change(f"Baseline only: {baseline} on {medium_date(baseline_on)}.")
     delta = latest - baseline
-    since = f"the baseline of {baseline} on {_day(baseline_on)}"
+    since = f"the baseline of {baseline} on {medium_date(baseline_on)}"
     if delta == 0:
         words = f"No change from {since}."
     else:
@@ -279,17 +281,17 @@ def _axes(instrument: Instrument, points: list[Point]) -> SafeString:
             '<text x="{}" y="{}" text-anchor="middle">{}</text>',
             LEFT + PLOT_WIDTH / 2,
             HEIGHT - 5,
-            _day(first),
+            medium_date(first),
         )
     else:
         dates = format_html(
             '<text x="{}" y="{}">{}</text><text x="{}" y="{}" text-anchor="end">{}</text>',
             LEFT,
             HEIGHT - 5,
-            _day(first),
+            medium_date(first),
             WIDTH - RIGHT,
             HEIGHT - 5,
-            _day(last),
+            medium_date(last),
         )
     return format_html(
         '<g fill="{c}" font-size="11" font-family="system-ui, sans-serif">'
@@ -321,10 +323,6 @@ def _points(instrument: Instrument, points: list[Point]) -> SafeString:
             marks.append(f'<circle cx="{_n(x)}" cy="{_n(y)}" r="3.5" fill="{LINE_COLOUR}"/>')
     # Numbers and the fixed colours only: nothing a person typed, so nothing to escape.
     return mark_safe("".join(marks))
-
-
-def _day(day: datetime.date) -> str:
-    return f"{day:%b} {day.day}, {day.year}"
 
 
 def _n(number: float) -> str:

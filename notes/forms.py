@@ -3,6 +3,7 @@ confirmation that signing locks the note."""
 
 from django import forms
 
+from common.dates import medium_date
 from notes.models import (
     ADDENDUM_MAX_LENGTH,
     ENTRY_MAX_LENGTH,
@@ -31,7 +32,7 @@ def _text(label: str, limit: int, rows: int = 4) -> forms.CharField:
 
 def _objective_label(link) -> str:
     objective = link.objective
-    target = f"{objective.target_on:%b} {objective.target_on.day}, {objective.target_on.year}"
+    target = medium_date(objective.target_on)
     return f"{link.plan_label}: {objective.description} (target {target})"
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.services import access_denied_record
+from common.dates import medium_date
 from common.forms import attach_service_error
 from couples import services as couple_services
 from couples.models import Partner
@@ -383,7 +384,7 @@ def _change_words(*, first: tuple, latest: tuple, count: int, voice: Voice = OWN
     if count < 2:
         return voice.first_one
     (first_row, first_day), (latest_row, _) = first, latest
-    since = f"{voice.first} ({first_row.total} on {_day(first_day)})"
+    since = f"{voice.first} ({first_row.total} on {medium_date(first_day)})"
     delta = latest_row.total - first_row.total
     if delta == 0:
         return f"The same as {since}."
@@ -397,13 +398,12 @@ def _trend_label(
     """What the chart shows, in one sentence (its accessible name)."""
     (first_row, first_day), (latest_row, latest_day) = first, latest
     scale = f"on a scale of 0 to {instrument.max_total}"
+    latest_on = medium_date(latest_day)
     if count < 2:
-        return (
-            f"{voice.whose} {instrument.name}: {latest_row.total} on {_day(latest_day)}, {scale}."
-        )
+        return f"{voice.whose} {instrument.name}: {latest_row.total} on {latest_on}, {scale}."
     return (
-        f"{voice.whose} {instrument.name}, {count} times from {_day(first_day)} "
-        f"to {_day(latest_day)}: first {first_row.total}, latest {latest_row.total}, {scale}."
+        f"{voice.whose} {instrument.name}, {count} times from {medium_date(first_day)} "
+        f"to {latest_on}: first {first_row.total}, latest {latest_row.total}, {scale}."
     )
 
 
@@ -414,7 +414,3 @@ def _score_name(instrument: Instrument) -> str:
 
 def _better(instrument: Instrument) -> str:
     return "Lower" if instrument.higher_is_worse else "Higher"
-
-
-def _day(day: datetime.date) -> str:
-    return f"{day:%b} {day.day}, {day.year}"
