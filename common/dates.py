@@ -49,6 +49,7 @@ class Window:
 GOAL_START = Window(years_back=1, years_ahead=1)
 ADMISSION = Window(years_back=3, days_ahead=90)
 SOBRIETY = Window(years_back=80)  # and never in the future
+BIRTH = Window(years_back=110)  # and never in the future
 SESSION_START = Window(years_back=1, years_ahead=2)
 COVERAGE_START = Window(years_back=20, years_ahead=1)
 # After the date they follow:

@@ -23,7 +23,7 @@ class PartnerInline(admin.StackedInline):
     """Both partners, editable in place; they join only through intake."""
 
     model = Partner
-    fields = ["user", "preferred_name", "sobriety_date"]
+    fields = ["user", "preferred_name", "date_of_birth", "sobriety_date"]
     readonly_fields = ["user"]
     extra = 0
     max_num = 2
@@ -167,7 +167,7 @@ class PartnerAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
     list_display = ["__str__", "full_name", "email", "couple", "sobriety_date"]
     list_select_related = ["user", "couple"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "preferred_name"]
-    fields = ["user", "couple", "preferred_name", "sobriety_date"]
+    fields = ["user", "couple", "preferred_name", "date_of_birth", "sobriety_date"]
     readonly_fields = ["user", "couple"]
     inlines = [ReadOnlyHistoryInline]
 

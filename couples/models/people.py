@@ -8,7 +8,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from common.constraints import CheckConstraint
-from common.dates import SOBRIETY, SPAN_WORDS, date_within, in_span
+from common.dates import BIRTH, SOBRIETY, SPAN_WORDS, date_within, in_span
 from common.zones import zone_named
 from couples.rules import (
     ROLE_CAPABILITY,
@@ -197,6 +197,9 @@ class Partner(models.Model):
     couple = models.ForeignKey(Couple, on_delete=models.PROTECT, related_name="partners")
     preferred_name = models.CharField(max_length=100, blank=True)
     sobriety_date = models.DateField(null=True, blank=True)
+    # What payers and a receiving program identify a patient by, with the legal name; on the
+    # documents that leave the clinic and on the partner's own copy of their record.
+    date_of_birth = models.DateField(null=True, blank=True)
     # When the partner finished or skipped the welcome after their invitation: shown once.
     welcomed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -220,6 +223,15 @@ class Partner(models.Model):
                 latest=today,
                 field="sobriety_date",
                 label="a sobriety date",
+            )
+        if self.date_of_birth is not None and self.couple_id is not None:
+            today = timezone.localdate(timezone=zone_named(self.couple.time_zone))
+            date_within(
+                self.date_of_birth,
+                earliest=BIRTH.around(today)[0],
+                latest=today,
+                field="date_of_birth",
+                label="a date of birth",
             )
 
     @property

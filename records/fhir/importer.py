@@ -280,6 +280,7 @@ def _partner_create(state: ImportState, *, patient, couple: Couple, source: Bund
         couple=couple,
         preferred_name="" if preferred == user.get_full_name() else preferred[:100],
         sobriety_date=_sobriety_date_of(patient, source),
+        date_of_birth=patient.birthDate,
     )
     partner.full_clean()
     partner.save()

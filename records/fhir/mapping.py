@@ -41,7 +41,8 @@ CONVENTIONS (an importer relies on these; change them only with the importer)
 
 4. The couple is a Group (kind "couple", type "person", actual) whose members are both
    partners' Patients. The copy's owner's Patient also carries their email (telecom, system
-   email: their own account's address) and their sobriety date (extension, 10); the other
+   email: their own account's address), their birthDate and their sobriety date (extension,
+   10); the other
    partner appears as a Patient with name and identifier only,
    and as a RelatedPerson of this partner (name and relationship only), so that shared goals
    and any shared items of theirs have a subject. Whose copy it is: the Patient that the

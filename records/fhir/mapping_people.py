@@ -49,8 +49,8 @@ def patient_reference(partner: Partner):
 
 def patient_of(partner: Partner, *, owner: bool = False) -> Patient:
     """A partner: their name and our identifier. The copy's `owner` also carries their own
-    email and sobriety date (another program receiving them needs both: the account and the
-    streak); the other partner in it, nothing more."""
+    email, date of birth and sobriety date (what another program receiving them needs: the
+    account, who they are, the streak); the other partner in it, nothing more."""
     extension = None
     if owner and partner.sobriety_date is not None:
         extension = [Extension(url=EXT_SOBRIETY_DATE, valueDate=partner.sobriety_date)]
@@ -60,6 +60,7 @@ def patient_of(partner: Partner, *, owner: bool = False) -> Patient:
         active=True,
         name=[human_name(partner.user, partner.preferred_name)],
         telecom=[ContactPoint(system="email", value=partner.user.email)] if owner else None,
+        birthDate=partner.date_of_birth if owner else None,
         extension=extension,
     )
 

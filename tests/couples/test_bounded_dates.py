@@ -152,6 +152,49 @@ def test_a_sobriety_date_far_away_or_ahead_is_refused_in_the_admin(
     assert partner_a.sobriety_date == before
 
 
+@pytest.mark.parametrize("date_of_birth", [FAR_PAST, FAR_FUTURE, "tomorrow"])
+def test_a_date_of_birth_far_away_or_ahead_is_refused_in_the_admin(
+    manager, partner_a, date_of_birth
+):
+    today = couple_today(couple=partner_a.couple)
+    if date_of_birth == "tomorrow":
+        date_of_birth = today + datetime.timedelta(days=1)
+
+    response = manager.post(
+        reverse("admin:couples_partner_change", args=[partner_a.pk]),
+        {
+            "preferred_name": "",
+            "date_of_birth": date_of_birth.isoformat(),
+            "care_assignments-TOTAL_FORMS": "0",
+            "care_assignments-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 200
+    window = f"between {long_date(years_after(today, -110))} and {long_date(today)}"
+    assert f"Choose a date of birth {window}." in shown(response)
+    partner_a.refresh_from_db()
+    assert partner_a.date_of_birth is None
+
+
+def test_a_date_of_birth_is_saved_in_the_admin(manager, partner_a):
+    born = years_after(couple_today(couple=partner_a.couple), -34)
+
+    response = manager.post(
+        reverse("admin:couples_partner_change", args=[partner_a.pk]),
+        {
+            "preferred_name": "",
+            "date_of_birth": born.isoformat(),
+            "care_assignments-TOTAL_FORMS": "0",
+            "care_assignments-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302
+    partner_a.refresh_from_db()
+    assert partner_a.date_of_birth == born
+
+
 @pytest.mark.parametrize("admitted_on", [datetime.date(1999, 12, 31), datetime.date(2101, 1, 1)])
 def test_the_database_refuses_an_admission_outside_its_span(couple, admitted_on):
     with pytest.raises(IntegrityError), transaction.atomic():

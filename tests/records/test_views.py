@@ -1,5 +1,7 @@
 """Releasing a signed session note for a records request (records.views.note_release)."""
 
+import datetime
+
 import pytest
 
 from audit.models import AuditEvent
@@ -61,10 +63,13 @@ def test_releasing_a_couples_note_sends_a_pdf_and_records_it_for_each_partner(
 def test_the_pdf_carries_the_part2_notice_the_clinic_the_patients_and_page_numbers(
     client, couples_note, couples_therapist, partner_a, partner_b, laid_out, settings
 ):
+    partner_a.date_of_birth = datetime.date(1987, 3, 9)
+    partner_a.save(update_fields=["date_of_birth"])
     signed_in(client, couples_therapist).post(_url(couples_note), RELEASE)
 
     text = document_text(laid_out[-1])
     assert part2_notice_text() in text
+    assert "Mar 9, 1987" in text  # what a payer identifies the patient by, with the name
     # The short notice and the recipient in every page's footer, the page numbers after.
     pages = len(laid_out[-1].pages)
     assert text.count(PART2_NOTICE_SHORT) >= pages

@@ -107,6 +107,7 @@ def the_couple(*, checkin_days: int = 60) -> tuple[Partner, Partner]:
         couple=couple,
         user__first_name="Jordan",
         sobriety_date=today - datetime.timedelta(days=checkin_days - 1),
+        date_of_birth=datetime.date(1988, 2, 29),
     )
     alex = PartnerFactory(couple=couple, user__first_name="Alex")
     made = {"couple": couple, "created_by": jordan.user}
@@ -173,6 +174,7 @@ def test_the_record_round_trips_to_the_same_portal(client, staff, noon):
 
     (imported,) = result.partners
     assert imported.user.email == email
+    assert imported.date_of_birth == datetime.date(1988, 2, 29)
     assert imported.couple.time_zone == "America/New_York"
     assert result.summary() == (
         "1 couple, 1 partner, 2 shared goals, 1 individual goal, 2 progress entries, "

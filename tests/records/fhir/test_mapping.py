@@ -81,6 +81,7 @@ def couple_of_two():
         preferred_name="Jo",
         user=User(pk=21, email="jordan@example.test", first_name="Jordan", last_name="Reyes"),
         sobriety_date=DAY,
+        date_of_birth=datetime.date(1990, 5, 17),
     )
     alex = Partner(
         pk=12,
@@ -144,14 +145,15 @@ def session(**fields) -> TherapySession:
 # People.
 
 
-def test_the_copys_owner_also_carries_their_email_and_sobriety_date():
+def test_the_copys_owner_also_carries_their_email_birth_date_and_sobriety_date():
     _, jordan, _ = couple_of_two()
 
     patient = round_trip(patient_of(jordan, owner=True))
 
     assert [(t.system, t.value) for t in patient.telecom] == [("email", "jordan@example.test")]
+    assert patient.birthDate == datetime.date(1990, 5, 17)
     assert [(e.url, e.valueDate) for e in patient.extension] == [(mapping.EXT_SOBRIETY_DATE, DAY)]
-    assert not {"birthDate", "address", "gender"} & set(patient.model_dump())
+    assert not {"address", "gender"} & set(patient.model_dump())
 
 
 def test_a_patient_carries_the_name_and_our_identifier_and_nothing_more():
